@@ -1,0 +1,63 @@
+"""Scrapy settings for the crawler.
+
+This is the one module that reads the environment. Everything here can be
+overridden per run with ``-s NAME=value``.
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "tressless-crawler"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# --- What to crawl, where to store it --------------------------------------
+# The site's root. Tests and the demo point it at a site served on 127.0.0.1.
+SITE_URL = os.environ.get("CRAWLER_SITE_URL", "https://tressless.com")
+# SQLAlchemy URL: SQLite by default, postgresql+psycopg://user@host/db for real deployments.
+DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///data/crawler.db")
+# Set to redis://host:6379/0 to share one crawl frontier between processes (scrapy-redis).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+# Hosts whose community threads may be fetched (robots.txt is obeyed there too).
+COMMUNITY_HOSTS = os.environ.get(
+    "CRAWLER_COMMUNITY_HOSTS", "tressless.com,www.tressless.com,www.reddit.com,old.reddit.com"
+)
+
+# --- Politeness (the real site is small) -----------------------------------
+USER_AGENT = "tressless-crawler/0.1 (+https://github.com/tressless-crawler/tressless-crawler)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # a study page is ~100 KB; refuse absurd bodies
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+# Cache while developing: HTTPCACHE_ENABLED=1 keeps responses under .scrapy/httpcache.
+HTTPCACHE_ENABLED = os.environ.get("CRAWLER_HTTPCACHE", "") == "1"
+HTTPCACHE_EXPIRATION_SECS = 24 * 3600
+
+# --- Items ------------------------------------------------------------------
+ITEM_PIPELINES = {
+    "crawler.pipelines.normalize.NormalizePipeline": 100,
+    "crawler.pipelines.validate.ValidatePipeline": 200,
+    "crawler.pipelines.dedupe.DedupePipeline": 300,
+    "crawler.pipelines.store.StorePipeline": 800,
+}
+# Items buffered before one transaction writes them.
+STORE_BATCH_SIZE = 100
+
+# --- Engine -----------------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.environ.get("CRAWLER_LOG_LEVEL", "INFO")
+TELNETCONSOLE_ENABLED = False

@@ -1,0 +1,70 @@
+"""URL rules of the site: canonical forms, ids from slugs, host checks."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+# /research/<slug>-<id>: the id is the last hyphen-separated token, 3-4 letters/digits.
+STUDY_PATH_RE = re.compile(r"^/research/(?:(?P<slug>[^/]*?)-)?(?P<id>[A-Za-z0-9]{3,4})/?$")
+LISTING_PATH_RE = re.compile(r"^/search/(?:research/[^/]+(?:/\d+)?|[^/]+)/?$")
+REDDIT_COMMENTS_RE = re.compile(r"/comments/(?P<id>[a-z0-9]+)(?:/|$)", re.I)
+SITE_THREAD_RE = re.compile(r"^/community/(?:[^/]*-)?(?P<id>[A-Za-z0-9]+)/?$")
+
+
+def canonical_url(url: str, base: str | None = None, *, https: bool = True) -> str:
+    """Absolute URL without query or fragment; http becomes https when ``https``."""
+    if base:
+        url = urljoin(base, url)
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if https and scheme == "http":
+        scheme = "https"
+    path = parts.path or "/"
+    if path != "/" and path.endswith("/"):
+        path = path.rstrip("/")
+    return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
+
+
+def study_id_from_url(url: str) -> str | None:
+    """The study id of a ``/research/<slug>-<id>`` URL, else None."""
+    match = STUDY_PATH_RE.match(urlsplit(url).path)
+    return match.group("id") if match else None
+
+
+def study_slug_from_url(url: str) -> str | None:
+    """The slug (without the id) of a study URL, else None."""
+    match = STUDY_PATH_RE.match(urlsplit(url).path)
+    return (match.group("slug") or None) if match else None
+
+
+def is_study_url(url: str) -> bool:
+    return study_id_from_url(url) is not None
+
+
+def is_listing_url(url: str) -> bool:
+    return bool(LISTING_PATH_RE.match(urlsplit(url).path))
+
+
+def thread_id_from_url(url: str) -> str | None:
+    """The post id of a community thread URL (Reddit or site-hosted), else None."""
+    path = urlsplit(url).path
+    if path.endswith(".json"):
+        path = path[: -len(".json")]
+    match = REDDIT_COMMENTS_RE.search(path)
+    if match:
+        return match.group("id").lower()
+    match = SITE_THREAD_RE.match(path)
+    return match.group("id") if match else None
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def same_host(url: str, site_url: str) -> bool:
+    return host_of(url) == host_of(site_url)
+
+
+def is_http_url(url: str) -> bool:
+    return urlsplit(url).scheme.lower() in ("http", "https")
