@@ -61,3 +61,8 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("CRAWLER_LOG_LEVEL", "INFO")
 TELNETCONSOLE_ENABLED = False
+
+# --- Bookkeeping --------------------------------------------------------------
+EXTENSIONS = {
+    "crawler.extensions.crawlrun.CrawlRunRecorder": 500,
+}

@@ -1,0 +1,28 @@
+"""Alembic environment: the engine comes from crawler.db.schema, never from a file."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from crawler.db.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    engine = config.attributes["engine"]
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported; run `scrapy db upgrade`")
+run_migrations_online()

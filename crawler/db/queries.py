@@ -1,0 +1,223 @@
+"""Read-side queries for exports and reports: each yields plain dicts, streamed.
+
+Results are fetched in chunks (``yield_per``) through a server-side cursor
+where the driver has one, so exporting a million rows never holds them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, Select, select
+from sqlalchemy.orm import Session
+
+from crawler.db.models import (
+    Author,
+    Comment,
+    CrawlRun,
+    History,
+    Study,
+    StudyAuthor,
+    StudyThread,
+    Thread,
+)
+from crawler.items import StudyItem, ThreadItem
+
+CHUNK = 1000
+
+STUDY_FIELDS = list(StudyItem.__dataclass_fields__)
+STUDY_META = ["first_seen", "last_seen", "changed_at", "last_run_id", "gone_at", "gone_status"]
+THREAD_FIELDS = [f for f in ThreadItem.__dataclass_fields__ if f != "comments"]
+THREAD_META = [
+    "posted_approx",
+    "posted_precision",
+    "age_text",
+    "source",
+    "study_ids",
+    "first_seen",
+    "last_seen",
+    "changed_at",
+    "last_run_id",
+    "gone_at",
+]
+COMMENT_FIELDS = [
+    "comment_id",
+    "post_id",
+    "parent_id",
+    "author",
+    "body",
+    "upvotes",
+    "posted_at",
+    "depth",
+    "kind",
+    "more_count",
+    "edited",
+    "stickied",
+    "distinguished",
+    "first_seen",
+    "last_seen",
+    "changed_at",
+    "gone_at",
+]
+AUTHOR_FIELDS = ["author_id", "name", "study_count", "study_ids"]
+RUN_FIELDS = [
+    "run_id",
+    "spider",
+    "status",
+    "finish_reason",
+    "started_at",
+    "finished_at",
+    "pages_fetched",
+    "items_new",
+    "items_updated",
+    "items_unchanged",
+    "items_dropped",
+    "errors",
+    "settings",
+    "host",
+    "pid",
+]
+HISTORY_FIELDS = ["study_id", "version", "current", "recorded_at", "run_id", "content_hash"] + [
+    f for f in STUDY_FIELDS if f != "study_id"
+]
+
+EXPORTS = ("studies", "threads", "comments", "authors", "runs")
+
+
+def fields_for(what: str, history: bool = False) -> list[str]:
+    if what == "studies":
+        return HISTORY_FIELDS if history else STUDY_FIELDS + STUDY_META
+    return {
+        "threads": THREAD_FIELDS + THREAD_META,
+        "comments": COMMENT_FIELDS,
+        "authors": AUTHOR_FIELDS,
+        "runs": RUN_FIELDS,
+    }[what]
+
+
+def _stream(engine: Engine, stmt: Select[Any]) -> Iterator[Any]:
+    """Rows (ORM entities where selected) fetched CHUNK at a time, never all at once."""
+    with Session(engine) as session:
+        yield from session.execute(stmt.execution_options(yield_per=CHUNK))
+
+
+def iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def studies(engine: Engine, since: datetime | None = None, run: int | None = None) -> Iterator[dict[str, Any]]:
+    stmt = select(Study).order_by(Study.study_id)
+    if since is not None:
+        stmt = stmt.where(Study.changed_at >= since)
+    if run is not None:
+        stmt = stmt.where(Study.last_run_id == run)
+    for (study,) in _stream(engine, stmt):
+        record = {name: study.snapshot.get(name) for name in STUDY_FIELDS}
+        record.update({name: iso(getattr(study, name)) for name in STUDY_META})
+        yield record
+
+
+def study_history(
+    engine: Engine, since: datetime | None = None, run: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every version of every study: the replaced ones, oldest first, then the current."""
+    stmt = select(Study).order_by(Study.study_id)
+    if run is not None:
+        stmt = stmt.where(Study.last_run_id == run)
+    with engine.connect() as conn:
+        for (study,) in _stream(engine, stmt):
+            old = Session(bind=conn).execute(
+                select(History)
+                .where(History.entity == "study", History.entity_key == study.study_id)
+                .order_by(History.id)
+            ).scalars()
+            versions = [(h.recorded_at, h.run_id, h.content_hash, h.data, False) for h in old]
+            versions.append((study.changed_at, study.last_run_id, study.content_hash, study.snapshot, True))
+            for number, (recorded, run_id, digest, data, current) in enumerate(versions, 1):
+                if since is not None and recorded is not None and _naive(recorded) < _naive(since):
+                    continue
+                record = {
+                    "study_id": study.study_id,
+                    "version": number,
+                    "current": current,
+                    "recorded_at": iso(recorded),
+                    "run_id": run_id,
+                    "content_hash": digest,
+                }
+                record.update({name: data.get(name) for name in HISTORY_FIELDS[6:]})
+                yield record
+
+
+def _naive(value: datetime) -> datetime:
+    return value.replace(tzinfo=None)
+
+
+def threads(engine: Engine, since: datetime | None = None, run: int | None = None) -> Iterator[dict[str, Any]]:
+    stmt = select(Thread).order_by(Thread.id)
+    if since is not None:
+        stmt = stmt.where(Thread.changed_at >= since)
+    if run is not None:
+        stmt = stmt.where(Thread.last_run_id == run)
+    with engine.connect() as conn:
+        for (thread,) in _stream(engine, stmt):
+            study_ids = conn.execute(
+                select(StudyThread.study_id)
+                .where(StudyThread.thread_id == thread.id)
+                .distinct()
+                .order_by(StudyThread.study_id)
+            ).scalars()
+            record = {name: iso(getattr(thread, name)) for name in THREAD_FIELDS + THREAD_META if name != "study_ids"}
+            record["study_ids"] = list(study_ids)
+            yield record
+
+
+def comments(engine: Engine, since: datetime | None = None, run: int | None = None) -> Iterator[dict[str, Any]]:
+    stmt = (
+        select(Comment, Thread.post_id)
+        .join(Thread, Thread.id == Comment.thread_id)
+        .order_by(Comment.thread_id, Comment.position)
+    )
+    if since is not None:
+        stmt = stmt.where(Comment.changed_at >= since)
+    if run is not None:
+        stmt = stmt.where(Comment.last_run_id == run)
+    for comment, post_id in _stream(engine, stmt):
+        record = {name: iso(getattr(comment, name, None)) for name in COMMENT_FIELDS}
+        record["post_id"] = post_id
+        yield record
+
+
+def authors(engine: Engine, since: datetime | None = None, run: int | None = None) -> Iterator[dict[str, Any]]:
+    del since, run  # authors have no time of their own
+    stmt = select(Author).order_by(Author.name)
+    with engine.connect() as conn:
+        for (author,) in _stream(engine, stmt):
+            ids = list(
+                conn.execute(
+                    select(StudyAuthor.study_id)
+                    .where(StudyAuthor.author_id == author.id)
+                    .distinct()
+                    .order_by(StudyAuthor.study_id)
+                ).scalars()
+            )
+            yield {"author_id": author.id, "name": author.name, "study_count": len(ids), "study_ids": ids}
+
+
+def runs(engine: Engine, since: datetime | None = None, run: int | None = None) -> Iterator[dict[str, Any]]:
+    stmt = select(CrawlRun).order_by(CrawlRun.id)
+    if since is not None:
+        stmt = stmt.where(CrawlRun.started_at >= since)
+    if run is not None:
+        stmt = stmt.where(CrawlRun.id == run)
+    for (row,) in _stream(engine, stmt):
+        record = {name: iso(getattr(row, name, None)) for name in RUN_FIELDS if name != "run_id"}
+        record["run_id"] = row.id
+        yield {name: record[name] for name in RUN_FIELDS}
+
+
+def rows_for(what: str, history: bool = False) -> Any:
+    if what == "studies" and history:
+        return study_history
+    return {"studies": studies, "threads": threads, "comments": comments, "authors": authors, "runs": runs}[what]

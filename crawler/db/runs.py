@@ -1,0 +1,111 @@
+"""The crawl_runs table: one row per spider run, opened at start, closed at the end."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from crawler.db.models import CrawlRun
+
+# How a run ended, from Scrapy's close reason.
+STATUS_BY_REASON = {
+    "finished": "finished",
+    "shutdown": "interrupted",
+    "cancelled": "interrupted",
+}
+
+DROP_MARKER = "/dropped/"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def start_run(engine: Engine, spider: str, settings: Mapping[str, Any], now: datetime) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(
+            insert(CrawlRun).values(
+                spider=spider,
+                started_at=now,
+                status="running",
+                items_dropped={},
+                settings=dict(settings),
+                stats={},
+                host=socket.gethostname(),
+                pid=os.getpid(),
+            )
+        )
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def run_summary(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """The crawl_runs columns that come from Scrapy's stats."""
+    dropped = {
+        key: value for key, value in stats.items() if DROP_MARKER in key and isinstance(value, int)
+    }
+    return {
+        "pages_fetched": int(stats.get("response_received_count", 0)),
+        "items_new": int(stats.get("store/new", 0)),
+        "items_updated": int(stats.get("store/updated", 0)),
+        "items_unchanged": int(stats.get("store/unchanged", 0)),
+        "items_dropped": dropped,
+        "errors": int(stats.get("log_count/ERROR", 0)),
+    }
+
+
+def finish_run(
+    engine: Engine, run_id: int, reason: str, stats: Mapping[str, Any], now: datetime
+) -> str:
+    status = STATUS_BY_REASON.get(reason, "failed")
+    with engine.begin() as conn:
+        conn.execute(
+            update(CrawlRun)
+            .where(CrawlRun.id == run_id)
+            .values(
+                finished_at=now,
+                status=status,
+                finish_reason=reason,
+                stats=_jsonable(stats),
+                **run_summary(stats),
+            )
+        )
+    return status
+
+
+def mark_stale_runs(engine: Engine, spider: str, keep: int) -> int:
+    """Runs of this spider still "running" when a new one starts died without closing."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(CrawlRun)
+            .where(CrawlRun.spider == spider, CrawlRun.status == "running", CrawlRun.id != keep)
+            .values(status="interrupted", finish_reason="crashed")
+        )
+        return result.rowcount or 0
+
+
+def previous_run(engine: Engine, spider: str, before: int) -> CrawlRun | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(CrawlRun)
+            .where(CrawlRun.spider == spider, CrawlRun.id < before)
+            .order_by(CrawlRun.id.desc())
+            .limit(1)
+        ).first()
+    return row[0] if row else None
+
+
+def _jsonable(stats: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in stats.items():
+        if isinstance(value, datetime):
+            out[key] = value.isoformat()
+        elif isinstance(value, (int, float, str, bool)) or value is None:
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out

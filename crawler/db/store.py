@@ -1,0 +1,364 @@
+"""Batched, dialect-aware writes of studies (and what hangs off them).
+
+One call writes one batch in one transaction. Rows are upserted on their
+natural keys; a content hash decides whether a study changed, and a changed
+study's previous version goes to the history table. On PostgreSQL a
+transaction-scoped advisory lock serialises the classify-then-write step so
+that several crawler processes can share one database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, case, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from crawler.db.models import (
+    Author,
+    History,
+    Journal,
+    ResearchLink,
+    Study,
+    StudyAuthor,
+    StudyThread,
+    Thread,
+)
+
+logger = logging.getLogger(__name__)
+
+# Any constant works; it only has to be the same for every crawler process.
+WRITE_LOCK_KEY = 0x7E55_1E55
+
+# Card fields that describe time relative to the crawl, not the page's content.
+VOLATILE_CARD_FIELDS = ("age", "posted_approx", "posted_precision")
+
+
+@dataclass
+class BatchResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    gone: int = 0
+
+    def add(self, other: BatchResult) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.gone += other.gone
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """A stable hash of an item's content, ignoring what only reflects the crawl time."""
+    payload = dict(data)
+    if "community_posts" in payload:
+        payload["community_posts"] = [
+            {k: v for k, v in card.items() if k not in VOLATILE_CARD_FIELDS}
+            for card in payload["community_posts"]
+        ]
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def thread_key(post_id: str | None, url: str | None, title: str | None) -> str | None:
+    """The natural key of a thread: its post id, else its URL, else an unlinked card's title."""
+    if post_id:
+        return post_id
+    if url:
+        return f"url:{url}"
+    if title:
+        return f"title:{title}"[:1100]
+    return None
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def lock_for_write(conn: Connection) -> None:
+    """Serialise writers across processes (PostgreSQL); SQLite's BEGIN IMMEDIATE does it there."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
+def ensure_names(conn: Connection, model: type[Journal] | type[Author], names: Iterable[str]) -> dict[str, int]:
+    """Upsert distinct names (journals, authors) and return name -> id."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    conn.execute(
+        _insert(conn, model).on_conflict_do_nothing(index_elements=["name"]),
+        [{"name": name} for name in wanted],
+    )
+    ids: dict[str, int] = {}
+    for chunk in _chunks(wanted, 500):
+        rows = conn.execute(select(model.name, model.id).where(model.name.in_(chunk)))
+        ids.update({name: id_ for name, id_ in rows})
+    return ids
+
+
+def _chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+STUDY_COLUMNS = (
+    "url",
+    "slug",
+    "title",
+    "published",
+    "tldr",
+    "summary",
+    "image_url",
+    "source_url",
+    "cited_total",
+    "cited_total_is_lower_bound",
+    "related_total",
+    "related_total_is_lower_bound",
+    "community_total",
+    "community_total_is_lower_bound",
+)
+
+
+def _study_row(data: dict[str, Any], journal_ids: dict[str, int], digest: str) -> dict[str, Any]:
+    row = {column: data.get(column) for column in STUDY_COLUMNS}
+    row["journal_id"] = journal_ids.get(data["journal"]) if data.get("journal") else None
+    row["snapshot"] = data
+    row["content_hash"] = digest
+    return row
+
+
+def write_studies(
+    engine: Engine, studies: Sequence[dict[str, Any]], run_id: int | None, now: datetime
+) -> BatchResult:
+    """Upsert one batch of normalised study dicts in one transaction."""
+    by_id = {study["study_id"]: study for study in studies}  # last one wins within a batch
+    result = BatchResult()
+    if not by_id:
+        return result
+    with engine.begin() as conn:
+        lock_for_write(conn)
+        existing = {
+            row.study_id: row
+            for chunk in _chunks(list(by_id), 500)
+            for row in conn.execute(
+                select(Study.study_id, Study.content_hash, Study.snapshot).where(
+                    Study.study_id.in_(chunk)
+                )
+            )
+        }
+        journal_ids = ensure_names(conn, Journal, (s["journal"] for s in by_id.values() if s.get("journal")))
+        author_ids = ensure_names(conn, Author, (a for s in by_id.values() for a in s.get("authors") or []))
+
+        new_rows: list[dict[str, Any]] = []
+        changed_rows: list[dict[str, Any]] = []
+        history_rows: list[dict[str, Any]] = []
+        unchanged_ids: list[str] = []
+        for study_id, data in by_id.items():
+            digest = content_hash(data)
+            old = existing.get(study_id)
+            if old is None:
+                row = _study_row(data, journal_ids, digest)
+                row.update(
+                    study_id=study_id,
+                    first_seen=now,
+                    last_seen=now,
+                    changed_at=now,
+                    first_run_id=run_id,
+                    last_run_id=run_id,
+                )
+                new_rows.append(row)
+            elif old.content_hash != digest:
+                row = _study_row(data, journal_ids, digest)
+                row.update(b_study_id=study_id, changed_at=now, last_seen=now, last_run_id=run_id)
+                changed_rows.append(row)
+                history_rows.append(
+                    {
+                        "entity": "study",
+                        "entity_key": study_id,
+                        "run_id": run_id,
+                        "recorded_at": now,
+                        "content_hash": old.content_hash,
+                        "data": old.snapshot,
+                    }
+                )
+            else:
+                unchanged_ids.append(study_id)
+
+        if new_rows:
+            conn.execute(_insert(conn, Study), new_rows)
+        if changed_rows:
+            conn.execute(History.__table__.insert(), history_rows)
+            table = Study.__table__
+            values = {key: bindparam(key) for key in changed_rows[0] if key != "b_study_id"}
+            values.update(gone_at=None, gone_run_id=None, gone_status=None)
+            conn.execute(
+                update(table).where(table.c.study_id == bindparam("b_study_id")).values(values),
+                changed_rows,
+            )
+        for chunk in _chunks(unchanged_ids, 500):
+            conn.execute(
+                update(Study)
+                .where(Study.study_id.in_(chunk))
+                .values(last_seen=now, last_run_id=run_id, gone_at=None, gone_run_id=None, gone_status=None)
+            )
+
+        rewritten = [row.get("study_id") or row["b_study_id"] for row in new_rows + changed_rows]
+        _write_children(conn, [by_id[sid] for sid in rewritten], author_ids, run_id, now)
+        result.new, result.updated, result.unchanged = len(new_rows), len(changed_rows), len(unchanged_ids)
+    return result
+
+
+def _write_children(
+    conn: Connection,
+    studies: Sequence[dict[str, Any]],
+    author_ids: dict[str, int],
+    run_id: int | None,
+    now: datetime,
+) -> None:
+    """Replace the authors, research links and community cards of new or changed studies."""
+    if not studies:
+        return
+    ids = [s["study_id"] for s in studies]
+    for model in (StudyAuthor, ResearchLink, StudyThread):
+        key = model.source_study_id if model is ResearchLink else model.study_id  # type: ignore[attr-defined]
+        for chunk in _chunks(ids, 500):
+            conn.execute(delete(model).where(key.in_(chunk)))
+
+    author_rows = [
+        {"study_id": s["study_id"], "position": pos, "author_id": author_ids[name]}
+        for s in studies
+        for pos, name in enumerate(s.get("authors") or [])
+    ]
+    if author_rows:
+        conn.execute(StudyAuthor.__table__.insert(), author_rows)
+
+    link_rows = [
+        {
+            "source_study_id": s["study_id"],
+            "kind": kind,
+            "position": pos,
+            "target_study_id": ref.get("study_id"),
+            "url": ref.get("url"),
+            "title": ref.get("title"),
+            "citations": ref.get("citations"),
+            "published": ref.get("published"),
+            "journal": ref.get("journal"),
+            "tldr": ref.get("tldr"),
+        }
+        for s in studies
+        for kind in ("cited", "related")
+        for pos, ref in enumerate(s.get(kind) or [])
+    ]
+    if link_rows:
+        conn.execute(ResearchLink.__table__.insert(), link_rows)
+
+    cards = [(s["study_id"], pos, card) for s in studies for pos, card in enumerate(s.get("community_posts") or [])]
+    thread_ids = upsert_cards(conn, [card for _, _, card in cards], run_id, now)
+    link_rows = []
+    for study_id, pos, card in cards:
+        key = thread_key(card.get("post_id"), card.get("url"), card.get("title"))
+        if key is None:
+            continue
+        link_rows.append(
+            {"study_id": study_id, "position": pos, "thread_id": thread_ids[key], "age_text": card.get("age")}
+        )
+    if link_rows:
+        conn.execute(StudyThread.__table__.insert(), link_rows)
+
+
+def upsert_cards(
+    conn: Connection, cards: Sequence[dict[str, Any]], run_id: int | None, now: datetime
+) -> dict[str, int]:
+    """Upsert threads as seen on study cards; return thread_key -> id.
+
+    A thread that was crawled itself is the authority: a card then only fills
+    what the thread lacks, and refreshes the upvote count (the card is newer).
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for card in cards:
+        key = thread_key(card.get("post_id"), card.get("url"), card.get("title"))
+        if key is None:
+            continue
+        rows[key] = {
+            "thread_key": key,
+            "post_id": card.get("post_id"),
+            "url": card.get("url"),
+            "title": card.get("title"),
+            "category": card.get("category"),
+            "upvotes": card.get("upvotes"),
+            "age_text": card.get("age"),
+            "posted_approx": card.get("posted_approx"),
+            "posted_precision": card.get("posted_precision"),
+            "summary": card.get("summary"),
+            "source": "card",
+            "card_seen_at": now,
+            "first_seen": now,
+            "last_seen": now,
+            "changed_at": now,
+            "last_run_id": run_id,
+        }
+    if not rows:
+        return {}
+    stmt = _insert(conn, Thread)
+    ex = stmt.excluded
+    from_card = Thread.source == "card"
+
+    def card_value(column: str) -> Any:
+        current = getattr(Thread, column)
+        return case((from_card, getattr(ex, column)), else_=func.coalesce(current, getattr(ex, column)))
+
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["thread_key"],
+        set_={
+            "url": card_value("url"),
+            "title": card_value("title"),
+            "category": card_value("category"),
+            "summary": card_value("summary"),
+            "posted_approx": ex.posted_approx,
+            "posted_precision": ex.posted_precision,
+            "age_text": ex.age_text,
+            # The thread's own count is newer unless this card was seen after the thread crawl.
+            "upvotes": case(
+                (from_card, ex.upvotes),
+                (Thread.thread_crawled_at < ex.card_seen_at, func.coalesce(ex.upvotes, Thread.upvotes)),
+                else_=Thread.upvotes,
+            ),
+            "card_seen_at": ex.card_seen_at,
+            "last_seen": ex.last_seen,
+            "last_run_id": ex.last_run_id,
+        },
+    )
+    conn.execute(stmt, list(rows.values()))
+    ids: dict[str, int] = {}
+    keys = list(rows)
+    for chunk in _chunks(keys, 500):
+        rows_ = conn.execute(select(Thread.thread_key, Thread.id).where(Thread.thread_key.in_(chunk)))
+        ids.update({key: id_ for key, id_ in rows_})
+    return ids
+
+
+def mark_studies_gone(
+    engine: Engine, gone: dict[str, int], run_id: int | None, now: datetime
+) -> int:
+    """Mark studies whose pages now answer 404/410 as gone; never delete them."""
+    if not gone:
+        return 0
+    marked = 0
+    with engine.begin() as conn:
+        lock_for_write(conn)
+        for study_id, status in gone.items():
+            result = conn.execute(
+                update(Study)
+                .where(Study.study_id == study_id, Study.gone_at.is_(None))
+                .values(gone_at=now, gone_run_id=run_id, gone_status=status)
+            )
+            marked += result.rowcount or 0
+    return marked

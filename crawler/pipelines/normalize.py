@@ -1,0 +1,131 @@
+"""Normalises item text: Unicode NFC, whitespace, journal quotes, dates, card ages.
+
+Parsers already return clean text; this pass makes every item that reaches the
+database follow the same rules whatever produced it (a parser, an older page
+template, the Reddit JSON form), and derives approximate dates from card ages.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from crawler.db.runs import utcnow
+from crawler.items import CommentItem, CommunityCard, ResearchRef, StudyItem, ThreadItem
+from crawler.parsers.text import approx_date_from_age, parse_month_year
+
+logger = logging.getLogger(__name__)
+
+WS_RE = re.compile(r"\s+")
+QUOTES = "“”„‟\"'«»"
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# Fields whose line breaks carry meaning (post and comment bodies).
+MULTILINE = {"body"}
+
+
+def clean_line(value: str | None) -> str | None:
+    """NFC, whitespace collapsed to single spaces, stripped; empty becomes None."""
+    if value is None:
+        return None
+    text = WS_RE.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    return text or None
+
+
+def clean_block(value: str | None) -> str | None:
+    """NFC, trailing spaces and runs of blank lines removed, line breaks kept."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line.rstrip() for line in text.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return text or None
+
+
+def clean_journal(value: str | None) -> str | None:
+    text = clean_line(value)
+    return (text.strip(QUOTES + " ") or None) if text else None
+
+
+def clean_month(value: str | None) -> str | None:
+    """"YYYY-MM" kept; "November 2017" converted; anything else becomes None."""
+    text = clean_line(value)
+    if text is None or MONTH_RE.match(text):
+        return text
+    return parse_month_year(text)
+
+
+def clean_strings(obj: Any) -> None:
+    """Clean every str field of a dataclass in place (not recursing into lists)."""
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, str):
+            setattr(obj, f.name, clean_block(value) if f.name in MULTILINE else clean_line(value))
+
+
+class NormalizePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+        self.crawl_time: datetime = utcnow()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.crawl_time = utcnow()
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, StudyItem):
+            self.normalize_study(item)
+        elif isinstance(item, ThreadItem):
+            self.normalize_thread(item)
+        return item
+
+    def normalize_study(self, item: StudyItem) -> None:
+        raw_published = item.published
+        clean_strings(item)
+        item.journal = clean_journal(item.journal)
+        item.published = clean_month(item.published)
+        if raw_published and item.published is None:
+            self._inc("normalize/published_unparsed")
+            logger.warning("Unparsed date %r on %s", raw_published, item.url)
+        item.authors = [name for name in (clean_line(a) for a in item.authors) if name]
+        for ref in [*item.cited, *item.related]:
+            self.normalize_ref(ref)
+        for card in item.community_posts:
+            self.normalize_card(card)
+
+    def normalize_ref(self, ref: ResearchRef) -> None:
+        clean_strings(ref)
+        ref.journal = clean_journal(ref.journal)
+        ref.published = clean_month(ref.published)
+
+    def normalize_card(self, card: CommunityCard) -> None:
+        clean_strings(card)
+        if card.age and not card.posted_approx:
+            approx = approx_date_from_age(card.age, self.crawl_time)
+            if approx:
+                card.posted_approx, card.posted_precision = approx
+            else:
+                self._inc("normalize/age_unparsed")
+
+    def normalize_thread(self, item: ThreadItem) -> None:
+        clean_strings(item)
+        for comment in item.comments:
+            self.normalize_comment(comment)
+
+    @staticmethod
+    def normalize_comment(comment: CommentItem) -> None:
+        clean_strings(comment)
+
+    def _inc(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key)
+
+

@@ -1,0 +1,175 @@
+"""The ``studies`` spider: robots.txt -> sitemaps -> study pages.
+
+Discovery only; extraction lives in ``crawler.parsers.study``. Where the site
+names no sitemap, the research listings and their pagination are walked
+instead. Links to other studies in the cited and related sections are
+followed either way, so studies missing from the sitemap are found too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from crawler.items import Drop, GoneItem, StudyItem
+from crawler.parsers.study import parse_study
+from crawler.urls import host_of, is_listing_url, is_study_url, same_host, study_id_from_url
+
+logger = logging.getLogger(__name__)
+
+GONE_STATUSES = (404, 410)
+
+
+def truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+class StudiesSpider(Spider):
+    name = "studies"
+
+    def __init__(
+        self,
+        url: str | None = None,
+        follow_links: str | bool = True,
+        listings: str | bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.single_url = url
+        self.follow_links = truthy(follow_links)
+        self.force_listings = truthy(listings)
+        self.site_url = ""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> StudiesSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.site_url = crawler.settings.get("SITE_URL").rstrip("/")
+        spider.allowed_domains = [host_of(spider.site_url)]
+        return spider
+
+    # --- start --------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Request]:
+        if self.single_url:
+            if not is_study_url(self.single_url):
+                raise ValueError(f"-a url={self.single_url!r} is not a study URL (/research/<slug>-<id>)")
+            yield self.study_request(self.single_url, follow=False)
+            return
+        if self.force_listings:
+            yield self.home_request()
+            return
+        yield Request(
+            f"{self.site_url}/robots.txt",
+            callback=self.parse_robots,
+            errback=self.robots_failed,
+            meta={"handle_httpstatus_all": True},
+            dont_filter=True,
+        )
+
+    def home_request(self) -> Request:
+        return Request(f"{self.site_url}/", callback=self.parse_listing)
+
+    def study_request(self, url: str, follow: bool = True) -> Request:
+        return Request(
+            url,
+            callback=self.parse_study,
+            cb_kwargs={"follow": follow and self.follow_links},
+            meta={"handle_httpstatus_list": list(GONE_STATUSES)},
+        )
+
+    # --- discovery ------------------------------------------------------------
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        text = response.text if isinstance(response, TextResponse) and response.status == 200 else ""
+        sitemaps = [url for url in sitemap_urls_from_robots(text, base_url=response.url) if self.on_site(url)]
+        self.crawler.stats.set_value("discovery/robots_sitemaps", len(sitemaps))
+        if not sitemaps:
+            logger.info("No sitemap in robots.txt (status %s): walking the listings", response.status)
+            yield self.home_request()
+            return
+        for url in sitemaps:
+            yield Request(url, callback=self.parse_sitemap)
+
+    def robots_failed(self, failure: Any) -> Iterator[Request]:
+        logger.warning("robots.txt could not be fetched (%s): walking the listings", failure.value)
+        yield self.home_request()
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        body = response.body
+        if response.url.endswith(".gz") or body[:2] == b"\x1f\x8b":
+            try:
+                body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+            except OSError:
+                self.crawler.stats.inc_value("discovery/sitemap_invalid")
+                logger.warning("Sitemap %s is not valid gzip", response.url)
+                return
+        try:
+            sitemap = Sitemap(body)
+        except Exception:  # noqa: BLE001 - lxml raises several types on junk
+            self.crawler.stats.inc_value("discovery/sitemap_invalid")
+            logger.warning("Sitemap %s could not be parsed", response.url)
+            return
+        for entry in sitemap:
+            loc = urljoin(response.url, entry.get("loc", "").strip())
+            if not self.on_site(loc):
+                continue
+            if sitemap.type == "sitemapindex":
+                yield Request(loc, callback=self.parse_sitemap)
+            elif is_study_url(loc):
+                self.crawler.stats.inc_value("discovery/sitemap_studies")
+                yield self.study_request(loc)
+
+    def parse_listing(self, response: Response) -> Iterator[Request]:
+        if not isinstance(response, TextResponse):
+            return
+        for href in response.xpath("//a/@href").getall():
+            url = response.urljoin(href)
+            if not self.on_site(url):
+                continue
+            if is_study_url(url):
+                yield self.study_request(url)
+            elif is_listing_url(url):
+                yield Request(url, callback=self.parse_listing)
+
+    # --- study pages ----------------------------------------------------------
+    def parse_study(self, response: Response, follow: bool = True) -> Iterator[Any]:
+        stats = self.crawler.stats
+        if response.status in GONE_STATUSES:
+            study_id = study_id_from_url(response.url)
+            stats.inc_value(f"studies/gone/{response.status}")
+            if study_id:
+                yield GoneItem(kind="study", key=study_id, url=response.url, status=response.status)
+            return
+        if not isinstance(response, TextResponse):
+            stats.inc_value("parse/dropped/not_html")
+            logger.warning("Not an HTML page at %s (%s)", response.url, response.headers.get("Content-Type"))
+            return
+        result = parse_study(response.text, response.url)
+        if isinstance(result, Drop):
+            stats.inc_value(f"parse/dropped/{result.reason}")
+            logger.warning("Dropped %s: %s %s", response.url, result.reason, result.detail)
+            return
+        stats.inc_value("parse/studies")
+        yield result
+        if follow:
+            yield from self.follow_research(response, result)
+
+    def follow_research(self, response: Response, item: StudyItem) -> Iterator[Request]:
+        for ref in [*item.cited, *item.related]:
+            if ref.url and is_study_url(ref.url) and self.on_site(ref.url):
+                # The ref URL is canonical (https); fetch it on the site's own scheme and port.
+                yield self.study_request(self.on_site_url(ref.url))
+
+    # --- helpers --------------------------------------------------------------
+    def on_site(self, url: str) -> bool:
+        return same_host(url, self.site_url)
+
+    def on_site_url(self, url: str) -> str:
+        """The same path on SITE_URL (canonical URLs are https; the site may not be)."""
+        return f"{self.site_url}{urlsplit(url).path}"

@@ -1,0 +1,169 @@
+"""The batched store on a real SQLite file and a real PostgreSQL database."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crawler.db import schema, store
+from crawler.db.engine import make_engine
+from crawler.db.models import (
+    Author,
+    History,
+    Journal,
+    ResearchLink,
+    Study,
+    StudyAuthor,
+    StudyThread,
+    Thread,
+)
+from crawler.items import CommunityCard, ResearchRef, StudyItem
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def study(study_id: str, **overrides: object) -> dict:
+    item = StudyItem(
+        study_id=study_id,
+        url=f"https://tressless.com/research/some-study-{study_id}",
+        slug="some-study",
+        title=f"Study {study_id}",
+        published="2017-11",
+        journal="The Journal of Dermatology",
+        authors=["Yasuyuki Tanaka", "Vañó‐Galván S", "Bı́ró T"],
+        tldr="Sorafenib may cause hair loss.",
+        summary="A case report.",
+        cited=[ResearchRef(study_id="AbC1", url="https://tressless.com/research/x-AbC1", title="X")],
+        cited_total=1,
+        related=[ResearchRef(title="Unlinked related entry", citations=17)],
+        community_posts=[
+            CommunityCard(post_id="k3j9xz", url="https://www.reddit.com/r/tressless/comments/k3j9xz/a/",
+                          title="A post", category="Treatment", upvotes=2, age="4 years ago"),
+            CommunityCard(title="Unlinked card", upvotes=1, age="1 month ago"),
+        ],
+        community_total=1000,
+        community_total_is_lower_bound=True,
+    )
+    data = asdict(item)
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def engine(db_url: str):
+    engine = make_engine(db_url, immediate=True)
+    schema.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def count(engine, model) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_first_write_inserts_everything(engine) -> None:
+    result = store.write_studies(engine, [study("Zp1"), study("Zp2")], None, T0)
+    assert (result.new, result.updated, result.unchanged) == (2, 0, 0)
+    assert count(engine, Study) == 2
+    assert count(engine, Journal) == 1  # shared
+    assert count(engine, Author) == 3  # one row per distinct name
+    assert count(engine, StudyAuthor) == 6
+    assert count(engine, ResearchLink) == 4
+    assert count(engine, Thread) == 2  # one linked post, one unlinked card
+    assert count(engine, StudyThread) == 4
+    with engine.connect() as conn:
+        names = conn.execute(
+            select(Author.name).join(StudyAuthor).where(StudyAuthor.study_id == "Zp1").order_by(StudyAuthor.position)
+        ).scalars().all()
+    with Session(engine) as session:
+        row = session.execute(select(Study).where(Study.study_id == "Zp1")).scalar_one()
+    assert names == ["Yasuyuki Tanaka", "Vañó‐Galván S", "Bı́ró T"]
+    assert row.community_total == 1000 and row.community_total_is_lower_bound
+
+
+def test_same_batch_again_changes_nothing(engine) -> None:
+    store.write_studies(engine, [study("Zp1")], None, T0)
+    with engine.connect() as conn:
+        before = conn.execute(select(Study.changed_at, Study.content_hash)).one()
+    result = store.write_studies(engine, [study("Zp1")], None, T0 + timedelta(days=1))
+    assert (result.new, result.updated, result.unchanged) == (0, 0, 1)
+    with engine.connect() as conn:
+        after = conn.execute(select(Study.changed_at, Study.content_hash, Study.last_seen)).one()
+    assert (after.changed_at, after.content_hash) == (before.changed_at, before.content_hash)
+    assert after.last_seen.replace(tzinfo=None) == (T0 + timedelta(days=1)).replace(tzinfo=None)
+    assert count(engine, History) == 0
+    assert count(engine, Study) == 1 and count(engine, Author) == 3 and count(engine, StudyAuthor) == 3
+
+
+def test_card_age_alone_is_not_a_change(engine) -> None:
+    store.write_studies(engine, [study("Zp1")], None, T0)
+    later = study("Zp1")
+    later["community_posts"][0]["age"] = "5 years ago"
+    result = store.write_studies(engine, [later], None, T0 + timedelta(days=400))
+    assert result.unchanged == 1
+
+
+def test_change_keeps_previous_version_in_history(engine) -> None:
+    store.write_studies(engine, [study("Zp1")], None, T0)
+    changed = study("Zp1", tldr="A new TLDR.", authors=["Yasuyuki Tanaka", "New Author"])
+    result = store.write_studies(engine, [changed], None, T0 + timedelta(days=1))
+    assert result.updated == 1
+    with Session(engine) as session:
+        row = session.execute(select(Study).where(Study.study_id == "Zp1")).scalar_one()
+        history = session.execute(select(History)).scalars().all()
+    with engine.connect() as conn:
+        names = conn.execute(
+            select(Author.name).join(StudyAuthor).order_by(StudyAuthor.position)
+        ).scalars().all()
+    assert row.tldr == "A new TLDR."
+    assert len(history) == 1 and history[0].data["tldr"] == "Sorafenib may cause hair loss."
+    assert history[0].entity == "study" and history[0].entity_key == "Zp1"
+    assert names == ["Yasuyuki Tanaka", "New Author"]
+
+
+def test_duplicate_ids_within_a_batch_give_one_row(engine) -> None:
+    result = store.write_studies(engine, [study("Zp1"), study("Zp1", title="Other slug")], None, T0)
+    assert result.new == 1 and count(engine, Study) == 1
+
+
+def test_gone_pages_are_marked_not_deleted(engine) -> None:
+    store.write_studies(engine, [study("Zp1")], None, T0)
+    assert store.mark_studies_gone(engine, {"Zp1": 404, "Nope": 404}, None, T0) == 1
+    with Session(engine) as session:
+        row = session.execute(select(Study)).scalar_one()
+    assert row.gone_at is not None and row.gone_status == 404
+    store.write_studies(engine, [study("Zp1")], None, T0 + timedelta(days=1))
+    with engine.connect() as conn:
+        assert conn.execute(select(Study.gone_at)).scalar_one() is None
+
+
+def test_card_does_not_overwrite_a_crawled_thread(engine) -> None:
+    store.write_studies(engine, [study("Zp1")], None, T0)
+    with engine.begin() as conn:
+        conn.execute(
+            Thread.__table__.update()
+            .where(Thread.post_id == "k3j9xz")
+            .values(source="thread", title="Title from the thread", thread_crawled_at=T0 + timedelta(days=1))
+        )
+    newer = study("Zp2")
+    newer["community_posts"][0]["title"] = "Title on a card"
+    newer["community_posts"][0]["upvotes"] = 50
+    store.write_studies(engine, [newer], None, T0 + timedelta(days=2))
+    with Session(engine) as session:
+        thread = session.execute(select(Thread).where(Thread.post_id == "k3j9xz")).scalar_one()
+    assert thread.title == "Title from the thread"
+    assert thread.upvotes == 50  # the card was seen after the thread was crawled
+
+
+def test_snapshot_is_the_normalised_item(engine) -> None:
+    data = study("Zp1")
+    store.write_studies(engine, [copy.deepcopy(data)], None, T0)
+    with engine.connect() as conn:
+        snapshot = conn.execute(select(Study.snapshot)).scalar_one()
+    assert snapshot == data
