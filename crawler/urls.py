@@ -9,6 +9,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 STUDY_PATH_RE = re.compile(r"^/research/(?:(?P<slug>[^/]*?)-)?(?P<id>[A-Za-z0-9]{3,4})/?$")
 LISTING_PATH_RE = re.compile(r"^/search/(?:research/[^/]+(?:/\d+)?|[^/]+)/?$")
 REDDIT_COMMENTS_RE = re.compile(r"/comments/(?P<id>[a-z0-9]+)(?:/|$)", re.I)
+COMMUNITY_LISTING_RE = re.compile(r"^/community(?:/page/\d+)?/?$")
 SITE_THREAD_RE = re.compile(r"^/community/(?:[^/]*-)?(?P<id>[A-Za-z0-9]+)/?$")
 
 
@@ -68,3 +69,7 @@ def same_host(url: str, site_url: str) -> bool:
 
 def is_http_url(url: str) -> bool:
     return urlsplit(url).scheme.lower() in ("http", "https")
+
+
+def is_community_listing_url(url: str) -> bool:
+    return bool(COMMUNITY_LISTING_RE.match(urlsplit(url).path))

@@ -21,6 +21,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler.items import Drop, GoneItem, StudyItem
 from crawler.parsers.study import parse_study
+from crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_hosts
 from crawler.urls import host_of, is_listing_url, is_study_url, same_host, study_id_from_url
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def truthy(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
-class StudiesSpider(Spider):
+class StudiesSpider(ThreadCallbacks, Spider):
     name = "studies"
 
     def __init__(
@@ -40,9 +41,12 @@ class StudiesSpider(Spider):
         url: str | None = None,
         follow_links: str | bool = True,
         listings: str | bool = False,
+        follow_community: str | bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.follow_community = truthy(follow_community)
+        self.threads: ThreadRequests | None = None
         self.single_url = url
         self.follow_links = truthy(follow_links)
         self.force_listings = truthy(listings)
@@ -53,6 +57,9 @@ class StudiesSpider(Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_url = crawler.settings.get("SITE_URL").rstrip("/")
         spider.allowed_domains = [host_of(spider.site_url)]
+        if spider.follow_community:
+            spider.allowed_domains = community_hosts(crawler, spider.site_url)
+            spider.threads = ThreadRequests(spider, spider.allowed_domains)
         return spider
 
     # --- start --------------------------------------------------------------
@@ -159,6 +166,11 @@ class StudiesSpider(Spider):
         yield result
         if follow:
             yield from self.follow_research(response, result)
+        if self.threads is not None:
+            for card in result.community_posts:
+                request = self.threads.request(card.url) if card.url else None
+                if request is not None:
+                    yield request
 
     def follow_research(self, response: Response, item: StudyItem) -> Iterator[Request]:
         for ref in [*item.cited, *item.related]:

@@ -1,0 +1,225 @@
+"""Batched writes of crawled community threads and their comments.
+
+A crawled thread is the authority over what its study cards said: its row is
+upserted by post id and marked ``source = "thread"``. Comments are upserted by
+comment id: an edited comment is updated (its previous text kept in history),
+a comment that disappeared from the thread is kept and marked gone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, select, update
+
+from crawler.db.models import Comment, History, Thread
+from crawler.db.store import BatchResult, _chunks, _insert, content_hash, lock_for_write
+
+logger = logging.getLogger(__name__)
+
+THREAD_COLUMNS = (
+    "post_id",
+    "url",
+    "title",
+    "category",
+    "author",
+    "upvotes",
+    "body",
+    "comment_count",
+    "link_url",
+    "edited",
+    "source_format",
+)
+COMMENT_COLUMNS = (
+    "author",
+    "body",
+    "upvotes",
+    "depth",
+    "kind",
+    "more_count",
+    "edited",
+    "stickied",
+    "distinguished",
+)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def comment_key(post_id: str, comment: dict[str, Any], position: int) -> str:
+    """A comment's stored id; "more" stubs and id-less comments get one scoped to the thread."""
+    cid = comment.get("comment_id")
+    if comment.get("kind") == "more" or not cid or cid == "_":
+        return f"{comment.get('kind') or 'comment'}:{post_id}:{comment.get('parent_id') or ''}:{cid or position}"
+    return str(cid)
+
+
+def write_threads(
+    engine: Engine, threads: Sequence[dict[str, Any]], run_id: int | None, now: datetime
+) -> tuple[BatchResult, BatchResult]:
+    """Upsert crawled threads with their comments; returns (threads, comments) counts."""
+    by_id = {t["post_id"]: t for t in threads}
+    thread_result, comment_result = BatchResult(), BatchResult()
+    if not by_id:
+        return thread_result, comment_result
+    with engine.begin() as conn:
+        lock_for_write(conn)
+        existing = {
+            row.thread_key: row
+            for chunk in _chunks(list(by_id), 500)
+            for row in conn.execute(
+                select(Thread.id, Thread.thread_key, Thread.content_hash, Thread.snapshot, Thread.source).where(
+                    Thread.thread_key.in_(chunk)
+                )
+            )
+        }
+        for post_id, data in by_id.items():
+            comments = data.get("comments") or []
+            snapshot = {k: v for k, v in data.items() if k != "comments"}
+            digest = content_hash(snapshot)
+            old = existing.get(post_id)
+            values = {column: data.get(column) for column in THREAD_COLUMNS}
+            values.update(
+                posted_at=parse_time(data.get("posted_at")),
+                source="thread",
+                snapshot=snapshot,
+                content_hash=digest,
+                thread_crawled_at=now,
+                last_seen=now,
+                last_run_id=run_id,
+                gone_at=None,
+                gone_run_id=None,
+            )
+            if data.get("summary"):
+                values["summary"] = data["summary"]
+            if old is None:
+                values.update(thread_key=post_id, first_seen=now, changed_at=now)
+                thread_id = conn.execute(_insert(conn, Thread).values(values).returning(Thread.id)).scalar_one()
+                thread_result.new += 1
+            elif old.source != "thread" or old.content_hash != digest:
+                if old.source == "thread":
+                    _history(conn, "thread", post_id, run_id, now, old.content_hash, old.snapshot)
+                    thread_result.updated += 1
+                else:
+                    thread_result.new += 1  # first crawl of a thread known from cards
+                values["changed_at"] = now
+                conn.execute(update(Thread).where(Thread.id == old.id).values(values))
+                thread_id = old.id
+            else:
+                conn.execute(
+                    update(Thread)
+                    .where(Thread.id == old.id)
+                    .values(last_seen=now, last_run_id=run_id, thread_crawled_at=now, gone_at=None, gone_run_id=None)
+                )
+                thread_result.unchanged += 1
+                thread_id = old.id
+            comment_result.add(_write_comments(conn, thread_id, post_id, comments, run_id, now))
+    return thread_result, comment_result
+
+
+def _history(
+    conn: Connection, entity: str, key: str, run_id: int | None, now: datetime, digest: str | None, data: Any
+) -> None:
+    conn.execute(
+        History.__table__.insert().values(
+            entity=entity, entity_key=key, run_id=run_id, recorded_at=now, content_hash=digest, data=data
+        )
+    )
+
+
+def _comment_values(comment: dict[str, Any]) -> dict[str, Any]:
+    values = {column: comment.get(column) for column in COMMENT_COLUMNS}
+    values["posted_at"] = parse_time(comment.get("posted_at"))
+    return values
+
+
+def _write_comments(
+    conn: Connection,
+    thread_id: int,
+    post_id: str,
+    comments: Sequence[dict[str, Any]],
+    run_id: int | None,
+    now: datetime,
+) -> BatchResult:
+    result = BatchResult()
+    stored = {
+        row.comment_id: row
+        for row in conn.execute(
+            select(Comment.comment_id, Comment.content_hash, Comment.author, Comment.body, Comment.upvotes,
+                   Comment.edited, Comment.kind, Comment.more_count, Comment.gone_at)
+            .where(Comment.thread_id == thread_id)
+        )
+    }
+    keys: list[str] = []
+    known = set(stored)
+    new_rows, changed_rows, unchanged = [], [], []
+    for position, comment in enumerate(comments):
+        key = comment_key(post_id, comment, position)
+        if key in keys:
+            continue  # the same comment twice in one page: keep the first
+        keys.append(key)
+        parent = comment.get("parent_id")
+        if parent is not None and parent not in known:
+            parent = None  # a parent outside this page (not expanded): keep the comment anyway
+        known.add(key)
+        values = _comment_values(comment)
+        digest = content_hash(values | {"posted_at": comment.get("posted_at"), "parent_id": parent})
+        values.update(parent_id=parent, position=position, content_hash=digest, last_seen=now,
+                      last_run_id=run_id, gone_at=None, gone_run_id=None)
+        old = stored.get(key)
+        if old is None:
+            values.update(comment_id=key, thread_id=thread_id, first_seen=now, changed_at=now)
+            new_rows.append(values)
+        elif old.content_hash != digest:
+            _history(conn, "comment", key, run_id, now, old.content_hash,
+                     {"author": old.author, "body": old.body, "upvotes": old.upvotes, "edited": old.edited,
+                      "kind": old.kind, "more_count": old.more_count})
+            values.update(b_comment_id=key, changed_at=now)
+            changed_rows.append(values)
+        else:
+            unchanged.append(key)
+    if new_rows:
+        conn.execute(Comment.__table__.insert(), new_rows)
+    if changed_rows:
+        table = Comment.__table__
+        conn.execute(
+            update(table)
+            .where(table.c.comment_id == bindparam("b_comment_id"))
+            .values({k: bindparam(k) for k in changed_rows[0] if k != "b_comment_id"}),
+            changed_rows,
+        )
+    for chunk in _chunks(unchanged, 500):
+        conn.execute(
+            update(Comment)
+            .where(Comment.comment_id.in_(chunk))
+            .values(last_seen=now, last_run_id=run_id, gone_at=None, gone_run_id=None)
+        )
+    missing = [key for key, row in stored.items() if key not in keys and row.gone_at is None]
+    for chunk in _chunks(missing, 500):
+        conn.execute(update(Comment).where(Comment.comment_id.in_(chunk)).values(gone_at=now, gone_run_id=run_id))
+    result.new, result.updated, result.unchanged, result.gone = (
+        len(new_rows), len(changed_rows), len(unchanged), len(missing)
+    )
+    return result
+
+
+def mark_threads_gone(engine: Engine, gone: dict[str, int], run_id: int | None, now: datetime) -> int:
+    if not gone:
+        return 0
+    with engine.begin() as conn:
+        lock_for_write(conn)
+        result = conn.execute(
+            update(Thread)
+            .where(Thread.thread_key.in_(list(gone)), Thread.gone_at.is_(None))
+            .values(gone_at=now, gone_run_id=run_id)
+        )
+        return result.rowcount or 0

@@ -1,0 +1,173 @@
+"""The ``community`` spider: community threads in the site's HTML form or Reddit's JSON form.
+
+Threads come from ``-a url=<thread url>``, from the study cards already in the
+database, and from the site's community listing. Extraction lives in
+``crawler.parsers.thread_html`` and ``crawler.parsers.thread_reddit``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from sqlalchemy import select
+
+from crawler.db.engine import make_engine
+from crawler.db.models import Thread
+from crawler.db.schema import current_revision
+from crawler.items import Drop, GoneItem
+from crawler.parsers.thread_html import parse_thread_html
+from crawler.parsers.thread_reddit import parse_thread_reddit
+from crawler.urls import REDDIT_COMMENTS_RE, host_of, is_community_listing_url, thread_id_from_url
+
+logger = logging.getLogger(__name__)
+
+GONE_STATUSES = (404, 410)
+
+
+def hosts_setting(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = value.split(",")
+    return [h.strip().lower() for h in value or [] if h and h.strip()]
+
+
+def reddit_json_url(url: str) -> str:
+    """Reddit serves a thread as JSON at its URL with ``.json`` appended."""
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if not path.endswith(".json"):
+        path += ".json"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def is_reddit_thread(url: str) -> bool:
+    return bool(REDDIT_COMMENTS_RE.search(urlsplit(url).path))
+
+
+class ThreadRequests:
+    """Builds the request for a thread URL in whichever form its host serves."""
+
+    def __init__(self, spider: Any, hosts: list[str]) -> None:
+        self.spider = spider
+        self.hosts = set(hosts)
+
+    def allowed(self, url: str) -> bool:
+        return urlsplit(url).scheme in ("http", "https") and host_of(url) in self.hosts
+
+    def request(self, url: str) -> Request | None:
+        if not self.allowed(url) or thread_id_from_url(url) is None:
+            return None
+        meta = {"handle_httpstatus_list": list(GONE_STATUSES), "thread_url": url}
+        if is_reddit_thread(url):
+            return Request(reddit_json_url(url), callback=self.spider.parse_reddit, meta=meta)
+        return Request(url, callback=self.spider.parse_thread_page, meta=meta)
+
+
+class ThreadCallbacks:
+    """Callbacks for thread responses, shared by the community and studies spiders."""
+
+    crawler: Crawler
+
+    def parse_reddit(self, response: Response) -> Iterator[Any]:
+        url = response.meta.get("thread_url", response.url)
+        yield from self.handle_thread(response, lambda: parse_thread_reddit(response.body, url))
+
+    def parse_thread_page(self, response: Response) -> Iterator[Any]:
+        if not isinstance(response, TextResponse) and response.status not in GONE_STATUSES:
+            self.crawler.stats.inc_value("parse/dropped/not_html")
+            return
+        yield from self.handle_thread(response, lambda: parse_thread_html(response.text, response.url))
+
+    def handle_thread(self, response: Response, parse: Any) -> Iterator[Any]:
+        stats = self.crawler.stats
+        if response.status in GONE_STATUSES:
+            post_id = thread_id_from_url(response.meta.get("thread_url", response.url))
+            stats.inc_value(f"community/gone/{response.status}")
+            if post_id:
+                yield GoneItem(kind="thread", key=post_id, url=response.url, status=response.status)
+            return
+        result = parse()
+        if isinstance(result, Drop):
+            stats.inc_value(f"parse/dropped/{result.reason}")
+            logger.warning("Dropped %s: %s %s", response.url, result.reason, result.detail)
+            return
+        stats.inc_value("parse/threads")
+        yield result
+
+
+def community_hosts(crawler: Crawler, site_url: str) -> list[str]:
+    return sorted(set(hosts_setting(crawler.settings.get("COMMUNITY_HOSTS")) + [host_of(site_url)]))
+
+
+class CommunitySpider(ThreadCallbacks, Spider):
+    name = "community"
+
+    def __init__(self, url: str | None = None, from_db: str = "1", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.single_url = url
+        self.from_db = str(from_db).lower() not in ("0", "false", "no")
+        self.site_url = ""
+        self.threads: ThreadRequests | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CommunitySpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.site_url = crawler.settings.get("SITE_URL").rstrip("/")
+        spider.allowed_domains = community_hosts(crawler, spider.site_url)
+        spider.threads = ThreadRequests(spider, spider.allowed_domains)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        assert self.threads is not None
+        if self.single_url:
+            request = self.threads.request(self.single_url)
+            if request is None:
+                raise ValueError(
+                    f"-a url={self.single_url!r} is not a thread URL on COMMUNITY_HOSTS "
+                    f"({', '.join(self.allowed_domains)})"
+                )
+            yield request
+            return
+        if self.from_db:
+            urls = await asyncio.to_thread(self.card_urls)
+            logger.info("%d thread URLs from study cards in the database", len(urls))
+            for url in urls:
+                request = self.threads.request(url)
+                if request is not None:
+                    yield request
+                else:
+                    self.crawler.stats.inc_value("community/skipped_host")
+        yield Request(f"{self.site_url}/community", callback=self.parse_listing)
+
+    def card_urls(self) -> list[str]:
+        """Thread URLs known from study cards (and earlier thread crawls)."""
+        engine = make_engine(self.crawler.settings.get("DATABASE_URL"))
+        try:
+            if current_revision(engine) is None:
+                return []
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    select(Thread.url).where(Thread.url.is_not(None), Thread.gone_at.is_(None)).order_by(Thread.id)
+                )
+                return [url for (url,) in rows]
+        finally:
+            engine.dispose()
+
+    def parse_listing(self, response: Response) -> Iterator[Request]:
+        assert self.threads is not None
+        if not isinstance(response, TextResponse):
+            return
+        for href in response.xpath("//a/@href").getall():
+            url = response.urljoin(href)
+            if thread_id_from_url(url):
+                request = self.threads.request(url)
+                if request is not None:
+                    yield request
+            elif is_community_listing_url(url) and host_of(url) == host_of(self.site_url):
+                yield Request(url, callback=self.parse_listing)

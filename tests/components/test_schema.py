@@ -1,0 +1,48 @@
+"""Schema management: an empty database is created, an outdated one refused."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+
+from crawler.db import schema
+from crawler.db.engine import make_engine
+
+
+def test_empty_database_is_created_at_head(db_url: str) -> None:
+    engine = make_engine(db_url)
+    assert schema.ensure_schema(engine) == "created"
+    assert schema.current_revision(engine) == schema.head_revision(engine)
+    assert {"studies", "authors", "journals", "crawl_runs", "history", "threads", "comments"} <= set(
+        inspect(engine).get_table_names()
+    )
+    assert schema.ensure_schema(engine) == "current"
+    engine.dispose()
+
+
+def test_outdated_schema_is_refused_with_the_command_to_run(db_url: str) -> None:
+    engine = make_engine(db_url)
+    schema.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0000old'"))
+    with pytest.raises(schema.SchemaOutdated, match="scrapy db upgrade"):
+        schema.ensure_schema(engine)
+    engine.dispose()
+
+
+def test_foreign_database_is_refused(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE something_else (id integer)"))
+    with pytest.raises(schema.SchemaOutdated, match="not created by this crawler"):
+        schema.ensure_schema(engine)
+    engine.dispose()
+
+
+def test_sqlite_enforces_foreign_keys(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    schema.upgrade(engine)
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO study_authors (study_id, position, author_id) VALUES ('nope', 0, 1)"))
+    engine.dispose()
