@@ -1,0 +1,807 @@
+"""Parse a study page (``/research/<slug>-<id>``) into a ``StudyItem``.
+
+The site's markup is generated (class names change between builds and templates), so this
+parser never looks at classes or ids. It turns the visible part of the page into a list of
+text lines ("chunks") in document order, each remembering its enclosing block element and
+link, and then reads the fields off that list by their labels ("TLDR", "Research cited in
+this study", "<N> / <M> results", ...), by link patterns (``/research/<slug>-<id>``, thread
+URLs) and by their order (the ``h1`` title, then the date/journal line, the authors, ...).
+
+``parse_study`` is a pure function of ``(html, url)`` and never raises: pages that cannot be
+a study come back as a ``Drop`` with a short reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from parsel import Selector
+
+from crawler.items import CommunityCard, Drop, ResearchRef, StudyItem
+from crawler.parsers import text as tx
+from crawler.urls import canonical_url, study_id_from_url, study_slug_from_url, thread_id_from_url
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["parse_study"]
+
+# ---------------------------------------------------------------------------------------------
+# Everything that ties this parser to the page: labels, link rules and the few XPaths used.
+# ---------------------------------------------------------------------------------------------
+
+CANONICAL_XPATH = (
+    "//link[contains(concat(' ', translate(normalize-space(@rel),"
+    " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), ' '), ' canonical ')]/@href"
+)
+# Elements whose text is never page content.
+IGNORED_TAGS = frozenset({
+    "head", "script", "style", "noscript", "template", "nav", "header", "footer", "svg",
+    "button", "iframe", "object", "select", "textarea", "dialog", "math", "canvas",
+})
+# Elements that start a new line of text when rendered.
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "dd", "details", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "form", "h1", "h2", "h3", "h4", "h5", "h6", "hgroup",
+    "hr", "html", "li", "main", "ol", "p", "pre", "section", "summary", "table", "tbody",
+    "td", "tfoot", "th", "thead", "tr", "ul", "caption", "center", "legend", "menu",
+})
+TITLE_TAG = "h1"
+IMAGE_ALT_RE = re.compile(r"^\s*image\s+of\s+(?:the\s+)?study\b", re.I)
+TLDR_RE = re.compile(r"^TL;?\s?DR\b\s*[:.\-–—]?\s*", re.I)
+DISCUSS_RE = re.compile(r"^\s*Discuss\s+this\s+study\s+in\s+the\s+Community\b", re.I)
+SECTION_LABELS = {
+    "research cited in this study": "cited",
+    "cited in this study": "cited",
+    "related research": "related",
+    "similar research": "related",
+    "related": "related",
+    "related community posts": "community",
+}
+JOIN_LABEL = "join"  # printed next to "Related Community Posts"
+CARD_LABEL = "community"  # printed at the top of each community card
+JOURNAL_OPEN_RE = re.compile(r"^\s*,?\s*in\s*[“\"]\s*", re.I)
+JOURNAL_CLOSE = "”\""
+CITATIONS_PREFIX_RE = re.compile(r"^\s*(?P<n>\d[\d,]*)\s*citations?\b\s*,?\s*", re.I)
+UPVOTES_SUFFIX_RE = re.compile(r"(?P<n>\d+(?:[.,]\d+)*\s*[kKmM]?)\s*upvotes?\s*$", re.I)
+CATEGORY_RE = re.compile(r"^in\s+(?P<category>\S.*?)\s*$", re.I)
+NOT_FOUND_RE = re.compile(r"^(?:404\b|page\s+not\s+found|not\s+found|page\s+missing)", re.I)
+# Unlike XML, HTML text may not hold these; they only appear when binary data was decoded.
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+MAX_AUTHORS = 60
+MAX_CATEGORY_WORDS = 3
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Chunk:
+    """One rendered line of visible text (or one image) with where it sits in the page."""
+
+    text: str  # as a browser shows it: text nodes concatenated, whitespace collapsed
+    spaced: str  # text nodes joined by spaces: separates fields set in adjacent inline elements
+    pieces: tuple[str, ...]
+    block: int  # index of the innermost block element holding the line
+    link: int | None = None  # index of the <a> holding the start of the line
+    href: str | None = None  # its href
+    link_text: str = ""  # the part of the line inside that link
+    rest: str = ""  # the part after it (spaced)
+    hrefs: tuple[str, ...] = ()  # every link href on the line, in order
+    h1: int | None = None  # index of the enclosing h1, if any
+    img_alt: str | None = None
+    img_src: str | None = None
+
+    @property
+    def is_image(self) -> bool:
+        return self.img_src is not None
+
+
+@dataclass
+class _Walk:
+    """The state of the linearising walk."""
+
+    chunks: list[Chunk] = field(default_factory=list)
+    buffer: list[tuple[str, int | None, str | None]] = field(default_factory=list)
+    blocks: list[int] = field(default_factory=lambda: [0])
+    links: list[tuple[int, str | None]] = field(default_factory=list)
+    h1s: list[int] = field(default_factory=list)
+    counter: int = 0
+
+    def next_index(self) -> int:
+        self.counter += 1
+        return self.counter
+
+
+def parse_study(html: str, url: str) -> StudyItem | Drop:
+    """A ``StudyItem`` read from a study page, or a ``Drop`` saying why there is none."""
+    try:
+        return _parse(html, url)
+    except Exception as exc:  # a parser bug must cost one page, never the crawl
+        logger.warning("study parser failed on %s: %r", url, exc, exc_info=True)
+        return Drop("parse_error", detail=repr(exc)[:200])
+
+
+def _parse(html: str, url: str) -> StudyItem | Drop:
+    study_id = study_id_from_url(url or "")
+    if study_id is None:
+        return Drop("not_a_study_url", detail=str(url)[:200])
+    html = CONTROL_RE.sub("", html or "")
+    if not html.strip():
+        return Drop("empty_page")
+    selector = Selector(text=html)
+    page_url = _page_url(selector, url, study_id)
+    chunks = _linearise(selector.root)
+    title_at, title = _title(chunks)
+    start = title_at[-1] + 1 if title_at else 0
+    end = _header_end(chunks, start)
+    item = StudyItem(
+        study_id=study_id_from_url(page_url),
+        url=page_url,
+        slug=study_slug_from_url(page_url),
+        title=title,
+    )
+    header_signal = _read_header(item, chunks[start:end], page_url)
+    section_signal = _read_sections(item, chunks[end:], page_url)
+    if not (header_signal or (section_signal and not NOT_FOUND_RE.match(title or ""))):
+        return Drop("not_a_study_page", detail=(title or "")[:200])
+    return item
+
+
+# -- urls -------------------------------------------------------------------------------------
+
+
+def _page_url(selector: Selector, url: str, study_id: str) -> str:
+    """The canonical link when it names this study (same id, same site), else ``url``."""
+    fetched = canonical_url(url)
+    for href in selector.xpath(CANONICAL_XPATH).getall():
+        candidate = _resolve(href, fetched)
+        if (
+            candidate
+            and study_id_from_url(candidate) == study_id
+            and _site(candidate) == _site(fetched)
+        ):
+            return candidate
+    return fetched
+
+
+def _site(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def _resolve(href: str | None, base: str, *, https: bool = True) -> str | None:
+    """An absolute canonical http(s) URL for ``href``, or None for empty/script/anchor links."""
+    href = (href or "").strip()
+    if not href or href.startswith("#"):
+        return None
+    absolute = canonical_url(href, base, https=https)
+    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+
+
+def _absolute(href: str | None, base: str) -> str | None:
+    """``href`` made absolute, query kept (image URLs need it)."""
+    href = (href or "").strip()
+    if not href or href.startswith(("#", "data:", "javascript:")):
+        return None
+    absolute = urljoin(base, href)
+    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+
+
+# -- linearising ------------------------------------------------------------------------------
+
+
+def _linearise(root: etree._Element) -> list[Chunk]:
+    """The visible lines of the page in document order."""
+    walk = _Walk()
+    walker = etree.iterwalk(root, events=("start", "end"))
+    skipping = False
+    for event, element in walker:
+        tag = _tag(element)
+        if event == "start":
+            if tag is None or tag in IGNORED_TAGS:
+                walker.skip_subtree()  # the next event is this element's "end"
+                skipping = True
+                continue
+            _start(element, tag, walk)
+        else:
+            if skipping:
+                skipping = False
+            else:
+                _end(tag, walk)
+            _add_text(element.tail, walk)
+    _flush(walk)
+    return walk.chunks
+
+
+def _tag(element: etree._Element) -> str | None:
+    tag = element.tag
+    if not isinstance(tag, str):
+        return None  # comments and processing instructions
+    return tag.rsplit("}", 1)[-1].lower()
+
+
+def _start(element: etree._Element, tag: str, walk: _Walk) -> None:
+    if tag in BLOCK_TAGS or tag in ("br", "img"):
+        _flush(walk)
+    if tag == "img":
+        src = element.get("src") or element.get("data-src") or _first_srcset(element) or ""
+        walk.chunks.append(Chunk(
+            text="", spaced="", pieces=(), block=walk.blocks[-1],
+            img_alt=tx.clean_text(element.get("alt")), img_src=src.strip(),
+        ))
+        return
+    if tag in BLOCK_TAGS:
+        walk.blocks.append(walk.next_index())
+    if tag == "a":
+        walk.links.append((walk.next_index(), element.get("href")))
+    if tag == TITLE_TAG:
+        walk.h1s.append(walk.next_index())
+    _add_text(element.text, walk)
+
+
+def _end(tag: str | None, walk: _Walk) -> None:
+    if tag == "a" and walk.links:
+        walk.links.pop()
+    if tag in BLOCK_TAGS:
+        _flush(walk)
+        if len(walk.blocks) > 1:
+            walk.blocks.pop()
+    if tag == TITLE_TAG and walk.h1s:
+        walk.h1s.pop()
+
+
+def _first_srcset(element: etree._Element) -> str | None:
+    candidates = (element.get("srcset") or "").strip().split()
+    return candidates[0].rstrip(",") if candidates else None
+
+
+def _add_text(value: str | None, walk: _Walk) -> None:
+    if value:
+        link, href = walk.links[-1] if walk.links else (None, None)
+        walk.buffer.append((tx.strip_debris(value), link, href))
+
+
+def _flush(walk: _Walk) -> None:
+    """Close the current line: keep it when it has visible text."""
+    buffer, walk.buffer = walk.buffer, []
+    text = tx.clean_text("".join(value for value, _, _ in buffer))
+    if not text:
+        return
+    start = next(i for i, (value, _, _) in enumerate(buffer) if value.strip())
+    _, link, href = buffer[start]
+    run = start
+    while run < len(buffer) and buffer[run][1] == link:
+        run += 1
+    pieces = tuple(p for p in (tx.clean_text(value) for value, _, _ in buffer) if p)
+    after = tuple(p for p in (tx.clean_text(value) for value, _, _ in buffer[run:]) if p)
+    walk.chunks.append(Chunk(
+        text=text,
+        spaced=_join_pieces(pieces),
+        pieces=pieces,
+        block=walk.blocks[-1],
+        link=link,
+        href=href,
+        link_text=tx.clean_text("".join(v for v, _, _ in buffer[start:run])) if link else "",
+        rest=_join_pieces(after) if link else "",
+        hrefs=tuple(dict.fromkeys(h for _, lk, h in buffer if lk is not None and h)),
+        h1=walk.h1s[-1] if walk.h1s else None,
+    ))
+
+
+def _join_pieces(pieces: tuple[str, ...]) -> str:
+    """Pieces joined by a space, except before closing and after opening punctuation."""
+    out = ""
+    for piece in pieces:
+        if out and not (piece[0] in ",.;:!?)]”’" or out[-1] in "([“‘"):
+            out += " "
+        out += piece
+    return out
+
+
+# -- header: title, date line, authors, image, TLDR, summary, calls to action -----------------
+
+
+def _title(chunks: list[Chunk]) -> tuple[list[int], str | None]:
+    """Positions of the first h1's lines and its text."""
+    first = next((c.h1 for c in chunks if c.h1 is not None), None)
+    if first is None:
+        return [], None
+    at = [i for i, c in enumerate(chunks) if c.h1 == first]
+    return at, tx.none_if_empty(" ".join(chunks[i].text for i in at))
+
+
+def _header_end(chunks: list[Chunk], start: int) -> int:
+    """Where the header stops: at the first section label, counter or list entry."""
+    for i in range(start, len(chunks)):
+        chunk = chunks[i]
+        if _is_cta(chunk) or chunk.is_image:
+            continue
+        label, counter = _section_head(chunk)
+        if label or counter or _is_card_label(chunk) or _entry_kind(chunk):
+            return i
+    return len(chunks)
+
+
+def _read_header(item: StudyItem, chunks: list[Chunk], page_url: str) -> bool:
+    """Fill the header fields; True when something only a study page has was seen."""
+    i = _read_meta(item, chunks)
+    signal = item.journal is not None or (item.title is not None and item.published is not None)
+    pending_summary: str | None = None  # a paragraph before any TLDR: the summary if none follows
+    stage = "top"  # "top": before image/TLDR, "body": after them, "cta": after the calls
+    while i < len(chunks):
+        chunk = chunks[i]
+        i += 1
+        if chunk.is_image:
+            is_study_image = bool(IMAGE_ALT_RE.match(chunk.img_alt or ""))
+            if item.image_url is None and (is_study_image or stage != "cta"):
+                item.image_url = _absolute(chunk.img_src, page_url)
+                signal = signal or is_study_image
+                stage = "body" if stage == "top" else stage
+            continue
+        if _is_cta(chunk):
+            signal = True
+            if tx.parse_source_cta(chunk.spaced) is not None and item.source_url is None:
+                item.source_url = _absolute(chunk.hrefs[0], page_url) if chunk.hrefs else None
+            stage = "cta"
+            continue
+        tldr = TLDR_RE.match(chunk.text)
+        if tldr and item.tldr is None:
+            signal = True
+            rest = chunk.text[tldr.end():]
+            if not rest and i < len(chunks) and _is_plain(chunks[i]):
+                rest, i = chunks[i].text, i + 1
+            item.tldr = tx.none_if_empty(rest)
+            pending_summary = None  # the summary follows the TLDR
+            stage = "body"
+            continue
+        group, i = _group(chunks, i - 1)
+        text = tx.clean_text(" ".join(c.text for c in group))
+        if stage == "top":
+            if pending_summary is None and _looks_like_authors(text):
+                item.authors = _split_authors(group)
+            elif pending_summary is None:
+                pending_summary = text
+        elif stage == "body" and item.summary is None:
+            item.summary = tx.none_if_empty(text)
+    if item.summary is None:
+        item.summary = tx.none_if_empty(pending_summary)
+    return signal
+
+
+def _read_meta(item: StudyItem, chunks: list[Chunk]) -> int:
+    """Read the date/journal line(s) near the top of the header; the index after them."""
+    at = next((i for i in range(min(3, len(chunks))) if _is_meta_start(chunks[i])), None)
+    if at is None or not all(_is_plain(c) for c in chunks[:at]):
+        return 0
+    first = chunks[at]
+    end = _block_end(chunks, at)
+    # The journal may sit in its own block right after the date (wrapped lines).
+    if end < len(chunks) and JOURNAL_OPEN_RE.match(chunks[end].spaced) and _is_plain(chunks[end]):
+        end = _block_end(chunks, end)
+    lines = [c.spaced for c in chunks[at:end]]
+    date = tx.month_year_match(first.spaced)
+    if date is not None and date.start() == 0:
+        item.published = tx.parse_month_year(date.group(0))
+        lines[0] = lines[0][date.end():].strip()
+    item.journal = _journal_from_lines([line for line in lines if line])
+    return end
+
+
+def _is_meta_start(chunk: Chunk) -> bool:
+    """A line starting with ``<Month> <YYYY>`` or ``in “``."""
+    if not _is_plain(chunk) or chunk.link is not None:
+        return False
+    date = tx.month_year_match(chunk.spaced)
+    return (date is not None and date.start() == 0) or bool(JOURNAL_OPEN_RE.match(chunk.spaced))
+
+
+def _block_end(chunks: list[Chunk], i: int) -> int:
+    """The index after the plain lines sharing the block of ``chunks[i]``."""
+    j = i + 1
+    while j < len(chunks) and chunks[j].block == chunks[i].block and _is_plain(chunks[j]):
+        j += 1
+    return j
+
+
+def _journal_from_lines(lines: list[str]) -> str | None:
+    """The journal after ``in “``: on the same line, or alone on the next one."""
+    if not lines:
+        return None
+    opening = JOURNAL_OPEN_RE.match(lines[0])
+    if not opening:
+        return None
+    rest = lines[0][opening.end():]
+    if not rest.strip() and len(lines) > 1 and lines[1].strip() not in JOURNAL_CLOSE:
+        rest = lines[1]
+    closing = min((rest.find(q) for q in JOURNAL_CLOSE if q in rest), default=-1)
+    if closing >= 0:
+        rest = rest[:closing]
+    return tx.parse_journal(rest)
+
+
+def _group(chunks: list[Chunk], i: int) -> tuple[list[Chunk], int]:
+    """The plain lines sharing the block of ``chunks[i]``; the index after them."""
+    end = _block_end(chunks, i)
+    return chunks[i:end], end
+
+
+def _is_plain(chunk: Chunk) -> bool:
+    """A line of text that carries no label of its own."""
+    return not (chunk.is_image or _is_cta(chunk) or TLDR_RE.match(chunk.text))
+
+
+def _is_cta(chunk: Chunk) -> bool:
+    return bool(tx.parse_source_cta(chunk.spaced) is not None or DISCUSS_RE.match(chunk.spaced))
+
+
+def _looks_like_authors(text: str) -> bool:
+    """A comma-separated list of names (not a sentence): short parts, no sentence ending."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names or len(names) > MAX_AUTHORS:
+        return False
+    for name in names:
+        if len(name) > 80 or len(name.split()) > 7 or any(ch in name for ch in "?!:;“”\"()[]"):
+            return False
+        if any(ch.isdigit() for ch in name):
+            return False
+    last = names[-1]
+    return not last.endswith(".") or bool(re.search(r"(?:^|\s)(?:\w|Jr|Sr)\.$", last))
+
+
+def _split_authors(group: list[Chunk]) -> list[str]:
+    names = ",".join(c.text for c in group).split(",")
+    return [name for name in (tx.clean_text(n) for n in names) if name]
+
+
+# -- sections: cited, related and community lists --------------------------------------------
+
+
+@dataclass
+class _Section:
+    kind: str
+    counter: tuple[int, int | None, bool] | None = None
+    entries: list[ResearchRef] = field(default_factory=list)
+    cards: list[CommunityCard] = field(default_factory=list)
+
+
+@dataclass
+class _Cursor:
+    """The open section and the open entry while walking the lists."""
+
+    section: _Section | None = None
+    entry: ResearchRef | None = None
+    entry_link: int | None = None
+    entry_has_tldr: bool = False
+    card: CommunityCard | None = None
+    card_link: int | None = None
+    card_has_meta: bool = False
+    card_summary_block: int | None = None
+    pending_counter: tuple[int, int | None, bool] | None = None
+
+
+def _read_sections(item: StudyItem, chunks: list[Chunk], page_url: str) -> bool:
+    """Fill the cited/related/community lists; True when a label or counter was seen."""
+    sections: list[_Section] = []
+    cursor = _Cursor()
+    signal = False
+    for chunk in chunks:
+        label, counter = _section_head(chunk)
+        if label or counter:
+            signal = True
+            _on_head(label, counter, cursor, sections)
+            continue
+        if chunk.is_image or _is_cta(chunk) or chunk.text.casefold() == JOIN_LABEL:
+            continue
+        kind = "community" if _is_card_label(chunk) else _entry_kind(chunk)
+        if kind or cursor.section is None:
+            _ensure_section(kind or "research", cursor, sections)
+        assert cursor.section is not None
+        if cursor.section.kind == "community":
+            _on_card_line(chunk, cursor, page_url)
+        else:
+            _on_entry_line(chunk, cursor, page_url)
+    _store_sections(item, sections)
+    return signal
+
+
+def _section_head(chunk: Chunk) -> tuple[str | None, tuple[int, int | None, bool] | None]:
+    """(section kind, counter) when the line is a section label and/or a results counter."""
+    if chunk.is_image or _entry_kind(chunk):
+        return None, None
+    spaced = chunk.spaced
+    counter = tx.parse_counter(spaced)
+    rest = tx.COUNTER_RE.sub(" ", spaced) if counter else spaced
+    rest = tx.clean_text(rest)
+    if rest.casefold().endswith(" " + JOIN_LABEL):
+        rest = rest[: -len(JOIN_LABEL)].strip()
+    label = SECTION_LABELS.get(rest.casefold())
+    if label:
+        return label, counter
+    if counter and (not rest or rest.casefold() == JOIN_LABEL):
+        return None, counter
+    return None, None
+
+
+def _on_head(
+    label: str | None,
+    counter: tuple[int, int | None, bool] | None,
+    cursor: _Cursor,
+    sections: list[_Section],
+) -> None:
+    _close_entry(cursor)
+    if label:
+        cursor.section = _Section(label, counter=counter)
+        sections.append(cursor.section)
+        cursor.pending_counter = None
+        return
+    section = cursor.section
+    if section is not None and section.counter is None and not (section.entries or section.cards):
+        section.counter = counter
+    else:
+        cursor.section = None  # a counter without its label: the next entries tell the kind
+        cursor.pending_counter = counter
+
+
+def _ensure_section(kind: str, cursor: _Cursor, sections: list[_Section]) -> None:
+    """Open a section for content whose kind differs from the open one (a label is missing)."""
+    section = cursor.section
+    if section is not None and (section.kind == "community") == (kind == "community"):
+        return
+    _close_entry(cursor)
+    if kind != "community":
+        # Pages list cited research, then community posts, then related research.
+        seen = {s.kind for s in sections}
+        kind = "related" if seen & {"cited", "community", "related"} else "cited"
+    cursor.section = _Section(kind, counter=cursor.pending_counter)
+    cursor.pending_counter = None
+    sections.append(cursor.section)
+
+
+def _close_entry(cursor: _Cursor) -> None:
+    cursor.entry = None
+    cursor.entry_link = None
+    cursor.entry_has_tldr = False
+    cursor.card = None
+    cursor.card_link = None
+    cursor.card_has_meta = False
+    cursor.card_summary_block = None
+
+
+def _entry_kind(chunk: Chunk) -> str | None:
+    """ "research" for a line starting a link to a study, "community" for a thread link."""
+    if chunk.link is None or not chunk.href:
+        return None
+    href = chunk.href.strip()
+    if study_id_from_url(href) is not None:
+        return "research"
+    if thread_id_from_url(href) is not None:
+        return "community"
+    return None
+
+
+def _is_card_label(chunk: Chunk) -> bool:
+    return bool(chunk.pieces) and chunk.pieces[0].casefold() == CARD_LABEL
+
+
+# research entries
+
+
+def _on_entry_line(chunk: Chunk, cursor: _Cursor, page_url: str) -> None:
+    section = cursor.section
+    assert section is not None
+    if _is_punctuation(chunk.text):
+        return  # e.g. the comma of "3 citations ," set on a line of its own
+    linked = _entry_kind(chunk) == "research"
+    if cursor.entry is None or (linked and chunk.link != cursor.entry_link):
+        _open_entry(chunk, cursor, section, page_url, linked=linked)
+    elif chunk.link is not None and chunk.link == cursor.entry_link:
+        _fill_entry(cursor, chunk.spaced, chunk.text)  # more lines of a whole-card link
+    elif cursor.entry_has_tldr:
+        _open_entry(chunk, cursor, section, page_url, linked=False)  # an unlinked title
+    else:
+        _fill_entry(cursor, chunk.spaced, chunk.text)
+
+
+def _open_entry(
+    chunk: Chunk, cursor: _Cursor, section: _Section, page_url: str, *, linked: bool
+) -> None:
+    entry = ResearchRef()
+    if linked:
+        entry.url = _resolve(chunk.href, page_url)
+        entry.study_id = study_id_from_url(entry.url or "")
+    section.entries.append(entry)
+    cursor.entry, cursor.entry_link, cursor.entry_has_tldr = entry, chunk.link, False
+    if _entry_meta(chunk.spaced)[0]:
+        _fill_entry(cursor, chunk.spaced, chunk.text)  # the title is missing
+        return
+    entry.title = tx.none_if_empty(chunk.link_text if linked else chunk.text)
+    if linked and chunk.rest:
+        _fill_entry(cursor, chunk.rest, chunk.rest)
+
+
+def _fill_entry(cursor: _Cursor, spaced: str, text: str) -> None:
+    """Read a line under an entry title: the citations/date/journal line and/or the TLDR."""
+    entry = cursor.entry
+    assert entry is not None
+    found, citations, published, journal, rest = _entry_meta(spaced)
+    if found and not cursor.entry_has_tldr:
+        entry.citations = entry.citations if entry.citations is not None else citations
+        entry.published = entry.published or published
+        entry.journal = entry.journal or journal
+    else:
+        rest = text
+    tldr = tx.none_if_empty(rest)
+    if tldr and not _is_punctuation(tldr) and entry.tldr is None:
+        entry.tldr = tldr
+        cursor.entry_has_tldr = True
+
+
+def _entry_meta(spaced: str) -> tuple[bool, int | None, str | None, str | None, str]:
+    """Split ``17 citations, May 2014 in “Journal” TLDR...`` into its optional parts."""
+    rest = spaced
+    citations = published = journal = None
+    match = CITATIONS_PREFIX_RE.match(rest)
+    if match:
+        citations = int(match.group("n").replace(",", ""))
+        rest = rest[match.end():]
+    date = tx.month_year_match(rest)
+    if date is not None and not rest[: date.start()].strip(" ,"):
+        published = tx.parse_month_year(date.group(0))
+        rest = rest[date.end():]
+    opening = JOURNAL_OPEN_RE.match(rest)
+    if opening and (citations is not None or published is not None or opening.end() < len(rest)):
+        rest = rest[opening.end():]
+        closing = min((rest.find(q) for q in JOURNAL_CLOSE if q in rest), default=-1)
+        journal_text, rest = (rest[:closing], rest[closing + 1:]) if closing >= 0 else (rest, "")
+        journal = tx.parse_journal(journal_text)
+        found = True
+    else:
+        found = citations is not None or published is not None
+    return found, citations, published, journal, rest.strip(" ,")
+
+
+def _is_punctuation(text: str) -> bool:
+    return bool(text) and not any(ch.isalnum() for ch in text)
+
+
+# community cards
+
+
+def _on_card_line(chunk: Chunk, cursor: _Cursor, page_url: str) -> None:
+    card_label = _is_card_label(chunk)
+    new_link = chunk.link is not None and _entry_kind(chunk) == "community"
+    if (
+        cursor.card is None
+        or card_label
+        or (new_link and chunk.link != cursor.card_link and cursor.card_link is not None)
+        or (new_link and cursor.card_link is None and cursor.card.title is not None
+            and _card_text(chunk) != cursor.card.title)
+    ):
+        _open_card(cursor)
+    card = cursor.card
+    assert card is not None
+    if new_link and card.url is None:
+        card.url = _resolve(chunk.href, page_url, https=False)
+        card.post_id = thread_id_from_url(card.url or "")
+        cursor.card_link = chunk.link
+    text = _card_text(chunk)
+    if text:
+        _fill_card(cursor, chunk, text)
+
+
+def _open_card(cursor: _Cursor) -> None:
+    assert cursor.section is not None
+    cursor.card = CommunityCard()
+    cursor.card_link = None
+    cursor.card_has_meta = False
+    cursor.card_summary_block = None
+    cursor.section.cards.append(cursor.card)
+
+
+def _card_text(chunk: Chunk) -> str:
+    """The line without a leading ``community`` label."""
+    if _is_card_label(chunk):
+        return tx.clean_text(" ".join(chunk.pieces[1:]))
+    return chunk.text
+
+
+def _fill_card(cursor: _Cursor, chunk: Chunk, text: str) -> None:
+    card = cursor.card
+    assert card is not None
+    spaced = chunk.spaced if not _is_card_label(chunk) else text
+    allow_category = card.title is not None and not cursor.card_has_meta and card.summary is None
+    meta = _card_meta(spaced, allow_category=allow_category)
+    if card.title is None and meta is None and card.summary is None:
+        card.title = _once(text)
+    elif card.title is not None and _once(text) == card.title and card.summary is None:
+        return  # the title printed a second time
+    elif meta is not None and card.summary is None:
+        category, upvotes, age = meta
+        card.category = card.category or category
+        card.upvotes = card.upvotes if card.upvotes is not None else upvotes
+        card.age = card.age or age
+        cursor.card_has_meta = True
+    elif card.summary is None:
+        card.summary = tx.none_if_empty(text)
+        cursor.card_summary_block = chunk.block
+    elif chunk.block == cursor.card_summary_block:
+        card.summary = tx.none_if_empty(f"{card.summary} {text}")
+
+
+def _card_meta(
+    spaced: str, *, allow_category: bool
+) -> tuple[str | None, int | None, str | None] | None:
+    """Split ``in Treatment 2 upvotes 4 years ago`` (each part optional); None if not that."""
+    rest = spaced.strip()
+    age = upvotes = category = None
+    ages = [m for m in tx.AGE_RE.finditer(rest) if m.end() == len(rest)]
+    if ages:
+        age = tx.clean_text(ages[-1].group(0))
+        rest = rest[: ages[-1].start()].strip()
+    up = UPVOTES_SUFFIX_RE.search(rest)
+    if up and (up.start() == 0 or rest[up.start() - 1].isspace()):
+        upvotes = tx.compact_int(up.group("n"))
+        rest = rest[: up.start()].strip()
+    cat = CATEGORY_RE.match(rest)
+    if cat:
+        category = tx.clean_text(cat.group("category"))
+        rest = ""
+    if rest:
+        return None
+    if age is None and upvotes is None:
+        if category is None or not allow_category:
+            return None
+        if len(category.split()) > MAX_CATEGORY_WORDS:
+            return None
+    return category, upvotes, age
+
+
+def _once(text: str) -> str:
+    """A title printed twice on one line, once."""
+    text = tx.clean_text(text)
+    half, odd = divmod(len(text), 2)
+    if half and not odd and text[:half] == text[half:]:
+        return text[:half]
+    if half and odd and text[half] == " " and text[:half] == text[half + 1:]:
+        return text[:half]
+    return text
+
+
+# -- assembling -------------------------------------------------------------------------------
+
+
+def _store_sections(item: StudyItem, sections: list[_Section]) -> None:
+    """Copy the first section of each kind (plus its entries) into the item."""
+    done: set[str] = set()
+    for section in sections:
+        kind = section.kind
+        if kind in done:
+            # The same label twice: keep the entries, the first counter wins.
+            _extend(item, section)
+            continue
+        done.add(kind)
+        _extend(item, section)
+        if section.counter is not None:
+            _, total, lower = section.counter
+            setattr(item, f"{kind}_total", total)
+            setattr(item, f"{kind}_total_is_lower_bound", lower and total is not None)
+
+
+def _extend(item: StudyItem, section: _Section) -> None:
+    if section.kind == "community":
+        item.community_posts.extend(c for c in section.cards if _card_has_content(c))
+    elif section.kind == "cited":
+        item.cited.extend(e for e in section.entries if _entry_has_content(e))
+    else:
+        item.related.extend(e for e in section.entries if _entry_has_content(e))
+
+
+def _entry_has_content(entry: ResearchRef) -> bool:
+    return any(v is not None for v in vars(entry).values())
+
+
+def _card_has_content(card: CommunityCard) -> bool:
+    return any(v is not None for v in vars(card).values())

@@ -1,0 +1,119 @@
+"""End to end: the real ``scrapy crawl studies`` against the fixture site, into a real database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crawler.db.engine import make_engine
+from crawler.db.models import (
+    Author,
+    CrawlRun,
+    History,
+    Journal,
+    ResearchLink,
+    Study,
+    StudyAuthor,
+    StudyThread,
+    Thread,
+)
+from tests.conftest import SITE_DIR, run_scrapy
+
+pytestmark = pytest.mark.e2e
+
+MANIFEST = json.loads((SITE_DIR / "manifest.json").read_text(encoding="utf-8"))
+TABLES = (Study, Journal, Author, StudyAuthor, ResearchLink, Thread, StudyThread, History)
+
+
+def counts(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        result = {m.__tablename__: conn.execute(select(func.count()).select_from(m)).scalar_one() for m in TABLES}
+    engine.dispose()
+    return result
+
+
+def crawl(site_server, db_url: str, tmp_path: Path, *extra: str) -> str:
+    result = run_scrapy(
+        ["crawl", "studies", *extra], {"SITE_URL": site_server.url, "DATABASE_URL": db_url}, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    return result.stderr
+
+
+def test_crawl_stores_every_study_once_and_a_second_crawl_changes_nothing(
+    site_server, db_url: str, tmp_path: Path
+) -> None:
+    crawl(site_server, db_url, tmp_path)
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        studies = {s.study_id: s for s in session.execute(select(Study)).scalars()}
+        runs = session.execute(select(CrawlRun)).scalars().all()
+    expected = set(MANIFEST["expected_study_ids"])
+    assert set(studies) == expected
+    # Each study under its canonical path; the duplicate slug gives one row.
+    for study_id, path in MANIFEST["expected_study_paths"].items():
+        assert studies[study_id].url.endswith(path), study_id
+    dup = MANIFEST["duplicate_slug"]
+    assert studies[dup["study_id"]].url.endswith(dup["canonical_path"])
+    # Case-sensitive ids are two studies.
+    assert set(MANIFEST["case_pair"]) <= set(studies)
+    # robots.txt is obeyed, links-only studies are found, the dead link is not a study.
+    assert MANIFEST["disallowed"]["study_id"] not in studies
+    assert MANIFEST["link_only"]["study_id"] in studies
+    # Rows match what the site says of each study.
+    for study_id, spec in MANIFEST["studies"].items():
+        if study_id not in studies:
+            continue
+        row = studies[study_id]
+        for field in ("title", "published", "journal"):
+            assert row.snapshot[field] == spec.get(field), (study_id, field)
+        assert len(row.snapshot["authors"]) == spec["authors"], study_id
+        for kind in ("cited", "related"):
+            linked = [ref["study_id"] for ref in row.snapshot[kind] if ref["study_id"]]
+            assert linked == spec[kind], (study_id, kind)
+        posts = [card["post_id"] for card in row.snapshot["community_posts"] if card["post_id"]]
+        assert posts == spec["community"], study_id
+    assert len(runs) == 1 and runs[0].status == "finished"
+    assert runs[0].items_new == len(expected)
+    assert runs[0].items_dropped == {"dedupe/dropped/duplicate_study": 1}
+    first = counts(db_url)
+    assert first["history"] == 0
+    with engine.connect() as conn:
+        before = dict(conn.execute(select(Study.study_id, Study.changed_at)).all())
+
+    crawl(site_server, db_url, tmp_path)
+    assert counts(db_url) == first  # no row added, none moved to history
+    with Session(engine) as session:
+        after = dict(session.execute(select(Study.study_id, Study.changed_at)).all())
+        runs = session.execute(select(CrawlRun).order_by(CrawlRun.id)).scalars().all()
+    assert after == before  # nothing rewritten
+    assert [r.status for r in runs] == ["finished", "finished"]
+    assert runs[1].items_new == 0 and runs[1].items_updated == 0
+    with engine.connect() as conn:
+        assert set(conn.execute(select(Study.last_run_id)).scalars()) == {runs[1].id}
+    engine.dispose()
+
+
+def test_single_url(site_server, sqlite_url: str, tmp_path: Path) -> None:
+    study_id, path = next(iter(MANIFEST["expected_study_paths"].items()))
+    crawl(site_server, sqlite_url, tmp_path, "-a", f"url={site_server.url}{path}")
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        ids = conn.execute(select(Study.study_id)).scalars().all()
+    engine.dispose()
+    assert ids == [study_id]
+
+
+def test_listings_when_there_is_no_sitemap(site_server, sqlite_url: str, tmp_path: Path) -> None:
+    crawl(site_server, sqlite_url, tmp_path, "-a", "listings=1")
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        ids = set(conn.execute(select(Study.study_id)).scalars())
+    engine.dispose()
+    assert ids == set(MANIFEST["expected_study_ids"])
