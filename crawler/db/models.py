@@ -254,3 +254,18 @@ class Comment(Base):
     last_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     gone_at: Mapped[datetime | None]
     gone_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+
+
+class Page(Base):
+    """What the last fetch of a URL answered: the validators for conditional requests."""
+
+    __tablename__ = "pages"
+
+    url: Mapped[str] = mapped_column(String(1000), primary_key=True)  # canonical, see crawler.urls
+    kind: Mapped[str] = mapped_column(String(8))  # study | thread
+    key: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[int]
+    etag: Mapped[str | None] = mapped_column(String(200))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    fetched_at: Mapped[datetime]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))

@@ -24,6 +24,7 @@ from crawler.db.models import (
     Author,
     History,
     Journal,
+    Page,
     ResearchLink,
     Study,
     StudyAuthor,
@@ -362,3 +363,61 @@ def mark_studies_gone(
             )
             marked += result.rowcount or 0
     return marked
+
+
+def record_pages(
+    engine: Engine, pages: Sequence[dict[str, Any]], run_id: int | None, now: datetime
+) -> int:
+    """Remember what each URL answered; a 304 also counts as a sight of its (unchanged) study.
+
+    Returns the number of studies confirmed unchanged by a 304.
+    """
+    if not pages:
+        return 0
+    rows = {page["url"]: page for page in pages}
+    fresh = [p for p in rows.values() if p["status"] != 304]
+    not_modified = [p for p in rows.values() if p["status"] == 304]
+    confirmed = 0
+    with engine.begin() as conn:
+        lock_for_write(conn)
+        if fresh:
+            stmt = _insert(conn, Page)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["url"],
+                set_={
+                    "kind": stmt.excluded.kind,
+                    "key": stmt.excluded.key,
+                    "status": stmt.excluded.status,
+                    "etag": stmt.excluded.etag,
+                    "last_modified": stmt.excluded.last_modified,
+                    "fetched_at": stmt.excluded.fetched_at,
+                    "run_id": stmt.excluded.run_id,
+                },
+            )
+            conn.execute(
+                stmt,
+                [
+                    {
+                        "url": p["url"],
+                        "kind": p["kind"],
+                        "key": p.get("key"),
+                        "status": p["status"],
+                        "etag": p.get("etag"),
+                        "last_modified": p.get("last_modified"),
+                        "fetched_at": now,
+                        "run_id": run_id,
+                    }
+                    for p in fresh
+                ],
+            )
+        for chunk in _chunks([p["url"] for p in not_modified], 500):
+            conn.execute(update(Page).where(Page.url.in_(chunk)).values(fetched_at=now, run_id=run_id))
+        study_ids = sorted({p["key"] for p in not_modified if p["kind"] == "study" and p.get("key")})
+        for chunk in _chunks(study_ids, 500):
+            result = conn.execute(
+                update(Study)
+                .where(Study.study_id.in_(chunk))
+                .values(last_seen=now, last_run_id=run_id)
+            )
+            confirmed += result.rowcount or 0
+    return confirmed

@@ -20,6 +20,15 @@ Layout (URL paths; the server maps ``/x`` to ``x/index.html`` or the file ``x``)
 Links inside pages are root-relative so the site works on any port; robots.txt and the
 sitemaps hold a ``{{SITE_URL}}`` placeholder that the server fills in.
 
+``manifest.json`` says what a correct crawl finds: ``expected_study_ids`` and
+``expected_study_paths`` (id -> canonical path: what the database must hold),
+``studies`` (every study page with its paths, template, title, date, journal, topics and
+the ids it links), ``expected_thread_ids`` and ``threads`` (path, ``fetch_path``, format,
+``comment_count`` as Reddit's num_comments, ``comments``, ``more_stubs``, ``items`` = comments
+plus stubs, deleted/removed counts, ``max_depth``, the studies whose cards link it), the
+traps ``duplicate_slug``, ``dead_link``, ``disallowed``, ``link_only``, ``case_pair``, and
+``listings``, ``sitemaps`` and ``robots_disallow``.
+
 Run ``python -m crawler.demo.build_site OUT``.
 """
 
@@ -64,7 +73,6 @@ class SiteBuildError(RuntimeError):
 def build_site(out: Path) -> dict[str, Any]:
     """Write the whole site into ``out`` (replacing a previous build) and return the manifest."""
     out = Path(out)
-    _prepare(out)
     studies = {study.id: study for study in sd.STUDIES}
     threads = {thread.post_id: thread for thread in sd.THREADS}
     files: dict[str, str] = {"robots.txt": robots_txt()}
@@ -86,11 +94,11 @@ def build_site(out: Path) -> dict[str, Any]:
     for slug, title in STUB_PAGES.items():
         files[f"{slug}/index.html"] = stub_page(title)
     files.update(sitemap_files())
-    lastmod = lastmod_map()
-    files[LASTMOD_FILE] = _json(lastmod)
+    files[LASTMOD_FILE] = _json(lastmod_map())
     manifest = build_manifest(listings)
     files[MANIFEST_FILE] = _json(manifest)
-    check_links(files)
+    check_links(files)  # before touching ``out``: a failed build keeps the previous site
+    _prepare(out)
     for name, text in sorted(files.items()):
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -138,9 +146,8 @@ def research_ref(ref: str, studies: dict[str, sd.Study]) -> dict[str, Any]:
     """A cited/related entry pointing at another study (or at the dead link)."""
     study_id = ref.partition(sd.ALT)[0]
     if study_id == sd.DEAD_LINK["id"]:
-        return {key: value for key, value in sd.DEAD_LINK.items() if key not in ("id", "path")} | {
-            "url": sd.DEAD_LINK["path"]
-        }
+        fields = {key: value for key, value in sd.DEAD_LINK.items() if key not in ("id", "path")}
+        return {"url": sd.DEAD_LINK["path"], **fields}
     target = studies[study_id]
     return {
         "url": target.paths[1] if ref.endswith(sd.ALT) else target.path,
@@ -397,7 +404,7 @@ def lastmod_map() -> dict[str, str]:
 
 # --- Manifest ------------------------------------------------------------------------------
 def build_manifest(listings: dict[str, str]) -> dict[str, Any]:
-    """What a correct crawl of the site must find (see the module docstring of the tests)."""
+    """What a correct crawl of the site must find (keys in the module docstring)."""
     studies = {study.id: study for study in sd.STUDIES}
     threads = {thread.post_id: thread for thread in sd.THREADS}
     linked_from: dict[str, list[str]] = {}

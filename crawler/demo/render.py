@@ -20,6 +20,7 @@ Study header
     verbatim after ``in “`` instead of ``journal``; ``""`` renders ``in “`` followed by nothing),
     ``journal_close`` (bool, default False: print the closing ``”`` in the header; the flat
     template always prints it on its own line unless this is explicitly False),
+    ``journal_space`` (bool, default True, cards template: a space after ``“``),
     ``keywords`` (str, flat template: a line after the journal), ``authors`` (list of str),
     ``image_url`` (str, alt text "Image of study"), ``tldr`` (str), ``summary`` (str).
 Calls to action
@@ -336,7 +337,8 @@ class _CardsPage(_Page):
             inner.append(f"<span>{_e(date)}</span>")
         if journal is not None:
             close = "”" if self.get("journal_close") else ""
-            inner.append(f"in “ {_e(journal)}{close}".rstrip() if journal else "in “")
+            space = " " if self.data.get("journal_space", True) else ""
+            inner.append(f"in “{space}{_e(journal)}{close}" if journal else "in “")
         return f'      <div class="{self.c("meta")}">{" ".join(inner)}</div>'
 
     def study_card(self) -> str:

@@ -274,7 +274,7 @@ def _post_data(thread: dict[str, Any], permalink: str) -> dict[str, Any]:
         "can_mod_post": False, "score": score, "approved_by": None,
         "is_created_from_ads_ui": False, "author_premium": False,
         "thumbnail": "default" if link else "self",
-        "edited": created + EDIT_DELAY if thread.get("edited") and created else False,
+        "edited": _edited(thread.get("edited"), created),
         "author_flair_css_class": None, "author_flair_richtext": [], "gildings": {},
         "content_categories": None, "is_self": not link, "mod_note": None, "created": created,
         "link_flair_type": "text", "wls": 6,
@@ -305,6 +305,13 @@ def _post_data(thread: dict[str, Any], permalink: str) -> dict[str, Any]:
         data["post_hint"] = "link"
         data["url_overridden_by_dest"] = _r(link)
     return data
+
+
+def _edited(edited: Any, created: float | None) -> float | bool:
+    """Reddit's ``edited``: false or the edit's timestamp (invented, after ``created``)."""
+    if not edited:
+        return False
+    return True if created is None else created + EDIT_DELAY
 
 
 def _removed_by(status: str | None) -> str | None:
@@ -339,7 +346,7 @@ def _comment_thing(
         "send_replies": True, "parent_id": parent, "score": comment.get("upvotes"),
         "approved_by": None, "mod_note": None, "all_awardings": [], "collapsed": gone,
         "body": _r(body),
-        "edited": created + EDIT_DELAY if comment.get("edited") and created else False,
+        "edited": _edited(comment.get("edited"), created),
         "top_awarded_type": None, "author_flair_css_class": None, "name": f"t1_{cid}",
         "is_submitter": bool(author) and author == thread.get("author"), "downs": 0,
         "author_flair_richtext": [], "author_patreon_flair": False,

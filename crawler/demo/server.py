@@ -60,7 +60,11 @@ NOT_FOUND_BODY = (
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request as the server saw it (``path`` is the raw target, query included)."""
+    """One request as the server saw it.
+
+    ``path`` is the raw target, query included; ``status`` is 0 when no response was sent
+    (a ``reset`` fault, or the server stopped during a ``delay``).
+    """
 
     method: str
     path: str
@@ -137,7 +141,7 @@ def _etag_matches(header: str, etag: str) -> bool:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Routes every request through :meth:`SiteServer.respond`; never logs to stderr."""
+    """Routes every request through :meth:`SiteServer.handle`; never logs to stderr."""
 
     server: _HTTPServer
     protocol_version = "HTTP/1.1"
@@ -301,6 +305,8 @@ class SiteServer:
         path = unquote(urlsplit(handler.path).path) or "/"
         fault = self._fault_for(handler, path)
         if fault is not None and fault.delay > 0 and self._stopping.wait(fault.delay):
+            self._record(handler, 0)
+            handler.close_connection = True
             return  # server stopping: drop the request as a dead origin would
         if fault is not None and fault.reset:
             self._record(handler, 0)
@@ -311,6 +317,7 @@ class SiteServer:
                 fault.status, {"Content-Type": CONTENT_TYPES[".html"]}, _status_page(fault.status)
             )
         elif handler.command not in ("GET", "HEAD"):
+            handler.close_connection = True  # its request body is left unread
             response = Response(HTTPStatus.METHOD_NOT_ALLOWED, {"Allow": "GET, HEAD"}, b"")
         else:
             response = self.respond(path, dict(handler.headers.items()))

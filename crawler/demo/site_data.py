@@ -902,8 +902,8 @@ STUDIES: tuple[Study, ...] = (
         id="Gt4e", slug="egcg-from-green-tea-promotes-human-hair-growth",
         title="Human Hair Growth Enhancement in Vitro by Green Tea Epigallocatechin-3-Gallate",
         published="2007-01", journal="Phytomedicine",
-        authors=("Oh Sang Kwon", "Ji Hyun Han", "Hyeon Gyeong Yoo", "Jin Ho Chung", "Kwang Hyun Cho",
-                 "Hee Chul Eun", "Kyu Han Kim"),
+        authors=("Oh Sang Kwon", "Ji Hyun Han", "Hyeon Gyeong Yoo", "Jin Ho Chung",
+                 "Kwang Hyun Cho", "Hee Chul Eun", "Kyu Han Kim"),
         tldr="EGCG from green tea stimulated hair growth in cultured follicles.",
         summary="In 2007, epigallocatechin-3-gallate prolonged hair growth in cultured human "
         "follicles and protected dermal papilla cells from apoptosis.",

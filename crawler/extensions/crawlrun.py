@@ -1,4 +1,10 @@
-"""Records each crawl in the crawl_runs table: opened when the spider opens, closed with its stats."""
+"""Prepares the database for a crawl and records the crawl in crawl_runs.
+
+When the crawler is built (before anything is fetched) it creates or checks
+the schema, takes the crawl lock for this spider and opens a crawl_runs row;
+a failure there stops the crawl with a clear message and a non-zero exit. When
+the spider closes, the row gets its status and numbers and the lock is released.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,13 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from twisted.internet import task
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
-from crawler.db import runs
+from crawler.db import locks, runs
 from crawler.db.engine import make_engine, redact_url
+from crawler.db.schema import SchemaOutdated, ensure_schema
 
 logger = logging.getLogger(__name__)
 
@@ -33,14 +41,23 @@ RECORDED_SETTINGS = (
 RUN_ID_STAT = "crawl_run/id"
 
 
+class CrawlRefused(RuntimeError):
+    """The crawl must not start (outdated schema, another crawl holds the lock)."""
+
+
 class CrawlRunRecorder:
     def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
         self.crawler = crawler
-        self.database_url: str = crawler.settings.get("DATABASE_URL")
+        self.database_url: str = settings.get("DATABASE_URL")
         if not self.database_url:
             raise NotConfigured("DATABASE_URL is not set")
+        self.name: str = getattr(crawler.spidercls, "name", "") or "crawl"
+        self.use_lock = settings.getbool("CRAWL_LOCK_ENABLED", True)
+        self.stale_after = settings.getfloat("CRAWL_LOCK_STALE_SECONDS", 120.0)
         self.engine = make_engine(self.database_url)
-        self.run_id: int | None = None
+        self.heartbeat: task.LoopingCall | None = None
+        self.run_id = self.prepare()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
@@ -48,6 +65,32 @@ class CrawlRunRecorder:
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
+
+    def prepare(self) -> int:
+        """Schema, lock, run row: done before the crawl starts, so a refusal stops it."""
+        where = redact_url(self.database_url)
+        now = runs.utcnow()
+        try:
+            ensure_schema(self.engine)
+            if self.use_lock:
+                previous = locks.acquire(self.engine, self.name, now, self.stale_after)
+                if previous is not None:
+                    logger.warning(
+                        "Took over the crawl lock of a dead '%s' crawl (pid %s on %s, run %s)",
+                        self.name, previous.pid, previous.host, previous.run_id,
+                    )
+        except (SchemaOutdated, locks.CrawlLocked) as exc:
+            self.engine.dispose()
+            logger.error("Crawl refused on %s: %s", where, exc)
+            raise CrawlRefused(str(exc)) from exc
+        run_id = runs.start_run(self.engine, self.name, self.recorded_settings(), now)
+        if self.use_lock:
+            locks.attach_run(self.engine, self.name, run_id)
+            stale = runs.mark_stale_runs(self.engine, self.name, keep=run_id)
+            if stale:
+                logger.warning("%d earlier '%s' run(s) had died without closing: marked interrupted", stale, self.name)
+        logger.info("Crawl run %d of '%s' started on %s", run_id, self.name, where)
+        return run_id
 
     def recorded_settings(self) -> dict[str, Any]:
         settings = self.crawler.settings
@@ -59,28 +102,31 @@ class CrawlRunRecorder:
             recorded[name] = value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
         return recorded
 
-    def spider_opened(self, spider: Spider) -> Deferred:
-        def start() -> int:
-            return runs.start_run(self.engine, spider.name, self.recorded_settings(), runs.utcnow())
+    def spider_opened(self, spider: Spider) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value(RUN_ID_STAT, self.run_id)
+        if self.use_lock:
+            self.heartbeat = task.LoopingCall(self.beat)
+            self.heartbeat.start(max(1.0, self.stale_after / 4), now=False)
 
-        def started(run_id: int) -> None:
-            self.run_id = run_id
-            assert self.crawler.stats is not None
-            self.crawler.stats.set_value(RUN_ID_STAT, run_id)
-            logger.info("Crawl run %d started", run_id)
+    def beat(self) -> Deferred:
+        d = deferToThread(locks.heartbeat, self.engine, self.name, runs.utcnow())
+        d.addErrback(lambda f: logger.warning("Crawl lock heartbeat failed: %s", f.value))
+        return d
 
-        return deferToThread(start).addCallback(started)
-
-    def spider_closed(self, spider: Spider, reason: str) -> Deferred | None:
-        if self.run_id is None:
-            return None
+    def spider_closed(self, spider: Spider, reason: str) -> Deferred:
+        if self.heartbeat is not None and self.heartbeat.running:
+            self.heartbeat.stop()
         assert self.crawler.stats is not None
         stats = dict(self.crawler.stats.get_stats())
         run_id = self.run_id
 
         def finish() -> str:
             try:
-                return runs.finish_run(self.engine, run_id, reason, stats, runs.utcnow())
+                status = runs.finish_run(self.engine, run_id, reason, stats, runs.utcnow())
+                if self.use_lock:
+                    locks.release(self.engine, self.name)
+                return status
             finally:
                 self.engine.dispose()
 

@@ -89,7 +89,7 @@ class Chunk:
     href: str | None = None  # its href
     link_text: str = ""  # the part of the line inside that link
     rest: str = ""  # the part after it (spaced)
-    hrefs: tuple[str, ...] = ()  # every link href on the line, in order
+    links: tuple[tuple[str, str], ...] = ()  # (href, text) of every link on the line, in order
     h1: int | None = None  # index of the enclosing h1, if any
     img_alt: str | None = None
     img_src: str | None = None
@@ -227,7 +227,7 @@ def _start(element: etree._Element, tag: str, walk: _Walk) -> None:
     if tag in BLOCK_TAGS or tag in ("br", "img"):
         _flush(walk)
     if tag == "img":
-        src = element.get("src") or element.get("data-src") or _first_srcset(element) or ""
+        src = _image_source(element)
         walk.chunks.append(Chunk(
             text="", spaced="", pieces=(), block=walk.blocks[-1],
             img_alt=tx.clean_text(element.get("alt")), img_src=src.strip(),
@@ -253,9 +253,15 @@ def _end(tag: str | None, walk: _Walk) -> None:
         walk.h1s.pop()
 
 
-def _first_srcset(element: etree._Element) -> str | None:
-    candidates = (element.get("srcset") or "").strip().split()
-    return candidates[0].rstrip(",") if candidates else None
+def _image_source(element: etree._Element) -> str:
+    """The image's URL; lazy-loading pages put a data: placeholder in ``src``."""
+    srcset = (element.get("srcset") or element.get("data-srcset") or "").split()
+    candidates = [element.get("src"), element.get("data-src"), srcset[0] if srcset else None]
+    for candidate in candidates:
+        candidate = (candidate or "").strip().rstrip(",")
+        if candidate and not candidate.lower().startswith("data:"):
+            return candidate
+    return ""
 
 
 def _add_text(value: str | None, walk: _Walk) -> None:
@@ -286,9 +292,21 @@ def _flush(walk: _Walk) -> None:
         href=href,
         link_text=tx.clean_text("".join(v for v, _, _ in buffer[start:run])) if link else "",
         rest=_join_pieces(after) if link else "",
-        hrefs=tuple(dict.fromkeys(h for _, lk, h in buffer if lk is not None and h)),
+        links=_links_of(buffer),
         h1=walk.h1s[-1] if walk.h1s else None,
     ))
+
+
+def _links_of(buffer: list[tuple[str, int | None, str | None]]) -> tuple[tuple[str, str], ...]:
+    """(href, text) of each link that has text on the line."""
+    texts: dict[int, list[str]] = {}
+    hrefs: dict[int, str] = {}
+    for value, link, href in buffer:
+        if link is not None:
+            texts.setdefault(link, []).append(value)
+            hrefs[link] = (href or "").strip()
+    links = ((hrefs[link], tx.clean_text("".join(parts))) for link, parts in texts.items())
+    return tuple((href, text) for href, text in links if text)
 
 
 def _join_pieces(pieces: tuple[str, ...]) -> str:
@@ -343,14 +361,13 @@ def _read_header(item: StudyItem, chunks: list[Chunk], page_url: str) -> bool:
             continue
         if _is_cta(chunk):
             signal = True
-            if tx.parse_source_cta(chunk.spaced) is not None and item.source_url is None:
-                item.source_url = _absolute(chunk.hrefs[0], page_url) if chunk.hrefs else None
+            if item.source_url is None:
+                item.source_url = _source_url(chunk, page_url)
             stage = "cta"
             continue
-        tldr = TLDR_RE.match(chunk.text)
-        if tldr and item.tldr is None:
+        rest = _after_tldr_label(chunk)
+        if rest is not None and item.tldr is None:
             signal = True
-            rest = chunk.text[tldr.end():]
             if not rest and i < len(chunks) and _is_plain(chunks[i]):
                 rest, i = chunks[i].text, i + 1
             item.tldr = tx.none_if_empty(rest)
@@ -430,11 +447,36 @@ def _group(chunks: list[Chunk], i: int) -> tuple[list[Chunk], int]:
 
 def _is_plain(chunk: Chunk) -> bool:
     """A line of text that carries no label of its own."""
-    return not (chunk.is_image or _is_cta(chunk) or TLDR_RE.match(chunk.text))
+    return not (chunk.is_image or _is_cta(chunk) or _after_tldr_label(chunk) is not None)
+
+
+def _after_tldr_label(chunk: Chunk) -> str | None:
+    """The text after a leading TLDR label ("" when alone), None without the label."""
+    match = TLDR_RE.match(chunk.text)
+    if match:
+        return chunk.text[match.end():]
+    first = chunk.pieces[0] if chunk.pieces else ""
+    if TLDR_RE.fullmatch(first) and chunk.text.startswith(first):
+        return tx.clean_text(chunk.text[len(first):])
+    return None
 
 
 def _is_cta(chunk: Chunk) -> bool:
-    return bool(tx.parse_source_cta(chunk.spaced) is not None or DISCUSS_RE.match(chunk.spaced))
+    """A "View this study on" or "Discuss this study" line (both may share one line)."""
+    texts = [chunk.spaced] + [text for _, text in chunk.links]
+    return any(tx.parse_source_cta(t) is not None or DISCUSS_RE.match(t) for t in texts)
+
+
+def _source_url(chunk: Chunk, page_url: str) -> str | None:
+    """The href of the "View this study on <host> →" link; None when it has none."""
+    for href, text in chunk.links:
+        if tx.parse_source_cta(text) is not None:
+            return _absolute(href, page_url)
+    if tx.parse_source_cta(chunk.spaced) is None:
+        return None
+    # Only the host is linked: "View this study on <a>doi.org</a> →".
+    hosts = [href for href, text in chunk.links if not DISCUSS_RE.match(text)]
+    return _absolute(hosts[0], page_url) if hosts else None
 
 
 def _looks_like_authors(text: str) -> bool:

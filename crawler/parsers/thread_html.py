@@ -38,7 +38,8 @@ __all__ = ["SOURCE_FORMAT", "parse_thread_html"]
 logger = logging.getLogger(__name__)
 
 # -- what the parser anchors on ------------------------------------------------------------
-TITLE_XPATH = "//h1"
+# The post's title: an <h1> inside an article, else inside main, else any (logos can be h1s).
+TITLE_XPATHS = ("(//article//h1)[1]", "(//main//h1)[1]", "(//h1)[1]")
 CANONICAL_XPATH = "//link[@rel='canonical']/@href"
 FOLLOWING_LINK_XPATH = "following::a[@href][1]/@href"
 POST_TAGS = ("article", "main", "body")  # the title's nearest such ancestor holds the post
@@ -120,7 +121,7 @@ def _parse(html: str | bytes, url: str) -> ThreadItem | Drop:
     if address is None:
         return Drop(NOT_A_THREAD, "no /community/<slug>-<id> address")
     post_id, thread_url = address
-    title = next(iter(root.xpath(TITLE_XPATH)), None)
+    title = next((found[0] for xp in TITLE_XPATHS if (found := root.xpath(xp))), None)
     if title is None:
         return Drop(NOT_A_THREAD, "no <h1> title")
     post = _post_container(title)
@@ -206,15 +207,25 @@ def _comments_section(root: Element, title: Element) -> tuple[Element | None, in
     title_line = set(title.iterancestors())
     for heading in root.iter(*HEADING_TAGS):
         match = COMMENTS_HEADING_RE.match(_text(heading))
-        if not match:
-            continue
-        section = next(heading.iterancestors(SECTION_TAG), None)
-        if section is None:
-            section = heading.getparent()
-        if section is None or section in title_line:
-            continue  # a heading beside the title: the comments cannot be told from the post
-        return section, _number(match.group("n1") or match.group("n2"))
+        if match:
+            region = _comments_region(heading, title_line)
+            if region is not None:
+                return region, _number(match.group("n1") or match.group("n2"))
     return None, None
+
+
+def _comments_region(heading: Element, title_line: set[Element]) -> Element | None:
+    """The heading's ``<section>``, else its nearest ancestor holding an ``<article>``; never
+    one that also holds the title (the comments could not be told from the post)."""
+    section = next(heading.iterancestors(SECTION_TAG), None)
+    if section is not None and section not in title_line:
+        return section
+    for ancestor in heading.iterancestors():
+        if ancestor in title_line:
+            return None
+        if next(ancestor.iter(COMMENT_TAG), None) is not None:
+            return ancestor
+    return None
 
 
 def _descendants(
@@ -294,10 +305,11 @@ def _link(
 
 def _comments(section: Element) -> list[CommentItem]:
     """Comments and stubs in document order, parents and depth read from the nesting."""
-    nodes = [
+    nodes = [  # asides, headers and footers of the section hold ads and forms, not comments
         (el, el.tag == COMMENT_TAG)
-        for el, _chrome, in_p in _descendants(section, set())
-        if el.tag == COMMENT_TAG or (el.tag in STUB_TAGS and not in_p and _stub_label(el))
+        for el, chrome, in_p in _descendants(section, set())
+        if not (chrome or in_p)
+        and (el.tag == COMMENT_TAG or (el.tag in STUB_TAGS and _stub_label(el)))
     ]
     blocks = {el for el, _is_comment in nodes}
     blocks.update(
@@ -442,9 +454,11 @@ def _read_label(el: Element, meta: _Meta) -> None:
         # The innermost match names the category: "in <a>Treatment</a>" inside a wider line.
         if meta.category is None or meta.category_el in set(el.iterancestors()):
             meta.category, meta.category_el = match.group("name").strip(), el
+    if el.tag == "a":
+        return  # badges are not links: a user named "Pinned" or "edited-guy" is no badge
     meta.edited = meta.edited or bool(EDITED_RE.match(text))
     meta.stickied = meta.stickied or lower in STICKY_LABELS
-    if meta.distinguished is None and el.tag != "a":
+    if meta.distinguished is None:
         meta.distinguished = DISTINGUISHED_LABELS.get(lower)
 
 

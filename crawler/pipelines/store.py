@@ -10,6 +10,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler import signals as crawler_signals
 from crawler.db import store, thread_store
 from crawler.db.engine import make_engine, redact_url
 from crawler.db.runs import utcnow
@@ -28,9 +29,12 @@ class Buffer:
         self.studies: list[dict[str, Any]] = []
         self.threads: list[dict[str, Any]] = []
         self.gone: dict[str, dict[str, int]] = {"study": {}, "thread": {}}
+        self.pages: list[dict[str, Any]] = []
 
     def __len__(self) -> int:
-        return len(self.studies) + len(self.threads) + sum(map(len, self.gone.values()))
+        return (
+            len(self.studies) + len(self.threads) + len(self.pages) + sum(map(len, self.gone.values()))
+        )
 
 
 class StorePipeline:
@@ -47,7 +51,15 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         settings = crawler.settings
-        return cls(crawler, settings.get("DATABASE_URL"), settings.getint("STORE_BATCH_SIZE", 100))
+        pipeline = cls(crawler, settings.get("DATABASE_URL"), settings.getint("STORE_BATCH_SIZE", 100))
+        crawler.signals.connect(pipeline.page_fetched, signal=crawler_signals.page_fetched)
+        return pipeline
+
+    def page_fetched(self, **page: Any) -> None:
+        """Buffered with the items: validators are written in the same batches."""
+        page.pop("signal", None)
+        page.pop("sender", None)
+        self.buffer.pages.append(page)
 
     async def open_spider(self) -> None:
         self.engine = make_engine(self.database_url, immediate=True)
@@ -110,6 +122,11 @@ class StorePipeline:
         gone = store.mark_studies_gone(self.engine, batch.gone.get("study", {}), run_id, now)
         gone += thread_store.mark_threads_gone(self.engine, batch.gone.get("thread", {}), run_id, now)
         counts["store/gone"] = gone
+        if batch.pages:
+            confirmed = store.record_pages(self.engine, batch.pages, run_id, now)
+            counts["store/pages"] = len(batch.pages)
+            counts["store/studies/unchanged"] = counts.get("store/studies/unchanged", 0) + confirmed
+            counts["store/unchanged"] = counts.get("store/unchanged", 0) + confirmed
         return counts
 
     def _inc(self, key: str, count: int = 1) -> None:

@@ -4,25 +4,48 @@ Discovery only; extraction lives in ``crawler.parsers.study``. Where the site
 names no sitemap, the research listings and their pagination are walked
 instead. Links to other studies in the cited and related sections are
 followed either way, so studies missing from the sitemap are found too.
+
+Crawls are incremental unless ``-a full=1``: a sitemap entry whose <lastmod>
+is not newer than the study's last sight in the database is skipped, other
+known pages are requested with their HTTP validators (a 304 counts as
+unchanged), and once the frontier is empty the known studies not yet
+visited in this run (pages found only through links, links never followed
+because an earlier crawl died) are requested too. The same mechanism
+resumes a crawl that was killed: what was stored is skipped, the rest fetched.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from crawler import signals as crawler_signals
+from crawler.db.engine import make_engine
+from crawler.db.frontier import KnownSite, load_known_site
+from crawler.db.runs import utcnow
+from crawler.incremental import conditional_headers, unchanged_since_seen
 from crawler.items import Drop, GoneItem, StudyItem
 from crawler.parsers.study import parse_study
 from crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_hosts
-from crawler.urls import host_of, is_listing_url, is_study_url, same_host, study_id_from_url
+from crawler.urls import (
+    canonical_url,
+    host_of,
+    is_listing_url,
+    is_study_url,
+    same_host,
+    study_id_from_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +65,15 @@ class StudiesSpider(ThreadCallbacks, Spider):
         follow_links: str | bool = True,
         listings: str | bool = False,
         follow_community: str | bool = False,
+        full: str | bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.full = truthy(full)
+        self.known = KnownSite()
+        self.touched: set[str] = set()  # study ids requested or skipped in this run
+        self.swept = False
+        self.max_age = timedelta(days=30)
         self.follow_community = truthy(follow_community)
         self.threads: ThreadRequests | None = None
         self.single_url = url
@@ -60,6 +89,8 @@ class StudiesSpider(ThreadCallbacks, Spider):
         if spider.follow_community:
             spider.allowed_domains = community_hosts(crawler, spider.site_url)
             spider.threads = ThreadRequests(spider, spider.allowed_domains)
+        spider.max_age = timedelta(days=crawler.settings.getfloat("INCREMENTAL_MAX_AGE_DAYS", 30))
+        crawler.signals.connect(spider.sweep_known, signal=signals.spider_idle)
         return spider
 
     # --- start --------------------------------------------------------------
@@ -69,6 +100,12 @@ class StudiesSpider(ThreadCallbacks, Spider):
                 raise ValueError(f"-a url={self.single_url!r} is not a study URL (/research/<slug>-<id>)")
             yield self.study_request(self.single_url, follow=False)
             return
+        if not self.full:
+            self.known = await asyncio.to_thread(self.load_known)
+            logger.info(
+                "Incremental crawl: %d studies and %d page validators known (-a full=1 refetches all)",
+                len(self.known.last_seen), len(self.known.pages),
+            )
         if self.force_listings:
             yield self.home_request()
             return
@@ -80,16 +117,57 @@ class StudiesSpider(ThreadCallbacks, Spider):
             dont_filter=True,
         )
 
+    def load_known(self) -> KnownSite:
+        engine = make_engine(self.crawler.settings.get("DATABASE_URL"))
+        try:
+            return load_known_site(engine)
+        finally:
+            engine.dispose()
+
     def home_request(self) -> Request:
         return Request(f"{self.site_url}/", callback=self.parse_listing)
 
     def study_request(self, url: str, follow: bool = True) -> Request:
+        study_id = study_id_from_url(url)
+        if study_id:
+            self.touched.add(study_id)
+        headers = {} if self.full else conditional_headers(self.known.pages.get(canonical_url(url)))
         return Request(
             url,
             callback=self.parse_study,
+            headers=headers,
             cb_kwargs={"follow": follow and self.follow_links},
-            meta={"handle_httpstatus_list": list(GONE_STATUSES)},
+            meta={"handle_httpstatus_list": [*GONE_STATUSES, 304]},
         )
+
+    def skip_unchanged(self, url: str, lastmod: str | None) -> bool:
+        """Skip a sitemap entry the database saw after its last modification."""
+        study_id = study_id_from_url(url)
+        if self.full or study_id is None:
+            return False
+        if unchanged_since_seen(lastmod, self.known.last_seen.get(study_id), utcnow(), self.max_age):
+            self.touched.add(study_id)
+            self.crawler.stats.inc_value("incremental/skipped_lastmod")
+            return True
+        return False
+
+    def sweep_known(self) -> None:
+        """When the frontier is empty, visit known studies this run has not touched (once)."""
+        if self.swept or self.single_url or self.full:
+            return
+        self.swept = True
+        urls = {**self.known.unvisited_targets, **self.known.study_urls}
+        dead = {url for url, v in self.known.pages.items() if v.status in GONE_STATUSES}
+        count = 0
+        for study_id, url in sorted(urls.items()):
+            if study_id in self.touched or canonical_url(url) in dead or not self.on_site(url):
+                continue
+            self.crawler.engine.crawl(self.study_request(self.on_site_url(url)))
+            count += 1
+        self.crawler.stats.set_value("incremental/swept", count)
+        if count:
+            logger.info("Visiting %d known studies not reached through the sitemap", count)
+            raise DontCloseSpider
 
     # --- discovery ------------------------------------------------------------
     def parse_robots(self, response: Response) -> Iterator[Request]:
@@ -130,7 +208,8 @@ class StudiesSpider(ThreadCallbacks, Spider):
                 yield Request(loc, callback=self.parse_sitemap)
             elif is_study_url(loc):
                 self.crawler.stats.inc_value("discovery/sitemap_studies")
-                yield self.study_request(loc)
+                if not self.skip_unchanged(loc, entry.get("lastmod")):
+                    yield self.study_request(loc)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         if not isinstance(response, TextResponse):
@@ -147,6 +226,10 @@ class StudiesSpider(ThreadCallbacks, Spider):
     # --- study pages ----------------------------------------------------------
     def parse_study(self, response: Response, follow: bool = True) -> Iterator[Any]:
         stats = self.crawler.stats
+        self.page_fetched(response)
+        if response.status == 304:
+            stats.inc_value("incremental/not_modified")
+            return
         if response.status in GONE_STATUSES:
             study_id = study_id_from_url(response.url)
             stats.inc_value(f"studies/gone/{response.status}")
@@ -178,6 +261,18 @@ class StudiesSpider(ThreadCallbacks, Spider):
                 # The ref URL is canonical (https); fetch it on the site's own scheme and port.
                 yield self.study_request(self.on_site_url(ref.url))
 
+    def page_fetched(self, response: Response) -> None:
+        """Tell the store what this URL answered (validators for the next crawl)."""
+        self.crawler.signals.send_catch_log(
+            signal=crawler_signals.page_fetched,
+            url=canonical_url(response.url),
+            kind="study",
+            key=study_id_from_url(response.url),
+            status=response.status,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+        )
+
     # --- helpers --------------------------------------------------------------
     def on_site(self, url: str) -> bool:
         return same_host(url, self.site_url)
@@ -185,3 +280,8 @@ class StudiesSpider(ThreadCallbacks, Spider):
     def on_site_url(self, url: str) -> str:
         """The same path on SITE_URL (canonical URLs are https; the site may not be)."""
         return f"{self.site_url}{urlsplit(url).path}"
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

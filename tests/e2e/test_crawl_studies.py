@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,8 @@ from crawler.db.models import (
     StudyThread,
     Thread,
 )
+from crawler.demo.server import SiteServer
+from crawler.parsers.study import parse_study
 from tests.conftest import SITE_DIR, run_scrapy
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +50,7 @@ def crawl(site_server, db_url: str, tmp_path: Path, *extra: str) -> str:
     return result.stderr
 
 
-def test_crawl_stores_every_study_once_and_a_second_crawl_changes_nothing(
+def test_crawl_stores_every_study_once_and_a_full_second_crawl_changes_nothing(
     site_server, db_url: str, tmp_path: Path
 ) -> None:
     crawl(site_server, db_url, tmp_path)
@@ -87,7 +91,7 @@ def test_crawl_stores_every_study_once_and_a_second_crawl_changes_nothing(
     with engine.connect() as conn:
         before = dict(conn.execute(select(Study.study_id, Study.changed_at)).all())
 
-    crawl(site_server, db_url, tmp_path)
+    crawl(site_server, db_url, tmp_path, "-a", "full=1")
     assert counts(db_url) == first  # no row added, none moved to history
     with Session(engine) as session:
         after = dict(session.execute(select(Study.study_id, Study.changed_at)).all())
@@ -117,3 +121,70 @@ def test_listings_when_there_is_no_sitemap(site_server, sqlite_url: str, tmp_pat
         ids = set(conn.execute(select(Study.study_id)).scalars())
     engine.dispose()
     assert ids == set(MANIFEST["expected_study_ids"])
+
+
+def test_incremental_crawl_fetches_little_and_finds_exactly_the_changed_pages(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SITE_DIR, site, symlinks=True)
+    with SiteServer(site) as server:
+        crawl(server, sqlite_url, tmp_path)
+        first_requests = len(server.requests)
+        engine = make_engine(sqlite_url)
+        with engine.connect() as conn:
+            before = dict(conn.execute(select(Study.study_id, Study.changed_at)).all())
+
+        server.reset_requests()
+        crawl(server, sqlite_url, tmp_path)
+        second_requests = len(server.requests)
+        assert second_requests <= 0.2 * first_requests, (second_requests, first_requests)
+        with engine.connect() as conn:
+            assert dict(conn.execute(select(Study.study_id, Study.changed_at)).all()) == before
+        assert counts(sqlite_url)["history"] == 0
+
+        changed = change_pages(site, ["ZpoR", "Cf9e", "66Gn"])
+        server.reset_requests()
+        crawl(server, sqlite_url, tmp_path)
+        with Session(engine) as session:
+            updated = {
+                s.study_id: s.tldr
+                for s in session.execute(select(Study)).scalars()
+                if s.changed_at != before[s.study_id]
+            }
+            last = session.execute(select(CrawlRun).order_by(CrawlRun.id.desc())).scalars().first()
+        assert updated == changed
+        assert last.items_updated == 3 and last.items_new == 0
+        assert counts(sqlite_url)["history"] == 3
+        engine.dispose()
+
+
+def change_pages(site: Path, study_ids: list[str]) -> dict[str, str]:
+    """Give three studies a new TLDR and a fresh <lastmod>, as the site would."""
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    paths = {sid: MANIFEST["expected_study_paths"][sid] for sid in study_ids}
+    new_tldrs = {}
+    lastmod = json.loads((site / "lastmod.json").read_text(encoding="utf-8"))
+    for sid, path in paths.items():
+        page = site / path.lstrip("/") / "index.html"
+        html = page.read_text(encoding="utf-8")
+        old = studies_tldr(html, path)
+        new_tldrs[sid] = f"Updated finding for {sid}."
+        assert old and old in html
+        page.write_text(html.replace(old, new_tldrs[sid]), encoding="utf-8")
+        lastmod[path] = now[:10]
+        for sitemap in (site / "sitemaps").glob("*.xml"):
+            text = sitemap.read_text(encoding="utf-8")
+            loc = f"<loc>{{{{SITE_URL}}}}{path}</loc>"
+            if loc in text:
+                start = text.index(loc)
+                end = text.index("</lastmod>", start)
+                begin = text.index("<lastmod>", start) + len("<lastmod>")
+                sitemap.write_text(text[:begin] + now + text[end:], encoding="utf-8")
+    (site / "lastmod.json").write_text(json.dumps(lastmod), encoding="utf-8")
+    return new_tldrs
+
+
+def studies_tldr(html: str, path: str) -> str | None:
+    result = parse_study(html, "https://tressless.com" + path)
+    return getattr(result, "tldr", None)

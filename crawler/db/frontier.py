@@ -1,0 +1,56 @@
+"""What the database already knows about the site, for incremental and resumed crawls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+
+from crawler.db.models import Page, ResearchLink, Study
+from crawler.db.schema import current_revision
+
+
+@dataclass
+class Validators:
+    etag: str | None
+    last_modified: str | None
+    status: int
+
+
+@dataclass
+class KnownSite:
+    """Last sight of every study, validators of every page, links never followed."""
+
+    last_seen: dict[str, datetime] = field(default_factory=dict)  # study_id -> when
+    study_urls: dict[str, str] = field(default_factory=dict)  # study_id -> canonical url
+    pages: dict[str, Validators] = field(default_factory=dict)  # canonical url -> validators
+    unvisited_targets: dict[str, str] = field(default_factory=dict)  # study_id -> url
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def load_known_site(engine: Engine) -> KnownSite:
+    known = KnownSite()
+    if current_revision(engine) is None:
+        return known
+    with engine.connect() as conn:
+        for study_id, url, last_seen in conn.execute(
+            select(Study.study_id, Study.url, Study.last_seen).where(Study.gone_at.is_(None))
+        ):
+            known.last_seen[study_id] = _utc(last_seen)
+            known.study_urls[study_id] = url
+        for url, etag, last_modified, status in conn.execute(
+            select(Page.url, Page.etag, Page.last_modified, Page.status)
+        ):
+            known.pages[url] = Validators(etag, last_modified, status)
+        for target, url in conn.execute(
+            select(ResearchLink.target_study_id, ResearchLink.url)
+            .where(ResearchLink.target_study_id.is_not(None), ResearchLink.url.is_not(None))
+            .distinct()
+        ):
+            if target not in known.last_seen:
+                known.unvisited_targets.setdefault(target, url)
+    return known
