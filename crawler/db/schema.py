@@ -2,6 +2,9 @@
 
 The migrations live in ``crawler/db/migrations``; there is no ``alembic.ini``
 because the configuration is built here from the crawler's DATABASE_URL.
+Checking and upgrading happen in one transaction that excludes other writers
+(an advisory lock on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so several
+crawlers starting at once on an empty database create the schema once.
 """
 
 from __future__ import annotations
@@ -13,25 +16,29 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect
+
+from crawler.db.engine import make_engine
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SCHEMA_LOCK_KEY = 0x7E55_5C4E
 
 
 class SchemaOutdated(RuntimeError):
     """The database has an older (or unknown) schema than this crawler needs."""
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine | None = None, connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
+    config.attributes["connection"] = connection
     return config
 
 
-def head_revision(engine: Engine) -> str | None:
+def head_revision(engine: Engine | None = None) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
@@ -40,34 +47,54 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def _exclusive(engine: Engine) -> Engine:
+    """An engine whose transactions exclude other writers from the start (SQLite)."""
+    if engine.dialect.name == "sqlite":
+        return make_engine(engine.url.render_as_string(hide_password=False), immediate=True)
+    return engine
+
+
+def _locked_upgrade(engine: Engine, decide: bool) -> str:
+    writer = _exclusive(engine)
+    try:
+        with writer.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})")
+            current = MigrationContext.configure(conn).get_current_revision()
+            head = head_revision()
+            if current == head:
+                return "current"
+            if decide and current is not None:
+                raise SchemaOutdated(
+                    f"the database schema is at revision {current}, this crawler needs {head}. "
+                    "Run `scrapy db upgrade` (with the same DATABASE_URL) and start the crawl again."
+                )
+            if decide:
+                tables = set(inspect(conn).get_table_names())
+                if tables:
+                    raise SchemaOutdated(
+                        "the database has tables but no schema version "
+                        f"({', '.join(sorted(tables)[:5])}...); it was not created by this crawler. "
+                        "Point DATABASE_URL at an empty database or one made by `scrapy db upgrade`."
+                    )
+                logger.info("Empty database: creating the schema (revision %s)", head)
+            command.upgrade(alembic_config(connection=conn), "head")
+            return "created" if current is None else "upgraded"
+    finally:
+        if writer is not engine:
+            writer.dispose()
+
+
+def upgrade(engine: Engine) -> str:
     """Create or upgrade the schema (``scrapy db upgrade``)."""
-    command.upgrade(alembic_config(engine), revision)
+    return _locked_upgrade(engine, decide=False)
 
 
 def ensure_schema(engine: Engine) -> str:
     """Prepare the database for a crawl.
 
     An empty database is upgraded to the current schema; a database at another
-    revision is refused with the command that fixes it. Returns what happened:
-    "created" or "current".
+    revision is refused with the command that fixes it. Returns "created" or
+    "current".
     """
-    head = head_revision(engine)
-    current = current_revision(engine)
-    if current == head:
-        return "current"
-    if current is None:
-        tables = set(inspect(engine).get_table_names())
-        if tables:
-            raise SchemaOutdated(
-                "the database has tables but no schema version "
-                f"({', '.join(sorted(tables)[:5])}...); it was not created by this crawler. "
-                "Point DATABASE_URL at an empty database or one made by `scrapy db upgrade`."
-            )
-        logger.info("Empty database: creating the schema (revision %s)", head)
-        upgrade(engine)
-        return "created"
-    raise SchemaOutdated(
-        f"the database schema is at revision {current}, this crawler needs {head}. "
-        "Run `scrapy db upgrade` (with the same DATABASE_URL) and start the crawl again."
-    )
+    return _locked_upgrade(engine, decide=True)

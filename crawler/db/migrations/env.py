@@ -1,4 +1,4 @@
-"""Alembic environment: the engine comes from crawler.db.schema, never from a file."""
+"""Alembic environment: the connection comes from crawler.db.schema, never from a file."""
 
 from __future__ import annotations
 
@@ -10,19 +10,22 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def run_migrations_online() -> None:
-    engine = config.attributes["engine"]
-    with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+def run_migrations(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 if context.is_offline_mode():
     raise SystemExit("offline migrations are not supported; run `scrapy db upgrade`")
-run_migrations_online()
+if config.attributes.get("connection") is not None:
+    run_migrations(config.attributes["connection"])
+else:
+    with config.attributes["engine"].connect() as connection:
+        run_migrations(connection)
+        connection.commit()
