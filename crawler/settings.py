@@ -65,4 +65,10 @@ TELNETCONSOLE_ENABLED = False
 # --- Bookkeeping --------------------------------------------------------------
 EXTENSIONS = {
     "crawler.extensions.crawlrun.CrawlRunRecorder": 500,
+    "crawler.extensions.report.CrawlReport": 510,
 }
+# One crawl per spider and database at a time; a dead holder's lock is stale after this.
+CRAWL_LOCK_ENABLED = True
+CRAWL_LOCK_STALE_SECONDS = 120
+# Incremental crawls refetch (conditionally) pages not seen for this long, whatever lastmod says.
+INCREMENTAL_MAX_AGE_DAYS = 30

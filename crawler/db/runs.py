@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.orm import Session
 
 from crawler.db.models import CrawlRun
 
@@ -88,15 +89,26 @@ def mark_stale_runs(engine: Engine, spider: str, keep: int) -> int:
         return result.rowcount or 0
 
 
-def previous_run(engine: Engine, spider: str, before: int) -> CrawlRun | None:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(CrawlRun)
-            .where(CrawlRun.spider == spider, CrawlRun.id < before)
-            .order_by(CrawlRun.id.desc())
-            .limit(1)
-        ).first()
-    return row[0] if row else None
+def previous_run(
+    engine: Engine, spider: str, before: int, finished_only: bool = False
+) -> CrawlRun | None:
+    """The latest run of ``spider`` older than run ``before``."""
+    stmt = select(CrawlRun).where(CrawlRun.spider == spider, CrawlRun.id < before)
+    if finished_only:
+        stmt = stmt.where(CrawlRun.status == "finished")
+    with Session(engine) as session:
+        return session.execute(stmt.order_by(CrawlRun.id.desc()).limit(1)).scalars().first()
+
+
+def get_run(engine: Engine, run_id: int | None = None, spider: str | None = None) -> CrawlRun | None:
+    """A run by id, or the latest one (of ``spider`` when given)."""
+    stmt = select(CrawlRun)
+    if run_id is not None:
+        stmt = stmt.where(CrawlRun.id == run_id)
+    if spider:
+        stmt = stmt.where(CrawlRun.spider == spider)
+    with Session(engine) as session:
+        return session.execute(stmt.order_by(CrawlRun.id.desc()).limit(1)).scalars().first()
 
 
 def _jsonable(stats: Mapping[str, Any]) -> dict[str, Any]:

@@ -58,17 +58,30 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["TEMPLATES", "render_study", "month_year_text"]
+__all__ = ["TEMPLATES", "month_year_text", "render_study"]
 
 TEMPLATES = ("cards", "flat")
 DEBRIS = "[object Object]"
 MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July",
-    "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 NAV_LINKS = (
-    ("/", "Home"), ("/research", "Research"), ("/learn", "Learn"),
-    ("/community", "Community"), ("/search", "Search"),
+    ("/", "Home"),
+    ("/research", "Research"),
+    ("/learn", "Learn"),
+    ("/community", "Community"),
+    ("/search", "Search"),
 )
 FOOTER_LINKS = (("/about", "About"), ("/privacy", "Privacy"), ("/terms", "Terms"))
 DEFAULT_LABELS = {
@@ -223,14 +236,7 @@ class _Page:
     # -- page skeleton ------------------------------------------------------------------
 
     def render(self) -> str:
-        return "\n".join([
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            self.head(),
-            self.body(),
-            "</html>",
-            "",
-        ])
+        return f'<!DOCTYPE html>\n<html lang="en">\n{self.head()}\n{self.body()}\n</html>\n'
 
     def head(self) -> str:
         title = self.get("page_title") or (
@@ -260,11 +266,13 @@ class _Page:
     def scripts(self) -> str:
         blob = _script_json(self.state_blob())
         push = _script_json([1, f"TLDR {DEBRIS} Related Research 3 / 3 results"])
-        return "\n".join([
-            f'<script id="__NEXT_DATA__" type="application/json">{blob}</script>',
-            f"<script>(self.__next_f=self.__next_f||[]).push({push})</script>",
-            '<script src="/_next/static/chunks/main-5e1b.js" async></script>',
-        ])
+        return "\n".join(
+            [
+                f'<script id="__NEXT_DATA__" type="application/json">{blob}</script>',
+                f"<script>(self.__next_f=self.__next_f||[]).push({push})</script>",
+                '<script src="/_next/static/chunks/main-5e1b.js" async></script>',
+            ]
+        )
 
     def body(self) -> str:
         raise NotImplementedError
@@ -301,31 +309,37 @@ class _CardsPage(_Page):
             f'        <li><a class="{self.c("navlink")}" href="{href}">{text}</a></li>'
             for href, text in NAV_LINKS
         )
-        return "\n".join([
-            f'  <header class="{self.c("header")}">',
-            f'    <a class="{self.c("logo")}" href="/">Tressless</a>',
-            f'    <nav class="{self.c("nav")}">',
-            f'      <ul class="{self.c("navlist")}">',
-            links,
-            "      </ul>",
-            "    </nav>",
-            "  </header>",
-        ])
+        return "\n".join(
+            [
+                f'  <header class="{self.c("header")}">',
+                f'    <a class="{self.c("logo")}" href="/">Tressless</a>',
+                f'    <nav class="{self.c("nav")}">',
+                f'      <ul class="{self.c("navlist")}">',
+                links,
+                "      </ul>",
+                "    </nav>",
+                "  </header>",
+            ]
+        )
 
     def footer(self) -> str:
         links = " ".join(f'<a href="{href}">{text}</a>' for href, text in FOOTER_LINKS)
-        return "\n".join([
-            f'  <footer class="{self.c("footer")}">',
-            f'    <div class="{self.c("footcol")}">',
-            "      <h4>Related Research</h4>",
-            '      <a href="/research/finasteride-and-dutasteride-overview-Fin1">'
-            "Finasteride and dutasteride overview</a>",
-            "      <span>3 / 3 results</span>",
-            "    </div>",
-            f"    <div>{links}</div>",
-            "    <p>© 2025 Tressless. Summaries are not medical advice.</p>",
-            "  </footer>",
-        ])
+        return "\n".join(
+            [
+                f'  <footer class="{self.c("footer")}">',
+                f'    <div class="{self.c("footcol")}">',
+                "      <h4>Related Research</h4>",
+                (
+                    '      <a href="/research/finasteride-and-dutasteride-overview-Fin1">'
+                    "Finasteride and dutasteride overview</a>"
+                ),
+                "      <span>3 / 3 results</span>",
+                "    </div>",
+                f"    <div>{links}</div>",
+                "    <p>© 2025 Tressless. Summaries are not medical advice.</p>",
+                "  </footer>",
+            ]
+        )
 
     def date_line(self) -> str | None:
         date = month_year_text(self.get("published"))
@@ -356,8 +370,10 @@ class _CardsPage(_Page):
         if d.get("image_url"):
             lines += [
                 f'      <div class="{self.c("imgwrap")}">',
-                f'        <img class="{self.c("img")}" alt="Image of study" loading="lazy"'
-                f' src="{_a(d["image_url"])}">',
+                (
+                    f'        <img class="{self.c("img")}" alt="Image of study" loading="lazy"'
+                    f' src="{_a(d["image_url"])}">'
+                ),
                 "      </div>",
             ]
         if d.get("tldr") is not None:
@@ -445,7 +461,8 @@ class _CardsPage(_Page):
         if card.get("title") is not None:
             lines.append(f'          <h3 class="{self.c("ctitle")}">{_e(card["title"])}</h3>')
             if card.get("title_twice"):
-                lines.append(f'          <div class="{self.c("ctitle2")}">{_e(card["title"])}</div>')
+                twice = f'<div class="{self.c("ctitle2")}">{_e(card["title"])}</div>'
+                lines.append(f"          {twice}")
         meta = _card_meta(card)
         if meta:
             lines.append(f'          <div class="{self.c("cmeta")}">{meta}</div>')
@@ -484,7 +501,7 @@ class _FlatPage(_Page):
         links = "".join(f'<a href="{href}">{text}</a>' for href, text in FOOTER_LINKS)
         return (
             f'<footer class="{self.c("footer")}"><div>Cited in this study</div>'
-            f'<div>{links}</div><div>© 2025 Tressless</div></footer>'
+            f"<div>{links}</div><div>© 2025 Tressless</div></footer>"
         )
 
     def meta_block(self) -> str:
@@ -610,7 +627,7 @@ def _entry_meta(entry: dict[str, Any]) -> str:
         close = "”" if entry.get("journal_close", True) else ""
         parts.append(f"in “{_e(entry['journal'])}{close}")
     text = " ".join(parts)
-    return text[:-1] if text.endswith(",") else text
+    return text.removesuffix(",")
 
 
 def _card_meta(card: dict[str, Any]) -> str:

@@ -38,21 +38,20 @@ CANONICAL_XPATH = (
     " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), ' '), ' canonical ')]/@href"
 )
 # Elements whose text is never page content.
-IGNORED_TAGS = frozenset({
-    "head", "script", "style", "noscript", "template", "nav", "header", "footer", "svg",
-    "button", "iframe", "object", "select", "textarea", "dialog", "math", "canvas",
-})
+IGNORED_TAGS = frozenset(
+    "head script style noscript template nav header footer svg button iframe object select"
+    " textarea dialog math canvas".split()
+)
 # Elements that start a new line of text when rendered.
-BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "body", "dd", "details", "div", "dl", "dt",
-    "fieldset", "figcaption", "figure", "form", "h1", "h2", "h3", "h4", "h5", "h6", "hgroup",
-    "hr", "html", "li", "main", "ol", "p", "pre", "section", "summary", "table", "tbody",
-    "td", "tfoot", "th", "thead", "tr", "ul", "caption", "center", "legend", "menu",
-})
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote body caption center dd details div dl dt fieldset"
+    " figcaption figure form h1 h2 h3 h4 h5 h6 hgroup hr html legend li main menu ol p pre"
+    " section summary table tbody td tfoot th thead tr ul".split()
+)
 TITLE_TAG = "h1"
-IMAGE_ALT_RE = re.compile(r"^\s*image\s+of\s+(?:the\s+)?study\b", re.I)
-TLDR_RE = re.compile(r"^TL;?\s?DR\b\s*[:.\-–—]?\s*", re.I)
-DISCUSS_RE = re.compile(r"^\s*Discuss\s+this\s+study\s+in\s+the\s+Community\b", re.I)
+IMAGE_ALT_RE = re.compile(r"^\s*image\s+of\s+(?:the\s+)?study\b", re.IGNORECASE)
+TLDR_RE = re.compile(r"^TL;?\s?DR\b\s*[:.\-\u2013\u2014]?\s*", re.IGNORECASE)
+DISCUSS_RE = re.compile(r"^\s*Discuss\s+this\s+study\s+in\s+the\s+Community\b", re.IGNORECASE)
 SECTION_LABELS = {
     "research cited in this study": "cited",
     "cited in this study": "cited",
@@ -63,14 +62,19 @@ SECTION_LABELS = {
 }
 JOIN_LABEL = "join"  # printed next to "Related Community Posts"
 CARD_LABEL = "community"  # printed at the top of each community card
-JOURNAL_OPEN_RE = re.compile(r"^\s*,?\s*in\s*[“\"]\s*", re.I)
-JOURNAL_CLOSE = "”\""
-CITATIONS_PREFIX_RE = re.compile(r"^\s*(?P<n>\d[\d,]*)\s*citations?\b\s*,?\s*", re.I)
-UPVOTES_SUFFIX_RE = re.compile(r"(?P<n>\d+(?:[.,]\d+)*\s*[kKmM]?)\s*upvotes?\s*$", re.I)
-CATEGORY_RE = re.compile(r"^in\s+(?P<category>\S.*?)\s*$", re.I)
-NOT_FOUND_RE = re.compile(r"^(?:404\b|page\s+not\s+found|not\s+found|page\s+missing)", re.I)
+JOURNAL_OPEN_RE = re.compile(r"^\s*,?\s*in\s*[“\"]\s*", re.IGNORECASE)
+JOURNAL_CLOSE = '”"'
+CITATIONS_PREFIX_RE = re.compile(r"^\s*(?P<n>\d[\d,]*)\s*citations?\b\s*,?\s*", re.IGNORECASE)
+UPVOTES_SUFFIX_RE = re.compile(r"(?P<n>\d+(?:[.,]\d+)*\s*[kKmM]?)\s*upvotes?\s*$", re.IGNORECASE)
+CATEGORY_RE = re.compile(r"^in\s+(?P<category>\S.*?)\s*$", re.IGNORECASE)
+NOT_FOUND_RE = re.compile(
+    r"^(?:404\b|page\s+not\s+found|not\s+found|page\s+missing)", re.IGNORECASE
+)
 # Unlike XML, HTML text may not hold these; they only appear when binary data was decoded.
 CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# No space is put before closing or after opening punctuation when joining inline pieces.
+CLOSING_PUNCTUATION = ",.;:!?)]\u201d\u2019"
+OPENING_PUNCTUATION = "([\u201c\u2018"
 MAX_AUTHORS = 60
 MAX_CATEGORY_WORDS = 3
 
@@ -131,7 +135,7 @@ def _parse(html: str, url: str) -> StudyItem | Drop:
     html = CONTROL_RE.sub("", html or "")
     if not html.strip():
         return Drop("empty_page")
-    selector = Selector(text=html)
+    selector = Selector(text=html, type="html")  # never guess: JSON bodies exist too
     page_url = _page_url(selector, url, study_id)
     chunks = _linearise(selector.root)
     title_at, title = _title(chunks)
@@ -228,10 +232,16 @@ def _start(element: etree._Element, tag: str, walk: _Walk) -> None:
         _flush(walk)
     if tag == "img":
         src = _image_source(element)
-        walk.chunks.append(Chunk(
-            text="", spaced="", pieces=(), block=walk.blocks[-1],
-            img_alt=tx.clean_text(element.get("alt")), img_src=src.strip(),
-        ))
+        walk.chunks.append(
+            Chunk(
+                text="",
+                spaced="",
+                pieces=(),
+                block=walk.blocks[-1],
+                img_alt=tx.clean_text(element.get("alt")),
+                img_src=src.strip(),
+            )
+        )
         return
     if tag in BLOCK_TAGS:
         walk.blocks.append(walk.next_index())
@@ -283,18 +293,20 @@ def _flush(walk: _Walk) -> None:
         run += 1
     pieces = tuple(p for p in (tx.clean_text(value) for value, _, _ in buffer) if p)
     after = tuple(p for p in (tx.clean_text(value) for value, _, _ in buffer[run:]) if p)
-    walk.chunks.append(Chunk(
-        text=text,
-        spaced=_join_pieces(pieces),
-        pieces=pieces,
-        block=walk.blocks[-1],
-        link=link,
-        href=href,
-        link_text=tx.clean_text("".join(v for v, _, _ in buffer[start:run])) if link else "",
-        rest=_join_pieces(after) if link else "",
-        links=_links_of(buffer),
-        h1=walk.h1s[-1] if walk.h1s else None,
-    ))
+    walk.chunks.append(
+        Chunk(
+            text=text,
+            spaced=_join_pieces(pieces),
+            pieces=pieces,
+            block=walk.blocks[-1],
+            link=link,
+            href=href,
+            link_text=tx.clean_text("".join(v for v, _, _ in buffer[start:run])) if link else "",
+            rest=_join_pieces(after) if link else "",
+            links=_links_of(buffer),
+            h1=walk.h1s[-1] if walk.h1s else None,
+        )
+    )
 
 
 def _links_of(buffer: list[tuple[str, int | None, str | None]]) -> tuple[tuple[str, str], ...]:
@@ -313,7 +325,7 @@ def _join_pieces(pieces: tuple[str, ...]) -> str:
     """Pieces joined by a space, except before closing and after opening punctuation."""
     out = ""
     for piece in pieces:
-        if out and not (piece[0] in ",.;:!?)]”’" or out[-1] in "([“‘"):
+        if out and not (piece[0] in CLOSING_PUNCTUATION or out[-1] in OPENING_PUNCTUATION):
             out += " "
         out += piece
     return out
@@ -402,7 +414,7 @@ def _read_meta(item: StudyItem, chunks: list[Chunk]) -> int:
     date = tx.month_year_match(first.spaced)
     if date is not None and date.start() == 0:
         item.published = tx.parse_month_year(date.group(0))
-        lines[0] = lines[0][date.end():].strip()
+        lines[0] = lines[0][date.end() :].strip()
     item.journal = _journal_from_lines([line for line in lines if line])
     return end
 
@@ -430,7 +442,7 @@ def _journal_from_lines(lines: list[str]) -> str | None:
     opening = JOURNAL_OPEN_RE.match(lines[0])
     if not opening:
         return None
-    rest = lines[0][opening.end():]
+    rest = lines[0][opening.end() :]
     if not rest.strip() and len(lines) > 1 and lines[1].strip() not in JOURNAL_CLOSE:
         rest = lines[1]
     closing = min((rest.find(q) for q in JOURNAL_CLOSE if q in rest), default=-1)
@@ -454,10 +466,10 @@ def _after_tldr_label(chunk: Chunk) -> str | None:
     """The text after a leading TLDR label ("" when alone), None without the label."""
     match = TLDR_RE.match(chunk.text)
     if match:
-        return chunk.text[match.end():]
+        return chunk.text[match.end() :]
     first = chunk.pieces[0] if chunk.pieces else ""
     if TLDR_RE.fullmatch(first) and chunk.text.startswith(first):
-        return tx.clean_text(chunk.text[len(first):])
+        return tx.clean_text(chunk.text[len(first) :])
     return None
 
 
@@ -485,7 +497,7 @@ def _looks_like_authors(text: str) -> bool:
     if not names or len(names) > MAX_AUTHORS:
         return False
     for name in names:
-        if len(name) > 80 or len(name.split()) > 7 or any(ch in name for ch in "?!:;“”\"()[]"):
+        if len(name) > 80 or len(name.split()) > 7 or any(ch in name for ch in '?!:;“”"()[]'):
             return False
         if any(ch.isdigit() for ch in name):
             return False
@@ -688,16 +700,16 @@ def _entry_meta(spaced: str) -> tuple[bool, int | None, str | None, str | None, 
     match = CITATIONS_PREFIX_RE.match(rest)
     if match:
         citations = int(match.group("n").replace(",", ""))
-        rest = rest[match.end():]
+        rest = rest[match.end() :]
     date = tx.month_year_match(rest)
     if date is not None and not rest[: date.start()].strip(" ,"):
         published = tx.parse_month_year(date.group(0))
-        rest = rest[date.end():]
+        rest = rest[date.end() :]
     opening = JOURNAL_OPEN_RE.match(rest)
     if opening and (citations is not None or published is not None or opening.end() < len(rest)):
-        rest = rest[opening.end():]
+        rest = rest[opening.end() :]
         closing = min((rest.find(q) for q in JOURNAL_CLOSE if q in rest), default=-1)
-        journal_text, rest = (rest[:closing], rest[closing + 1:]) if closing >= 0 else (rest, "")
+        journal_text, rest = (rest[:closing], rest[closing + 1 :]) if closing >= 0 else (rest, "")
         journal = tx.parse_journal(journal_text)
         found = True
     else:
@@ -719,8 +731,12 @@ def _on_card_line(chunk: Chunk, cursor: _Cursor, page_url: str) -> None:
         cursor.card is None
         or card_label
         or (new_link and chunk.link != cursor.card_link and cursor.card_link is not None)
-        or (new_link and cursor.card_link is None and cursor.card.title is not None
-            and _card_text(chunk) != cursor.card.title)
+        or (
+            new_link
+            and cursor.card_link is None
+            and cursor.card.title is not None
+            and _card_text(chunk) != cursor.card.title
+        )
     ):
         _open_card(cursor)
     card = cursor.card
@@ -807,7 +823,7 @@ def _once(text: str) -> str:
     half, odd = divmod(len(text), 2)
     if half and not odd and text[:half] == text[half:]:
         return text[:half]
-    if half and odd and text[half] == " " and text[:half] == text[half + 1:]:
+    if half and odd and text[half] == " " and text[:half] == text[half + 1 :]:
         return text[:half]
     return text
 

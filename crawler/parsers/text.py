@@ -54,9 +54,9 @@ COUNTER_RE = re.compile(
     r"(?<!\d)(?P<shown>\d[\d,]*)\s*/\s*"
     r"(?:(?P<total>\d[\d,]*)\s*(?P<plus>\+)?|(?P<none>No\s*Results))?"
     r"\s*(?P<word>results?)?",
-    re.I,
+    re.IGNORECASE,
 )
-CITATIONS_RE = re.compile(r"(?<![\w.])(?P<n>\d[\d,]*)\s*citations?\b", re.I)
+CITATIONS_RE = re.compile(r"(?<![\w.])(?P<n>\d[\d,]*)\s*citations?\b", re.IGNORECASE)
 UPVOTES_RE = re.compile(
     r"(?<![\w.])(?P<n>\d+(?:[.,]\d+)*)\s*(?P<mult>[kKmM])?\s*(?:upvotes?|points?|votes?)\b"
 )
@@ -64,13 +64,25 @@ COMPACT_INT_RE = re.compile(r"^\s*(?P<n>\d+(?:[.,]\d+)*)\s*(?P<mult>[kKmM])?\s*$
 
 # Relative ages as printed by moment.js-style helpers.
 AGE_UNITS = {
-    "second": "second", "sec": "second", "s": "second",
-    "minute": "minute", "min": "minute", "m": "minute",
-    "hour": "hour", "hr": "hour", "h": "hour",
-    "day": "day", "d": "day",
-    "week": "week", "wk": "week", "w": "week",
-    "month": "month", "mo": "month",
-    "year": "year", "yr": "year", "y": "year",
+    "second": "second",
+    "sec": "second",
+    "s": "second",
+    "minute": "minute",
+    "min": "minute",
+    "m": "minute",
+    "hour": "hour",
+    "hr": "hour",
+    "h": "hour",
+    "day": "day",
+    "d": "day",
+    "week": "week",
+    "wk": "week",
+    "w": "week",
+    "month": "month",
+    "mo": "month",
+    "year": "year",
+    "yr": "year",
+    "y": "year",
 }
 AGE_RE = re.compile(
     r"(?<!\w)(?:"
@@ -79,22 +91,30 @@ AGE_RE = re.compile(
     r"years?|yrs?|[smhdwy])\s+ago"
     r"|(?P<now>just\s+now|right\s+now|now|today|yesterday|moments?\s+ago)"
     r")(?!\w)",
-    re.I,
+    re.IGNORECASE,
 )
 PRECISION = {
-    "second": "day", "minute": "day", "hour": "day", "day": "day", "week": "day",
-    "month": "month", "year": "year",
+    "second": "day",
+    "minute": "day",
+    "hour": "day",
+    "day": "day",
+    "week": "day",
+    "month": "month",
+    "year": "year",
 }
 
-SOURCE_CTA_RE = re.compile(r"^\s*View\s+this\s+study\s+on\b\s*(?P<host>.*?)\s*[→›>]*\s*$", re.I)
-JOURNAL_QUOTES = "“”\"„‟«»"
+SOURCE_CTA_RE = re.compile(
+    r"^\s*View\s+this\s+study\s+on\b\s*(?P<host>.*?)\s*[\u2192\u203a>]*\s*$", re.IGNORECASE
+)
+JOURNAL_QUOTES = '“”"„‟«»'
 
 
 def clean_text(value: str | None) -> str:
     """Collapse whitespace, drop invisible characters and normalise to NFC.
 
     NFC keeps composed letters (``Trüeb``) as one code point and leaves sequences that have no
-    composed form (``ı`` + combining acute in ``Bı́ró``) as they are, so text compares equal
+    composed form (a dotless i followed by a combining acute accent, as in one author's name)
+    as they are, so text compares equal
     however the page encoded it.
     """
     if not value:
@@ -130,7 +150,7 @@ def _compact_number(number: str, mult: str | None) -> int | None:
             base = float(number.replace(",", "."))
         except ValueError:
             return None
-        return int(round(base * (1_000 if mult.lower() == "k" else 1_000_000)))
+        return round(base * (1_000 if mult.lower() == "k" else 1_000_000))
     digits = number.replace(",", "").replace(".", "")
     return int(digits) if digits.isdigit() else None
 
@@ -200,7 +220,7 @@ def parse_age(text: str | None) -> tuple[int, str] | None:
     count_text = match.group("count").lower()
     if count_text.isdigit():
         count = int(count_text)
-    else:
+    else:  # "a", "an", "one"; "a few" is taken as three
         count = 3 if "few" in count_text else 1
     unit_text = match.group("unit").lower()
     unit = AGE_UNITS.get(unit_text) or AGE_UNITS.get(unit_text.rstrip("s"))

@@ -257,6 +257,8 @@ class StudiesSpider(ThreadCallbacks, Spider):
 
     def follow_research(self, response: Response, item: StudyItem) -> Iterator[Request]:
         for ref in [*item.cited, *item.related]:
+            if ref.study_id in self.touched:
+                continue  # requested already, or skipped as unchanged by this run
             if ref.url and is_study_url(ref.url) and self.on_site(ref.url):
                 # The ref URL is canonical (https); fetch it on the site's own scheme and port.
                 yield self.study_request(self.on_site_url(ref.url))

@@ -1,0 +1,52 @@
+"""``scrapy report [RUN_ID]``: the crawl report of a past run beside the run before it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.utils.log import configure_logging
+
+from crawler.db import runs
+from crawler.db.engine import make_engine
+from crawler.reporting import fill_rate_warnings, render_report
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_LEVEL": "WARNING"}
+
+    def syntax(self) -> str:
+        return "[RUN_ID] [--spider NAME]"
+
+    def short_desc(self) -> str:
+        return "Show the report of a crawl run (default: the latest) beside the one before it"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--spider", help="latest run of this spider")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        configure_logging(self.settings)
+        if len(args) > 1 or (args and not args[0].isdigit()):
+            raise UsageError("give at most one run id (a number)")
+        engine = make_engine(self.settings.get("DATABASE_URL"))
+        try:
+            run = runs.get_run(engine, int(args[0]) if args else None, opts.spider)
+            if run is None:
+                raise UsageError("no such crawl run in this database", print_help=False)
+            previous = runs.previous_run(engine, run.spider, before=run.id, finished_only=True)
+        finally:
+            engine.dispose()
+        before = dict(previous.stats) if previous else None
+        header = (
+            f"Crawl run {run.id} of '{run.spider}': {run.status}, started {run.started_at:%Y-%m-%d %H:%M:%S}"
+        )
+        text = render_report(f"run {run.id}", run.stats, before, f"run {previous.id}" if previous else "")
+        lines = [header, text]
+        lines += [f"WARNING: {w}" for w in fill_rate_warnings(run.stats, before)]
+        sys.stdout.write("\n".join(lines) + "\n")
