@@ -9,8 +9,12 @@ crawlers starting at once on an empty database create the schema once.
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import logging
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -30,9 +34,33 @@ class SchemaOutdated(RuntimeError):
     """The database has an older (or unknown) schema than this crawler needs."""
 
 
+@functools.cache
+def migrations_dir() -> Path:
+    """The migration scripts as a real directory, which Alembic needs.
+
+    Scrapyd runs the project from a zipped egg: the scripts are then copied
+    out of the archive once per process.
+    """
+    if MIGRATIONS_DIR.is_dir():
+        return MIGRATIONS_DIR
+    target = Path(tempfile.mkdtemp(prefix="crawler-migrations-"))
+    _copy_tree(importlib.resources.files("crawler.db") / "migrations", target)
+    return target
+
+
+def _copy_tree(source: Any, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in source.iterdir():
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                _copy_tree(entry, target / entry.name)
+        elif entry.name.endswith((".py", ".mako")):
+            (target / entry.name).write_bytes(entry.read_bytes())
+
+
 def alembic_config(engine: Engine | None = None, connection: Connection | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["engine"] = engine
     config.attributes["connection"] = connection
     return config
