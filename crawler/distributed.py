@@ -88,9 +88,6 @@ class FrontierKeys:
     def alive(self, worker: str) -> str:
         return f"{self.base}:alive:{worker}"
 
-    def all_keys_pattern(self) -> str:
-        return f"{self.base}:*"
-
 
 def rate_limit_key(settings: BaseSettings, host: str) -> str:
     return f"{key_prefix(settings)}:ratelimit:{host}"
@@ -110,9 +107,8 @@ def _template(key: str) -> str:
 
 def _override_project_default(settings: BaseSettings, name: str, value: Any) -> None:
     """Replace a value of settings.py, but never one given with ``-s`` (or by a spider)."""
-    if settings.getpriority(name) or 0 <= SETTINGS_PRIORITIES["project"]:
-        if (settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["project"]:
-            settings.set(name, value, "project")
+    if (settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["project"]:
+        settings.set(name, value, "project")
 
 
 class DistributedCrawl:
@@ -124,6 +120,8 @@ class DistributedCrawl:
 
     * ``STORE_BATCH_SIZE`` becomes 1, so an item is in the database before its
       request leaves the in-flight ledger (a killed worker then loses nothing);
+    * ``CRAWL_LOCK_ENABLED`` becomes False: the database crawl lock admits one
+      process per spider, and every worker is part of the same crawl;
     * with ``SHARED_RATE_LIMIT`` on, ``DOWNLOAD_DELAY`` and AutoThrottle, which
       only see one process, give way to the shared limit.
     """
@@ -133,7 +131,8 @@ class DistributedCrawl:
             return
         from scrapy.utils.misc import load_object
 
-        template = _template(f"{key_prefix(settings)}:{settings.get('CRAWL_ID') or DEFAULT_CRAWL_ID}")
+        keys = FrontierKeys.for_spider(settings, "%(spider)s")
+        template = FrontierKeys(_template(keys.base.removesuffix(":%(spider)s")) + ":%(spider)s")
         for name, value in {
             "SCHEDULER": SCHEDULER,
             "DUPEFILTER_CLASS": DUPEFILTER,
@@ -144,8 +143,8 @@ class DistributedCrawl:
             # scrapy-redis would block the event loop in BRPOP; idle workers are handled by
             # crawler.extensions.idle instead.
             "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
-            "SCHEDULER_QUEUE_KEY": f"{template}:%(spider)s:requests",
-            "SCHEDULER_DUPEFILTER_KEY": f"{template}:%(spider)s:dupefilter",
+            "SCHEDULER_QUEUE_KEY": template.queue,
+            "SCHEDULER_DUPEFILTER_KEY": template.dupefilter,
         }.items():
             settings.set(name, value, "addon")
         settings.setdefault_in_component_priority_dict("EXTENSIONS", load_object(IDLE_EXTENSION), IDLE_ORDER)
@@ -153,6 +152,7 @@ class DistributedCrawl:
             "DOWNLOADER_MIDDLEWARES", load_object(RATE_LIMIT_MIDDLEWARE), RATE_LIMIT_ORDER
         )
         _override_project_default(settings, "STORE_BATCH_SIZE", 1)
+        _override_project_default(settings, "CRAWL_LOCK_ENABLED", False)
         if settings.getfloat("SHARED_RATE_LIMIT", 0) > 0:
             _override_project_default(settings, "DOWNLOAD_DELAY", 0)
             _override_project_default(settings, "AUTOTHROTTLE_ENABLED", False)

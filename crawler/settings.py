@@ -72,3 +72,16 @@ CRAWL_LOCK_ENABLED = True
 CRAWL_LOCK_STALE_SECONDS = 120
 # Incremental crawls refetch (conditionally) pages not seen for this long, whatever lastmod says.
 INCREMENTAL_MAX_AGE_DAYS = 30
+
+# --- Several processes, one frontier (only with REDIS_URL) ---------------------
+# The add-on switches to scrapy-redis when REDIS_URL is set and does nothing otherwise.
+ADDONS = {"crawler.distributed.DistributedCrawl": 0}
+# Redis keys are <prefix>:<crawl id>:<spider>:...; concurrent crawls of one spider need distinct ids.
+REDIS_KEY_PREFIX = "tressless-crawler"
+CRAWL_ID = "default"
+# Requests per second per host, over all workers together (0 turns the shared limit off).
+SHARED_RATE_LIMIT = 1.0
+# A worker exits once the shared frontier has been empty, with nothing in flight, this long (s).
+REDIS_IDLE_TIMEOUT = 60
+# A worker silent this long (s) is dead: its requests in flight go back to the queue.
+FRONTIER_WORKER_TTL = 30

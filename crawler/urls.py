@@ -27,15 +27,23 @@ def canonical_url(url: str, base: str | None = None, *, https: bool = True) -> s
     return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
 
 
+def _path(url: str) -> str:
+    """The URL's path; "" for a malformed URL (e.g. ``http://[``) instead of an exception."""
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
+
+
 def study_id_from_url(url: str) -> str | None:
     """The study id of a ``/research/<slug>-<id>`` URL, else None."""
-    match = STUDY_PATH_RE.match(urlsplit(url).path)
+    match = STUDY_PATH_RE.match(_path(url))
     return match.group("id") if match else None
 
 
 def study_slug_from_url(url: str) -> str | None:
     """The slug (without the id) of a study URL, else None."""
-    match = STUDY_PATH_RE.match(urlsplit(url).path)
+    match = STUDY_PATH_RE.match(_path(url))
     return (match.group("slug") or None) if match else None
 
 
@@ -44,12 +52,12 @@ def is_study_url(url: str) -> bool:
 
 
 def is_listing_url(url: str) -> bool:
-    return bool(LISTING_PATH_RE.match(urlsplit(url).path))
+    return bool(LISTING_PATH_RE.match(_path(url)))
 
 
 def thread_id_from_url(url: str) -> str | None:
     """The post id of a community thread URL (Reddit or site-hosted), else None."""
-    path = urlsplit(url).path
+    path = _path(url)
     if path.endswith(".json"):
         path = path[: -len(".json")]
     match = REDDIT_COMMENTS_RE.search(path)
@@ -60,7 +68,10 @@ def thread_id_from_url(url: str) -> str | None:
 
 
 def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 def same_host(url: str, site_url: str) -> bool:
@@ -68,8 +79,11 @@ def same_host(url: str, site_url: str) -> bool:
 
 
 def is_http_url(url: str) -> bool:
-    return urlsplit(url).scheme.lower() in ("http", "https")
+    try:
+        return urlsplit(url).scheme.lower() in ("http", "https")
+    except ValueError:
+        return False
 
 
 def is_community_listing_url(url: str) -> bool:
-    return bool(COMMUNITY_LISTING_RE.match(urlsplit(url).path))
+    return bool(COMMUNITY_LISTING_RE.match(_path(url)))

@@ -99,3 +99,49 @@ def run_scrapy(
         cmd += ["-s", f"{name}={value}"]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def start_scrapy(args: list[str], settings: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
+    """Start the real ``scrapy`` command in the background (as run_scrapy runs it); output to ``log``."""
+    cmd = [sys.executable, "-m", "scrapy", *args]
+    for name, value in {**FAST_CRAWL, **settings}.items():
+        cmd += ["-s", f"{name}={value}"]
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
+    with log.open("wb") as out:
+        return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _redis_test_url() -> str | None:
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail(
+            "TEST_REDIS_URL is not set under CI: the Redis half of the suite must run "
+            "(.ci/run sets it to redis://127.0.0.1:6379/15)"
+        )
+    pytest.skip("Redis tests skipped: set TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15) to run them")
+    return None
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """TEST_REDIS_URL, a Redis database the tests own: flushed before and after each test.
+
+    Point it at a database nothing else uses (the suite uses number 15).
+    """
+    import redis
+
+    url = _redis_test_url()
+    assert url is not None
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"TEST_REDIS_URL is set but Redis does not answer: {exc}")
+    client.flushdb()
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()

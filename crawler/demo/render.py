@@ -30,14 +30,16 @@ Calls to action
 Sections (``<kind>`` is ``cited``, ``related`` or ``community``)
     ``cited`` / ``related``: lists of entries. An entry is a dict with the fields of
     ``crawler.items.ResearchRef`` (``url`` is the href, rendered as given; no ``url`` renders an
-    unlinked title; ``published`` is "YYYY-MM") plus knobs ``citations_text`` (str replacing the
+    unlinked title, which the site itself never shows and the parser only tells apart from the
+    previous entry when that one ends with its TLDR; ``published`` is "YYYY-MM") plus knobs ``citations_text`` (str replacing the
     rendered "<N> citations"), ``journal_close`` (bool, default True) and ``debris_before``
     (bool: a ``[object Object]`` line before the entry). The string ``"[object Object]"`` as an
     entry renders a debris line alone.
     ``community_posts``: list of dicts with the fields of ``crawler.items.CommunityCard`` (``url``
     is the href as given, e.g. ``/community/<slug>-<post_id>`` or
     ``/r/tressless/comments/<post_id>/<slug>/``; no ``url`` renders an unlinked card;
-    ``upvotes`` may be an int or a display string such as ``"1.2k"``) plus ``title_twice``.
+    ``upvotes`` may be an int or a display string such as ``"1.2k"``) plus ``title_twice``
+    (bool: the title printed a second time); ``"[object Object]"`` entries render debris.
     ``<kind>_total``: int (printed, with "+" when ``<kind>_total_is_lower_bound``) or a display
     string printed verbatim (``"1000+"``, ``"404"``, ``"NoResults"``, ``""``); absent or None: no
     counter. ``<kind>_shown`` (int, default: number of real entries), ``<kind>_counter_word``

@@ -37,17 +37,20 @@ CANONICAL_XPATH = (
     "//link[contains(concat(' ', translate(normalize-space(@rel),"
     " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), ' '), ' canonical ')]/@href"
 )
+# fmt: off
 # Elements whose text is never page content.
-IGNORED_TAGS = frozenset(
-    "head script style noscript template nav header footer svg button iframe object select"
-    " textarea dialog math canvas".split()
-)
+IGNORED_TAGS = frozenset({
+    "head", "script", "style", "noscript", "template", "nav", "header", "footer", "svg",
+    "button", "iframe", "object", "select", "textarea", "dialog", "math", "canvas",
+})
 # Elements that start a new line of text when rendered.
-BLOCK_TAGS = frozenset(
-    "address article aside blockquote body caption center dd details div dl dt fieldset"
-    " figcaption figure form h1 h2 h3 h4 h5 h6 hgroup hr html legend li main menu ol p pre"
-    " section summary table tbody td tfoot th thead tr ul".split()
-)
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
+    "div", "dl", "dt", "fieldset", "figcaption", "figure", "form", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hgroup", "hr", "html", "legend", "li", "main", "menu", "ol", "p", "pre",
+    "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+})
+# fmt: on
 TITLE_TAG = "h1"
 IMAGE_ALT_RE = re.compile(r"^\s*image\s+of\s+(?:the\s+)?study\b", re.IGNORECASE)
 TLDR_RE = re.compile(r"^TL;?\s?DR\b\s*[:.\-\u2013\u2014]?\s*", re.IGNORECASE)
@@ -62,11 +65,12 @@ SECTION_LABELS = {
 }
 JOIN_LABEL = "join"  # printed next to "Related Community Posts"
 CARD_LABEL = "community"  # printed at the top of each community card
-JOURNAL_OPEN_RE = re.compile(r"^\s*,?\s*in\s*[“\"]\s*", re.IGNORECASE)
+# The site prints "in" in lower case; a sentence starting with "In “...”" is not a journal.
+JOURNAL_OPEN_RE = re.compile(r"^\s*,?\s*in\s*[“\"]\s*")
 JOURNAL_CLOSE = '”"'
 CITATIONS_PREFIX_RE = re.compile(r"^\s*(?P<n>\d[\d,]*)\s*citations?\b\s*,?\s*", re.IGNORECASE)
 UPVOTES_SUFFIX_RE = re.compile(r"(?P<n>\d+(?:[.,]\d+)*\s*[kKmM]?)\s*upvotes?\s*$", re.IGNORECASE)
-CATEGORY_RE = re.compile(r"^in\s+(?P<category>\S.*?)\s*$", re.IGNORECASE)
+CATEGORY_RE = re.compile(r"^in\s+(?P<category>\S.*?)\s*$")
 NOT_FOUND_RE = re.compile(
     r"^(?:404\b|page\s+not\s+found|not\s+found|page\s+missing)", re.IGNORECASE
 )
@@ -129,7 +133,7 @@ def parse_study(html: str, url: str) -> StudyItem | Drop:
 
 
 def _parse(html: str, url: str) -> StudyItem | Drop:
-    study_id = study_id_from_url(url or "")
+    study_id = _study_id(url)
     if study_id is None:
         return Drop("not_a_study_url", detail=str(url)[:200])
     html = CONTROL_RE.sub("", html or "")
@@ -142,7 +146,7 @@ def _parse(html: str, url: str) -> StudyItem | Drop:
     start = title_at[-1] + 1 if title_at else 0
     end = _header_end(chunks, start)
     item = StudyItem(
-        study_id=study_id_from_url(page_url),
+        study_id=_study_id(page_url),
         url=page_url,
         slug=study_slug_from_url(page_url),
         title=title,
@@ -162,13 +166,24 @@ def _page_url(selector: Selector, url: str, study_id: str) -> str:
     fetched = canonical_url(url)
     for href in selector.xpath(CANONICAL_XPATH).getall():
         candidate = _resolve(href, fetched)
-        if (
-            candidate
-            and study_id_from_url(candidate) == study_id
-            and _site(candidate) == _site(fetched)
-        ):
+        if candidate and _study_id(candidate) == study_id and _site(candidate) == _site(fetched):
             return candidate
     return fetched
+
+
+def _study_id(url: str | None) -> str | None:
+    """The study id of a URL; None for other and malformed URLs (``http://[``)."""
+    try:
+        return study_id_from_url(url or "")
+    except ValueError:
+        return None
+
+
+def _thread_id(url: str | None) -> str | None:
+    try:
+        return thread_id_from_url(url or "")
+    except ValueError:
+        return None
 
 
 def _site(url: str) -> str:
@@ -181,8 +196,11 @@ def _resolve(href: str | None, base: str, *, https: bool = True) -> str | None:
     href = (href or "").strip()
     if not href or href.startswith("#"):
         return None
-    absolute = canonical_url(href, base, https=https)
-    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+    try:
+        absolute = canonical_url(href, base, https=https)
+        return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+    except ValueError:  # a malformed link costs the link, not the page
+        return None
 
 
 def _absolute(href: str | None, base: str) -> str | None:
@@ -190,8 +208,11 @@ def _absolute(href: str | None, base: str) -> str | None:
     href = (href or "").strip()
     if not href or href.startswith(("#", "data:", "javascript:")):
         return None
-    absolute = urljoin(base, href)
-    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+    try:
+        absolute = urljoin(base, href)
+        return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+    except ValueError:
+        return None
 
 
 # -- linearising ------------------------------------------------------------------------------
@@ -350,7 +371,10 @@ def _header_end(chunks: list[Chunk], start: int) -> int:
         if _is_cta(chunk) or chunk.is_image:
             continue
         label, counter = _section_head(chunk)
-        if label or counter or _is_card_label(chunk) or _entry_kind(chunk):
+        # A line that is only a link to a study or thread is a list entry; a paragraph that
+        # merely starts with such a link (the summary) is not.
+        is_entry = _entry_kind(chunk) is not None and chunk.link_text == chunk.text
+        if label or counter or _is_card_label(chunk) or is_entry:
             return i
     return len(chunks)
 
@@ -359,16 +383,19 @@ def _read_header(item: StudyItem, chunks: list[Chunk], page_url: str) -> bool:
     """Fill the header fields; True when something only a study page has was seen."""
     i = _read_meta(item, chunks)
     signal = item.journal is not None or (item.title is not None and item.published is not None)
+    labelled = [c for c in chunks if c.is_image and IMAGE_ALT_RE.match(c.img_alt or "")]
     pending_summary: str | None = None  # a paragraph before any TLDR: the summary if none follows
     stage = "top"  # "top": before image/TLDR, "body": after them, "cta": after the calls
     while i < len(chunks):
         chunk = chunks[i]
         i += 1
         if chunk.is_image:
-            is_study_image = bool(IMAGE_ALT_RE.match(chunk.img_alt or ""))
-            if item.image_url is None and (is_study_image or stage != "cta"):
+            # The "Image of study"; without that alt text, an image where it stands (before
+            # the TLDR), never an icon further down.
+            chosen = chunk is labelled[0] if labelled else stage == "top"
+            if chosen and item.image_url is None:
                 item.image_url = _absolute(chunk.img_src, page_url)
-                signal = signal or is_study_image
+                signal = signal or bool(labelled)
                 stage = "body" if stage == "top" else stage
             continue
         if _is_cta(chunk):
@@ -585,7 +612,7 @@ def _on_head(
     cursor: _Cursor,
     sections: list[_Section],
 ) -> None:
-    _close_entry(cursor)
+    _close_entries(cursor)
     if label:
         cursor.section = _Section(label, counter=counter)
         sections.append(cursor.section)
@@ -604,7 +631,7 @@ def _ensure_section(kind: str, cursor: _Cursor, sections: list[_Section]) -> Non
     section = cursor.section
     if section is not None and (section.kind == "community") == (kind == "community"):
         return
-    _close_entry(cursor)
+    _close_entries(cursor)
     if kind != "community":
         # Pages list cited research, then community posts, then related research.
         seen = {s.kind for s in sections}
@@ -614,7 +641,7 @@ def _ensure_section(kind: str, cursor: _Cursor, sections: list[_Section]) -> Non
     sections.append(cursor.section)
 
 
-def _close_entry(cursor: _Cursor) -> None:
+def _close_entries(cursor: _Cursor) -> None:
     cursor.entry = None
     cursor.entry_link = None
     cursor.entry_has_tldr = False
@@ -629,9 +656,9 @@ def _entry_kind(chunk: Chunk) -> str | None:
     if chunk.link is None or not chunk.href:
         return None
     href = chunk.href.strip()
-    if study_id_from_url(href) is not None:
+    if _study_id(href) is not None:
         return "research"
-    if thread_id_from_url(href) is not None:
+    if _thread_id(href) is not None:
         return "community"
     return None
 
@@ -665,7 +692,7 @@ def _open_entry(
     entry = ResearchRef()
     if linked:
         entry.url = _resolve(chunk.href, page_url)
-        entry.study_id = study_id_from_url(entry.url or "")
+        entry.study_id = _study_id(entry.url)
     section.entries.append(entry)
     cursor.entry, cursor.entry_link, cursor.entry_has_tldr = entry, chunk.link, False
     if _entry_meta(chunk.spaced)[0]:
@@ -735,7 +762,7 @@ def _on_card_line(chunk: Chunk, cursor: _Cursor, page_url: str) -> None:
             new_link
             and cursor.card_link is None
             and cursor.card.title is not None
-            and _card_text(chunk) != cursor.card.title
+            and _once(_card_text(chunk)) != cursor.card.title
         )
     ):
         _open_card(cursor)
@@ -743,7 +770,7 @@ def _on_card_line(chunk: Chunk, cursor: _Cursor, page_url: str) -> None:
     assert card is not None
     if new_link and card.url is None:
         card.url = _resolve(chunk.href, page_url, https=False)
-        card.post_id = thread_id_from_url(card.url or "")
+        card.post_id = _thread_id(card.url)
         cursor.card_link = chunk.link
     text = _card_text(chunk)
     if text:
@@ -832,20 +859,15 @@ def _once(text: str) -> str:
 
 
 def _store_sections(item: StudyItem, sections: list[_Section]) -> None:
-    """Copy the first section of each kind (plus its entries) into the item."""
-    done: set[str] = set()
+    """Copy the sections into the item; a kind seen twice keeps all entries, its first counter."""
+    counted: set[str] = set()
     for section in sections:
-        kind = section.kind
-        if kind in done:
-            # The same label twice: keep the entries, the first counter wins.
-            _extend(item, section)
-            continue
-        done.add(kind)
         _extend(item, section)
-        if section.counter is not None:
+        if section.counter is not None and section.kind not in counted:
+            counted.add(section.kind)
             _, total, lower = section.counter
-            setattr(item, f"{kind}_total", total)
-            setattr(item, f"{kind}_total_is_lower_bound", lower and total is not None)
+            setattr(item, f"{section.kind}_total", total)
+            setattr(item, f"{section.kind}_total_is_lower_bound", lower and total is not None)
 
 
 def _extend(item: StudyItem, section: _Section) -> None:

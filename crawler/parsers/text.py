@@ -14,11 +14,14 @@ import unicodedata
 from datetime import date, datetime, timedelta
 
 __all__ = [
+    "AGE_RE",
+    "COUNTER_RE",
     "DEBRIS",
     "MONTH_YEAR_RE",
     "approx_date_from_age",
     "clean_text",
     "compact_int",
+    "month_year_match",
     "none_if_empty",
     "parse_age",
     "parse_citations",

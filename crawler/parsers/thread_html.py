@@ -274,10 +274,11 @@ def _summary(root: Element, title: Element, fences: set[Element]) -> tuple[str |
     if label is None:
         return None, []
     siblings, owns_parent = _label_scope(label, title)
-    pieces = [label.tail or ""]
+    tail = label.tail or ""
+    pieces = [tail[1:] if tail.startswith(":") else tail]  # "<b>Summary</b>: text"
     for sibling in siblings:
         pieces += [_text(sibling), sibling.tail or ""]
-    text = " ".join(" ".join(pieces).split()).lstrip(":").strip()
+    text = " ".join(" ".join(pieces).split())
     nodes = [label.getparent()] if owns_parent else [label, *siblings]
     return text or None, nodes
 

@@ -53,14 +53,23 @@ def is_reddit_thread(url: str) -> bool:
 class ThreadRequests:
     """Builds the request for a thread URL in whichever form its host serves."""
 
-    def __init__(self, spider: Any, hosts: list[str]) -> None:
+    def __init__(self, spider: Any, hosts: list[str], site_url: str) -> None:
         self.spider = spider
         self.hosts = set(hosts)
+        self.site = urlsplit(site_url)
+
+    def on_site(self, url: str) -> str:
+        """Stored URLs are canonical (https); threads on the site itself use SITE_URL's scheme and port."""
+        parts = urlsplit(url)
+        if parts.hostname and parts.hostname.lower() == (self.site.hostname or "").lower():
+            return urlunsplit((self.site.scheme, self.site.netloc, parts.path, parts.query, ""))
+        return url
 
     def allowed(self, url: str) -> bool:
         return urlsplit(url).scheme in ("http", "https") and host_of(url) in self.hosts
 
     def request(self, url: str) -> Request | None:
+        url = self.on_site(url)
         if not self.allowed(url) or thread_id_from_url(url) is None:
             return None
         meta = {"handle_httpstatus_list": list(GONE_STATUSES), "thread_url": url}
@@ -120,10 +129,12 @@ class CommunitySpider(ThreadCallbacks, Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_url = crawler.settings.get("SITE_URL").rstrip("/")
         spider.allowed_domains = community_hosts(crawler, spider.site_url)
-        spider.threads = ThreadRequests(spider, spider.allowed_domains)
+        spider.threads = ThreadRequests(spider, spider.allowed_domains, spider.site_url)
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        if self.settings.get("REDIS_URL") and not self.settings.getbool("FRONTIER_SEEDING"):
+            return  # a distributed worker: `scrapy seed community` filled the shared frontier
         assert self.threads is not None
         if self.single_url:
             request = self.threads.request(self.single_url)

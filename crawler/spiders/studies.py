@@ -88,13 +88,18 @@ class StudiesSpider(ThreadCallbacks, Spider):
         spider.allowed_domains = [host_of(spider.site_url)]
         if spider.follow_community:
             spider.allowed_domains = community_hosts(crawler, spider.site_url)
-            spider.threads = ThreadRequests(spider, spider.allowed_domains)
+            spider.threads = ThreadRequests(spider, spider.allowed_domains, spider.site_url)
         spider.max_age = timedelta(days=crawler.settings.getfloat("INCREMENTAL_MAX_AGE_DAYS", 30))
         crawler.signals.connect(spider.sweep_known, signal=signals.spider_idle)
         return spider
 
     # --- start --------------------------------------------------------------
     async def start(self) -> AsyncIterator[Request]:
+        if self.settings.get("REDIS_URL"):  # distributed: see "Running on several machines"
+            self.swept = True  # the end-of-crawl sweep needs one view of the whole crawl
+            if not self.settings.getbool("FRONTIER_SEEDING"):  # a worker: `scrapy seed` starts
+                self.known = KnownSite() if self.full else await asyncio.to_thread(self.load_known)
+                return
         if self.single_url:
             if not is_study_url(self.single_url):
                 raise ValueError(f"-a url={self.single_url!r} is not a study URL (/research/<slug>-<id>)")

@@ -7,8 +7,14 @@ from crawler.reporting import fill_rate_warnings, filled_fields, render_report
 
 
 def stats(items: int, tldr: int, **extra: int) -> dict:
-    base = {"fill/studies/_items": items, "fill/studies/title": items, "fill/studies/tldr": tldr,
-            "store/new": items, "dedupe/dropped/duplicate_study": 1, "finish_reason": "finished"}
+    base = {
+        "fill/studies/_items": items,
+        "fill/studies/title": items,
+        "fill/studies/tldr": tldr,
+        "store/new": items,
+        "dedupe/dropped/duplicate_study": 1,
+        "finish_reason": "finished",
+    }
     base.update(extra)
     return base
 
@@ -20,7 +26,12 @@ def test_filled_fields_ignore_empty_values_and_flags() -> None:
 
 def test_sharp_fall_warns() -> None:
     warnings = fill_rate_warnings(stats(100, 10), stats(100, 95))
-    assert len(warnings) == 1 and "studies.tldr" in warnings[0] and "95%" in warnings[0] and "10%" in warnings[0]
+    assert (
+        len(warnings) == 1
+        and "studies.tldr" in warnings[0]
+        and "95%" in warnings[0]
+        and "10%" in warnings[0]
+    )
 
 
 def test_small_changes_and_small_runs_do_not_warn() -> None:
@@ -36,4 +47,6 @@ def test_report_shows_both_runs_side_by_side() -> None:
     new = next(line for line in lines if line.startswith("new "))
     assert new.split()[-2:] == ["10", "12"]
     assert any(line.startswith("dropped: dedupe/dropped/duplicate_study") for line in lines)
-    assert any(line.startswith("fill studies.tldr") and "90%" in line and "100%" in line for line in lines)
+    assert any(
+        line.startswith("fill studies.tldr") and "90%" in line and "100%" in line for line in lines
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import html
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,7 +86,10 @@ def _expected_comments(nodes: list[dict[str, Any]], parent: str | None, depth: i
         kind = node.get("kind") or "comment"
         if kind == "more":
             yield CommentItem(
-                comment_id=node["comment_id"], parent_id=parent, depth=depth, kind="more",
+                comment_id=node["comment_id"],
+                parent_id=parent,
+                depth=depth,
+                kind="more",
                 more_count=node["more_count"],
             )
             continue
@@ -128,31 +132,39 @@ def comment_trees(draw: st.DrawFn, depth: int = 0) -> list[dict[str, Any]]:
     for _ in range(draw(st.integers(0, 3 if depth < 7 else 0))):
         kind = draw(st.sampled_from(["comment"] * 5 + ["deleted", "removed", "more"]))
         if kind == "more":
-            out.append({"kind": "more", "comment_id": draw(ids),
-                        "more_count": draw(st.integers(0, 400))})
+            out.append(
+                {"kind": "more", "comment_id": draw(ids), "more_count": draw(st.integers(0, 400))}
+            )
             continue
-        out.append({
-            "comment_id": draw(ids),
-            "kind": kind,
-            "author": draw(st.none() | authors),
-            "body": None if kind != "comment" else draw(st.none() | bodies),
-            "upvotes": draw(st.none() | scores),
-            "posted_at": draw(st.none() | moments),
-            "edited": draw(st.booleans()),
-            "stickied": draw(st.booleans()),
-            "distinguished": draw(st.sampled_from([None, None, "moderator", "admin"])),
-            "replies": draw(comment_trees(depth + 1)),
-        })
+        out.append(
+            {
+                "comment_id": draw(ids),
+                "kind": kind,
+                "author": draw(st.none() | authors),
+                "body": None if kind != "comment" else draw(st.none() | bodies),
+                "upvotes": draw(st.none() | scores),
+                "posted_at": draw(st.none() | moments),
+                "edited": draw(st.booleans()),
+                "stickied": draw(st.booleans()),
+                "distinguished": draw(st.sampled_from([None, None, "moderator", "admin"])),
+                "replies": draw(comment_trees(depth + 1)),
+            }
+        )
     return out
 
 
 @st.composite
 def threads(draw: st.DrawFn) -> dict[str, Any]:
-    link = draw(st.none() | st.sampled_from([
-        "https://doi.org/10.1111/jdv.17201",
-        "https://pubmed.ncbi.nlm.nih.gov/?term=finasteride&sort=date",
-        "https://example.org/a<b>?q=\"x\"&y='z'",
-    ]))
+    link = draw(
+        st.none()
+        | st.sampled_from(
+            [
+                "https://doi.org/10.1111/jdv.17201",
+                "https://pubmed.ncbi.nlm.nih.gov/?term=finasteride&sort=date",
+                "https://example.org/a<b>?q=\"x\"&y='z'",
+            ]
+        )
+    )
     comments = draw(comment_trees())
     return {
         "post_id": draw(ids),
@@ -196,7 +208,7 @@ def test_thread_round_trip_reddit(thread: dict[str, Any]) -> None:
 def test_thread_round_trip_keeps_raw_json_text() -> None:
     """With ``raw_json=1`` Reddit does not escape, so ``&amp;`` is text to keep."""
     thread = {"post_id": "abc12", "title": "A &amp; B", "body": "x &lt;3", "comment_count": 0}
-    raw = render_thread_json(thread).replace("&amp;", "&").replace("&lt;", "<")
+    raw = html.unescape(render_thread_json(thread))  # what raw_json=1 would have sent
     item = parse_thread_reddit(raw, f"{REDDIT}/r/tressless/comments/abc12/a/.json?raw_json=1")
     assert isinstance(item, ThreadItem)
     assert (item.title, item.body) == ("A &amp; B", "x &lt;3")
@@ -206,17 +218,40 @@ def test_thread_round_trip_keeps_raw_json_text() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                 max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=40,
 )
-THING_KEYS = ["kind", "data", "children", "replies", "id", "name", "parent_id", "body", "author",
-              "score", "created_utc", "edited", "count", "selftext", "is_self", "permalink"]
+THING_KEYS = [
+    "kind",
+    "data",
+    "children",
+    "replies",
+    "id",
+    "name",
+    "parent_id",
+    "body",
+    "author",
+    "score",
+    "created_utc",
+    "edited",
+    "count",
+    "selftext",
+    "is_self",
+    "permalink",
+]
 thing_like = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.sampled_from(
-        ["Listing", "t1", "t3", "more", "[deleted]", "[removed]", "t1_abc", "t3_abc", ""]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(THING_KEYS),
-                                                                inner, max_size=6),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from(
+        ["Listing", "t1", "t3", "more", "[deleted]", "[removed]", "t1_abc", "t3_abc", ""]
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(THING_KEYS), inner, max_size=6)
+    ),
     max_leaves=60,
 )
 
@@ -242,7 +277,7 @@ def test_reddit_parser_survives_mutated_fixtures(data: st.DataObject) -> None:
     for _ in range(data.draw(st.integers(1, 5))):
         _mutate_in_place(data, wrapper)
     text = json.dumps(wrapper[0])
-    if data.draw(st.booleans()):
+    if data.draw(st.integers(0, 4)) == 0:  # mostly keep it JSON, so the walk gets exercised
         text = text[: data.draw(st.integers(0, len(text)))]
     assert_item_or_drop(parse_thread_reddit(text, REDDIT_URL))
 
@@ -251,7 +286,7 @@ def _mutate_in_place(data: st.DataObject, wrapper: list[Any]) -> None:
     """Walk from the root to a random node, then delete it, swap its type or truncate it."""
     holder: Any = wrapper
     key: Any = 0
-    while data.draw(st.integers(0, 5)) > 0:
+    for _ in range(data.draw(st.integers(2, 14))):  # deep enough to reach comment fields
         node = holder[key]
         if isinstance(node, dict) and node:
             holder, key = node, data.draw(st.sampled_from(sorted(node)))
@@ -268,48 +303,116 @@ def _mutate_in_place(data: st.DataObject, wrapper: list[Any]) -> None:
         holder[key] = data.draw(json_values)
 
 
-def test_reddit_parser_flattens_very_deep_trees() -> None:
-    """Nesting beyond any recursion limit: the flattening is iterative."""
-    depth = 400
-    leaf = '""'
+def _deep_thread(depth: int) -> str:
+    """A thread whose comments form one chain ``depth`` replies deep."""
+    listing = '""'
     for level in reversed(range(depth)):
-        child = (f'{{"kind": "t1", "data": {{"id": "c{level}", "body": "x", "depth": {level},'
-                 f' "replies": {leaf}}}}}')
-        leaf = f'{{"kind": "Listing", "data": {{"children": [{child}]}}}}'
+        child = (
+            f'{{"kind": "t1", "data": {{"id": "c{level}", "body": "x", "depth": {level},'
+            f' "replies": {listing}}}}}'
+        )
+        listing = f'{{"kind": "Listing", "data": {{"children": [{child}]}}}}'
     post = '{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "abc12"}}]}}'
-    item = parse_thread_reddit(f"[{post}, {leaf}]", REDDIT_URL)
+    return f"[{post}, {listing}]"
+
+
+def test_reddit_parser_flattens_deep_trees() -> None:
+    """Far deeper than Reddit nests (10): depth and parents still come from the nesting."""
+    item = parse_thread_reddit(_deep_thread(120), REDDIT_URL)
     assert isinstance(item, ThreadItem)
-    assert [c.depth for c in item.comments] == list(range(depth))
-    assert item.comments[-1].parent_id == f"c{depth - 2}"
+    assert [c.depth for c in item.comments] == list(range(120))
+    assert item.comments[-1].parent_id == "c118"
+
+
+def test_reddit_parser_drops_json_nested_beyond_the_decoder() -> None:
+    result = parse_thread_reddit(_deep_thread(2000), REDDIT_URL)
+    assert result == Drop("not_a_thread", "not JSON: RecursionError")
 
 
 # -- HTML: random and mutated markup ------------------------------------------------------
 
 FRAGMENTS = [
-    "<article>", "</article>", "<section>", "</section>", "<ul>", "</ul>", "<li>", "</li>",
-    "<h1>", "</h1>", "<h2>", "</h2>", "<p>", "</p>", "<br>", "<header>", "</header>",
-    "<a href='/user/x_y'>", "<a href='/community/a-b1c2/comment/d3e4'>", "</a>",
-    "<a href='?more=zz9'>", "<button>", "</button>", "<time datetime='2021-02-03T04:05:06Z'>",
-    "<time datetime='yesterday'>", "</time>", "<span>", "</span>", "<div>", "</div>",
-    "<script>", "</script>", "<!--", "-->", "<strong>Summary</strong>", "Summary", "Link:",
-    "12 upvotes", "-3 points", "1.2k upvotes", "99999999999999999999999 upvotes",
-    "34 Comments", "Comments (3)", "load more comments (3 replies)", "continue this thread",
-    "[deleted]", "[removed]", "MOD", "[M]", "Pinned", "(edited)", "in Treatment", "&amp;",
-    "&lt;3", "&#0;", "\x00", "日本🎉", " ", "\n",
+    "<article>",
+    "</article>",
+    "<section>",
+    "</section>",
+    "<ul>",
+    "</ul>",
+    "<li>",
+    "</li>",
+    "<h1>",
+    "</h1>",
+    "<h2>",
+    "</h2>",
+    "<p>",
+    "</p>",
+    "<br>",
+    "<header>",
+    "</header>",
+    "<a href='/user/x_y'>",
+    "<a href='/community/a-b1c2/comment/d3e4'>",
+    "</a>",
+    "<a href='?more=zz9'>",
+    "<button>",
+    "</button>",
+    "<time datetime='2021-02-03T04:05:06Z'>",
+    "<time datetime='yesterday'>",
+    "</time>",
+    "<span>",
+    "</span>",
+    "<div>",
+    "</div>",
+    "<script>",
+    "</script>",
+    "<!--",
+    "-->",
+    "<strong>Summary</strong>",
+    "Summary",
+    "Link:",
+    "12 upvotes",
+    "-3 points",
+    "1.2k upvotes",
+    "99999999999999999999999 upvotes",
+    "34 Comments",
+    "Comments (3)",
+    "load more comments (3 replies)",
+    "continue this thread",
+    "[deleted]",
+    "[removed]",
+    "MOD",
+    "[M]",
+    "Pinned",
+    "(edited)",
+    "in Treatment",
+    "&amp;",
+    "&lt;3",
+    "&#0;",
+    "\x00",
+    "日本🎉",
+    " ",
+    "\n",
 ]
 soup = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=8), max_size=60).map("".join)
+# A post head, then soup around a comments heading: random structure reaches the comment walk.
+THREAD_HEAD = "<article><h1>T</h1><a href='/user/op'>op</a><time datetime='2021-01-01'></time>"
+threadish = st.tuples(soup, soup).map(
+    lambda parts: f"{THREAD_HEAD}{parts[0]}<section><h2>3 Comments</h2>{parts[1]}"
+)
 
 
 @SETTINGS
 @given(st.text(max_size=300) | st.binary(max_size=300))
-def test_html_parser_survives_random_text(html: str | bytes) -> None:
-    assert_item_or_drop(parse_thread_html(html, SITE_URL))
+def test_html_parser_survives_random_text(markup: str | bytes) -> None:
+    assert_item_or_drop(parse_thread_html(markup, SITE_URL))
 
 
 @SETTINGS
-@given(soup, st.sampled_from([SITE_URL, f"{SITE}/research/x-AbC1", "not a url", "http://[::1"]))
-def test_html_parser_survives_tag_soup(html: str, url: str) -> None:
-    assert_item_or_drop(parse_thread_html(html, url))
+@given(
+    soup | threadish,
+    st.sampled_from([SITE_URL, f"{SITE}/research/x-AbC1", "not a url", "http://[::1"]),
+)
+def test_html_parser_survives_tag_soup(markup: str, url: str) -> None:
+    assert_item_or_drop(parse_thread_html(markup, url))
 
 
 @SETTINGS

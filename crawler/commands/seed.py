@@ -1,0 +1,120 @@
+"""``scrapy seed <spider> [-a NAME=VALUE ...]``: push a spider's start requests into the shared frontier, once.
+
+Distributed workers (``scrapy crawl <spider>`` with REDIS_URL set) start
+nothing themselves; this command runs the spider's start logic once, through
+the real engine and the shared scheduler in seeding mode, so the requests are
+filtered and serialised exactly as the workers' own, and exits.
+
+A new seed starts a new crawl: the previous crawl's duplicate filter is
+cleared, so pages fetched last time are fetched again. It refuses to run over
+an unfinished crawl (requests queued or in flight) unless told ``--reset``
+(discard it) or ``--add`` (push the start requests into it, keeping what it
+has seen). To resume an unfinished crawl, start workers: no seed is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+from scrapy.commands.crawl import Command as CrawlCommand
+from scrapy.exceptions import UsageError
+
+from crawler.db.engine import make_engine, redact_url
+from crawler.db.schema import SchemaOutdated, ensure_schema
+from crawler.distributed import FrontierKeys, redis_client
+from crawler.extensions.crawlrun import CrawlRunRecorder
+from crawler.inflight import frontier_state
+
+logger = logging.getLogger(__name__)
+
+
+class Command(CrawlCommand):
+    requires_project = True
+
+    def syntax(self) -> str:
+        return "[options] <spider>"
+
+    def short_desc(self) -> str:
+        return "Push a spider's start requests into the shared Redis frontier (REDIS_URL), once"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        group = parser.add_argument_group("Seeding")
+        mode = group.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--reset", action="store_true", help="discard an unfinished crawl of this spider and start anew"
+        )
+        mode.add_argument(
+            "--add", action="store_true", help="add the start requests to the current crawl, keep what it has seen"
+        )
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        self.settings.set("FRONTIER_SEEDING", True, priority="cmdline")
+        # A seed fetches nothing: it is not a crawl run of its own.
+        self.settings.set_in_component_priority_dict("EXTENSIONS", CrawlRunRecorder, None)
+        self.settings.set("CRAWL_REPORT_ENABLED", False, priority="cmdline")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if len(args) != 1:
+            raise UsageError("name one spider to seed")
+        if not str(self.settings.get("REDIS_URL") or "").strip():
+            raise UsageError("seeding needs the shared frontier: set -s REDIS_URL=redis://host:6379/0")
+        spider = args[0]
+        keys = FrontierKeys.for_spider(self.settings, spider)
+        template = self.settings.get("SCHEDULER_QUEUE_KEY")
+        queue_key = str(template) % {"spider": spider} if template else keys.queue
+        server = redis_client(self.settings)
+        state = frontier_state(server, keys, queue_key)
+        unfinished = state["queued"] or state["in_flight"] or state["processed"]
+        if unfinished and not (opts.reset or opts.add):
+            sys.stderr.write(
+                f"The crawl in {keys.base} is not finished ({state['queued']} queued, "
+                f"{state['in_flight']} in flight, {state['alive_workers']} live workers).\n"
+                "Start workers to resume it, or seed with --reset to discard it, "
+                "or with --add to push the start requests into it.\n"
+            )
+            self.exitcode = 2
+            return
+        if not self.prepare_database():
+            self.exitcode = 1
+            return
+        if not opts.add:
+            cleared = self.clear(server, keys, queue_key)
+            if cleared:
+                logger.info("New crawl: cleared %d keys of the previous one under %s", cleared, keys.base)
+        super().run(args, opts)
+        after = frontier_state(server, keys, queue_key)
+        logger.info("Shared frontier %s: %d requests queued", queue_key, after["queued"])
+
+    def prepare_database(self) -> bool:
+        """Create (or check) the schema here, once, so that workers starting together never race to."""
+        assert self.settings is not None
+        url = self.settings.get("DATABASE_URL")
+        engine = make_engine(url)
+        try:
+            state = ensure_schema(engine)
+        except SchemaOutdated as exc:
+            sys.stderr.write(f"Cannot seed a crawl into {redact_url(url)}: {exc}\n")
+            return False
+        finally:
+            engine.dispose()
+        logger.info("Database %s ready (schema %s)", redact_url(url), state)
+        return True
+
+    @staticmethod
+    def clear(server: Any, keys: FrontierKeys, queue_key: str) -> int:
+        """Forget the previous crawl: its queue, its fingerprints and its workers' ledgers.
+
+        Live workers stay registered (idle ones wait for this seed); the rate
+        limit, outside ``keys.base``, belongs to the site and is kept too.
+        """
+        names = {queue_key, keys.dupefilter, keys.tickets}
+        for pattern in (keys.inflight("*"), keys.processed("*")):
+            names.update(server.scan_iter(match=pattern))
+        return int(server.delete(*names))

@@ -1,0 +1,192 @@
+"""scrapy-redis' scheduler with the in-flight ledger of ``crawler.inflight``.
+
+The queue, the duplicate filter and the request serialisation are scrapy-redis'
+own; this subclass changes how a request leaves the queue (into the worker's
+ledger, atomically), when it leaves the ledger (once Scrapy has finished with
+it), and adds the worker heartbeat that lets the others requeue the work of a
+dead worker. In the ``scrapy seed`` process it only enqueues.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Collection
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.utils.request import request_from_dict
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet.task import LoopingCall
+
+from crawler.distributed import FrontierKeys, seeding
+from crawler.inflight import InFlightLedger
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WORKER_TTL = 30.0
+
+
+def engine_in_progress(crawler: Crawler) -> Collection[Request] | None:
+    """The requests the engine has not finished: downloading, in callbacks or in item pipelines.
+
+    Scrapy has no public signal for "this request's response and everything it
+    produced were processed"; the engine's slot keeps exactly that set (a
+    request enters it when it is taken from the scheduler and leaves it after
+    its callback output went through the item pipelines). None when this
+    Scrapy version has no such set: requests are then confirmed only when the
+    worker closes.
+    """
+    slot = getattr(crawler.engine, "_slot", None)
+    inprogress = getattr(slot, "inprogress", None)
+    return inprogress if isinstance(inprogress, Collection) else None
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class SharedScheduler(Scheduler):
+    """The scheduler of a distributed worker (or of the seeder)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.crawler: Crawler | None = None
+        self.seeding = False
+        self.worker = worker_id()
+        self.worker_ttl = DEFAULT_WORKER_TTL
+        self.durable_when_done = True
+        self.ledger: InFlightLedger | None = None
+        self.tracked: dict[str, Request] = {}
+        self.heartbeat: LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
+        scheduler = super().from_crawler(crawler)
+        settings = crawler.settings
+        scheduler.crawler = crawler
+        scheduler.seeding = seeding(settings)
+        scheduler.worker_ttl = settings.getfloat("FRONTIER_WORKER_TTL", DEFAULT_WORKER_TTL)
+        # With one item per transaction, an item is stored before its request is finished.
+        scheduler.durable_when_done = settings.getint("STORE_BATCH_SIZE", 1) <= 1
+        return scheduler
+
+    def open(self, spider: Spider) -> None:
+        super().open(spider)
+        if not isinstance(self.queue, PriorityQueue):
+            raise ValueError(f"SCHEDULER_QUEUE_CLASS must be {PriorityQueue.__module__}.PriorityQueue")
+        keys = FrontierKeys.for_spider(spider.settings, spider.name)
+        self.ledger = InFlightLedger(self.server, keys, self.queue.key, self.worker, self.worker_ttl)
+        if self.seeding:
+            logger.info("Seeding the shared frontier %s", self.queue.key)
+            return
+        self.ledger.register()
+        requeued = self._reclaim()
+        logger.info(
+            "Worker %s on the shared frontier %s (%d queued%s)",
+            self.worker, self.queue.key, len(self.queue),
+            f", {requeued} requeued from stopped workers" if requeued else "",
+        )
+        if not self.durable_when_done:
+            logger.info(
+                "STORE_BATCH_SIZE > 1: requests stay in this worker's ledger until it closes, "
+                "so a crash has all of them fetched again"
+            )
+        self.heartbeat = LoopingCall(self._beat)
+        self.heartbeat.start(max(0.2, self.worker_ttl / 3), now=False)
+
+    def close(self, reason: str) -> None:
+        if self.heartbeat is not None and self.heartbeat.running:
+            self.heartbeat.stop()
+        if self.ledger is not None and not self.seeding:
+            # The engine closes the scheduler after every request it took was processed and
+            # the item pipelines were closed (the store flushed): nothing is left in flight.
+            self.ledger.unregister()
+        super().close(reason)
+
+    # --- the queue -------------------------------------------------------------
+    def enqueue_request(self, request: Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.queue.push(request)
+        self._inc("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self) -> Request | None:
+        if self.seeding or self.ledger is None:
+            return None
+        self.settle()
+        popped = self.ledger.pop()
+        if popped is None:
+            return None
+        field, data = popped
+        try:
+            request = request_from_dict(self.queue.serializer.loads(data), spider=self.spider)
+        except Exception:  # noqa: BLE001 - a request this code cannot rebuild is dropped, loudly
+            logger.exception("Dropping a request this worker cannot decode (ledger entry %s)", field)
+            self.ledger.finished([field], durable=True)
+            self._inc("frontier/undecodable")
+            return None
+        self.tracked[field] = request
+        self._inc("scheduler/dequeued/redis")
+        return request
+
+    def has_pending_requests(self) -> bool:
+        return not self.seeding and len(self) > 0
+
+    # --- the ledger ------------------------------------------------------------
+    def settle(self) -> None:
+        """Take the requests the engine has finished out of the in-flight ledger."""
+        if not self.tracked or self.ledger is None or self.crawler is None:
+            return
+        inprogress = engine_in_progress(self.crawler)
+        if inprogress is None:
+            return
+        done = [field for field, request in self.tracked.items() if request not in inprogress]
+        if not done:
+            return
+        for field in done:
+            del self.tracked[field]
+        self.ledger.finished(done, durable=self.durable_when_done)
+
+    def frontier_idle(self) -> bool:
+        """True when nothing is queued and no live worker has a request in flight."""
+        assert self.ledger is not None
+        self.settle()
+        self._reclaim()
+        return len(self.queue) == 0 and self.ledger.in_flight_elsewhere() == 0
+
+    def _reclaim(self) -> int:
+        assert self.ledger is not None
+        reclaimed = {worker: n for worker, n in self.ledger.reclaim_dead().items()}
+        total = sum(reclaimed.values())
+        for worker, count in reclaimed.items():
+            logger.warning("Worker %s stopped: %d of its requests are back in the queue", worker, count)
+        if total:
+            self._inc("frontier/requeued", total)
+        return total
+
+    def _beat(self) -> None:
+        """Heartbeat: stay alive, confirm finished requests, requeue the work of dead workers."""
+        assert self.ledger is not None
+        try:
+            if not self.ledger.heartbeat():
+                logger.warning(
+                    "Worker %s missed its heartbeat for over %.0f s: the others may have requeued "
+                    "its requests in flight, which are then fetched twice",
+                    self.worker, self.worker_ttl,
+                )
+                self._inc("frontier/heartbeat_missed")
+            self.settle()
+            self._reclaim()
+        except Exception as exc:  # noqa: BLE001 - a failed beat must not stop the next ones
+            logger.warning("Frontier heartbeat failed: %s", exc)
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key, count)

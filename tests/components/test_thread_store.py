@@ -1,0 +1,111 @@
+"""Crawled threads and comments on SQLite and PostgreSQL: edits update, disappearances are marked."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawler.db import schema, store, thread_store
+from crawler.db.engine import make_engine
+from crawler.db.models import Comment, History, Thread
+from crawler.items import CommentItem, CommunityCard, StudyItem, ThreadItem
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def thread(**overrides: object) -> dict:
+    item = ThreadItem(
+        post_id="k3j9xz",
+        url="https://www.reddit.com/r/tressless/comments/k3j9xz/oral_minoxidil/",
+        title="Oral minoxidil 2.5mg, 6 month update",
+        category="Treatment",
+        author="hairhopeful",
+        posted_at="2021-03-04T05:06:07Z",
+        upvotes=120,
+        body="Started at 1.25mg…",
+        comment_count=3,
+        comments=[
+            CommentItem(comment_id="c1", author="a", body="Nice results", upvotes=5, depth=0,
+                        posted_at="2021-03-04T06:00:00Z"),
+            CommentItem(comment_id="c2", parent_id="c1", author="b", body="Agreed 😀", upvotes=2, depth=1),
+            CommentItem(comment_id="c3", parent_id="c2", author=None, body=None, kind="deleted", depth=2),
+            CommentItem(comment_id="m1", parent_id="c1", kind="more", more_count=4, depth=1),
+        ],
+        source_format="reddit_json",
+    )
+    data = asdict(item)
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def engine(db_url: str):
+    engine = make_engine(db_url, immediate=True)
+    schema.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def comments(engine) -> dict[str, Comment]:
+    with Session(engine) as session:
+        rows = {c.comment_id: c for c in session.execute(select(Comment)).scalars()}
+        session.expunge_all()
+    return rows
+
+
+def test_thread_and_comment_tree_are_stored(engine) -> None:
+    threads, found = thread_store.write_threads(engine, [thread()], None, T0)
+    assert (threads.new, found.new) == (1, 4)
+    rows = comments(engine)
+    assert rows["c2"].parent_id == "c1" and rows["c3"].parent_id == "c2"
+    assert rows["c3"].kind == "deleted" and rows["c3"].author is None
+    more = [c for c in rows.values() if c.kind == "more"]
+    assert len(more) == 1 and more[0].more_count == 4 and more[0].comment_id != "m1"  # scoped key
+    with Session(engine) as session:
+        stored = session.execute(select(Thread)).scalar_one()
+    assert stored.source == "thread" and stored.posted_at.replace(tzinfo=None) == datetime(2021, 3, 4, 5, 6, 7)
+
+
+def test_same_thread_again_writes_nothing(engine) -> None:
+    thread_store.write_threads(engine, [thread()], None, T0)
+    threads, found = thread_store.write_threads(engine, [thread()], None, T0 + timedelta(days=1))
+    assert (threads.unchanged, found.unchanged, found.new, found.updated) == (1, 4, 0, 0)
+    with Session(engine) as session:
+        assert session.execute(select(History)).first() is None
+
+
+def test_edited_comment_is_updated_and_vanished_one_marked_gone(engine) -> None:
+    thread_store.write_threads(engine, [thread()], None, T0)
+    later = thread(upvotes=150)
+    later["comments"][0]["body"] = "Nice results (edit: 9 months now)"
+    later["comments"][0]["edited"] = True
+    del later["comments"][1:3]  # c2 and its reply c3 are gone from the page
+    threads, found = thread_store.write_threads(engine, [later], None, T0 + timedelta(days=30))
+    assert threads.updated == 1 and found.updated == 1 and found.gone == 2
+    rows = comments(engine)
+    assert len(rows) == 4  # kept, not deleted
+    assert rows["c1"].body.startswith("Nice results (edit") and rows["c1"].edited
+    assert rows["c2"].gone_at is not None and rows["c3"].gone_at is not None
+    with Session(engine) as session:
+        history = session.execute(select(History).order_by(History.entity)).scalars().all()
+    assert [h.entity for h in history] == ["comment", "thread"]
+    assert history[0].data["body"] == "Nice results" and history[1].data["upvotes"] == 120
+
+
+def test_thread_crawl_completes_the_card_and_keeps_its_summary(engine) -> None:
+    card = CommunityCard(post_id="k3j9xz", url="https://www.reddit.com/r/tressless/comments/k3j9xz/a/",
+                         title="ORAL MINOX UPDATE!!!", category="Treatment", upvotes=100, age="4 years ago",
+                         summary="A user shares six months of oral minoxidil.")
+    study = asdict(StudyItem(study_id="ZpoR", url="https://tressless.com/research/x-ZpoR", title="T",
+                             community_posts=[card]))
+    store.write_studies(engine, [study], None, T0)
+    thread_store.write_threads(engine, [thread()], None, T0 + timedelta(days=1))
+    with Session(engine) as session:
+        rows = session.execute(select(Thread)).scalars().all()
+    assert len(rows) == 1  # the card's row became the thread's
+    assert rows[0].title == "Oral minoxidil 2.5mg, 6 month update"
+    assert rows[0].summary == "A user shares six months of oral minoxidil."
