@@ -94,11 +94,12 @@ def test_deploy_schedule_and_crawl(scrapyd, site_server, tmp_path: Path) -> None
         time.sleep(0.5)
     else:
         raise AssertionError("the scheduled crawl did not finish")
+    logs = "\n".join(p.read_text(encoding="utf-8", errors="replace")[-3000:] for p in (tmp_path / "logs").rglob("*.log"))
 
     engine = make_engine(db_url)
     with engine.connect() as conn:
         studies = conn.execute(select(func.count()).select_from(Study)).scalar_one()
         status = conn.execute(select(CrawlRun.status)).scalar_one()
     engine.dispose()
-    assert studies == len(MANIFEST["expected_study_ids"])
+    assert studies == len(MANIFEST["expected_study_ids"]), logs
     assert status == "finished"
