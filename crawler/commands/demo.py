@@ -16,7 +16,16 @@ from scrapy.commands import ScrapyCommand
 from sqlalchemy import func, select
 
 from crawler.db.engine import make_engine, redact_url
-from crawler.db.models import Author, CrawlRun, Journal, ResearchLink, Study, StudyAuthor, Thread
+from crawler.db.models import (
+    Author,
+    Comment,
+    CrawlRun,
+    Journal,
+    ResearchLink,
+    Study,
+    StudyAuthor,
+    Thread,
+)
 from crawler.demo.server import SiteServer
 
 logger = logging.getLogger(__name__)
@@ -67,7 +76,7 @@ class Command(ScrapyCommand):
             self.settings.set("SITE_URL", server.url, priority="cmdline")
             self.settings.set("COMMUNITY_HOSTS", "127.0.0.1", priority="cmdline")
             logger.info("Serving the demo site at %s", server.url)
-            self.crawler_process.crawl("studies")
+            self.crawler_process.crawl("studies", follow_community="1")
             self.crawler_process.start()
         finally:
             server.stop()
@@ -79,7 +88,7 @@ class Command(ScrapyCommand):
     @staticmethod
     def print_summary(url: str) -> None:
         engine = make_engine(url)
-        counts = {}
+        counts: dict[str, int] = {}
         try:
             with engine.connect() as conn:
                 for label, model in (
@@ -89,6 +98,7 @@ class Command(ScrapyCommand):
                     ("study authors", StudyAuthor),
                     ("research links", ResearchLink),
                     ("community threads", Thread),
+                    ("comments", Comment),
                     ("crawl runs", CrawlRun),
                 ):
                     counts[label] = conn.execute(select(func.count()).select_from(model)).scalar_one()
