@@ -109,13 +109,3 @@ class Drop:
 
     reason: str  # short, stat-safe: "not_a_study_page", "no_title", ...
     detail: str = ""
-
-
-@dataclass
-class GoneItem:
-    """A page that now answers 404/410: its row is marked gone, never deleted."""
-
-    kind: str  # "study" | "thread"
-    key: str  # study_id or post_id
-    url: str
-    status: int

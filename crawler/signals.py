@@ -7,4 +7,30 @@ Handlers receive: url, kind ("study" | "thread"), key (its id), status,
 etag, last_modified.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
 page_fetched = object()
+
+
+def send_page_fetched(crawler: Crawler, response: Response, kind: str, key: str | None, url: str) -> None:
+    """Tell the store what ``url`` answered: status and the validators for the next crawl."""
+    crawler.signals.send_catch_log(
+        signal=page_fetched,
+        url=url,
+        kind=kind,
+        key=key,
+        status=response.status,
+        etag=_header(response, b"ETag"),
+        last_modified=_header(response, b"Last-Modified"),
+    )
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

@@ -21,10 +21,12 @@ from sqlalchemy import select
 from crawler.db.engine import make_engine
 from crawler.db.models import Thread
 from crawler.db.schema import current_revision
-from crawler.items import Drop, GoneItem
+from crawler.failures import FailureAccounting
+from crawler import signals as crawler_signals
+from crawler.items import Drop
 from crawler.parsers.thread_html import parse_thread_html
 from crawler.parsers.thread_reddit import parse_thread_reddit
-from crawler.urls import REDDIT_COMMENTS_RE, host_of, is_community_listing_url, thread_id_from_url
+from crawler.urls import REDDIT_COMMENTS_RE, canonical_url, host_of, is_community_listing_url, thread_id_from_url
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +75,10 @@ class ThreadRequests:
         if not self.allowed(url) or thread_id_from_url(url) is None:
             return None
         meta = {"handle_httpstatus_list": list(GONE_STATUSES), "thread_url": url}
+        errback = self.spider.request_failed
         if is_reddit_thread(url):
-            return Request(reddit_json_url(url), callback=self.spider.parse_reddit, meta=meta)
-        return Request(url, callback=self.spider.parse_thread_page, meta=meta)
+            return Request(reddit_json_url(url), callback=self.spider.parse_reddit, errback=errback, meta=meta)
+        return Request(url, callback=self.spider.parse_thread_page, errback=errback, meta=meta)
 
 
 class ThreadCallbacks:
@@ -95,17 +98,23 @@ class ThreadCallbacks:
 
     def handle_thread(self, response: Response, parse: Any) -> Iterator[Any]:
         stats = self.crawler.stats
+        thread_url = response.meta.get("thread_url", response.url)
+
+        def fetched() -> None:  # a dropped page's validators are not kept (see parse_study)
+            crawler_signals.send_page_fetched(
+                self.crawler, response, "thread", thread_id_from_url(thread_url), canonical_url(thread_url, https=False)
+            )
+
         if response.status in GONE_STATUSES:
-            post_id = thread_id_from_url(response.meta.get("thread_url", response.url))
-            stats.inc_value(f"community/gone/{response.status}")
-            if post_id:
-                yield GoneItem(kind="thread", key=post_id, url=response.url, status=response.status)
+            fetched()
+            stats.inc_value(f"community/gone/{response.status}")  # the store marks the row gone
             return
         result = parse()
         if isinstance(result, Drop):
             stats.inc_value(f"parse/dropped/{result.reason}")
             logger.warning("Dropped %s: %s %s", response.url, result.reason, result.detail)
             return
+        fetched()
         stats.inc_value("parse/threads")
         yield result
 
@@ -114,7 +123,7 @@ def community_hosts(crawler: Crawler, site_url: str) -> list[str]:
     return sorted(set(hosts_setting(crawler.settings.get("COMMUNITY_HOSTS")) + [host_of(site_url)]))
 
 
-class CommunitySpider(ThreadCallbacks, Spider):
+class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
     name = "community"
 
     def __init__(self, url: str | None = None, from_db: str = "1", **kwargs: Any) -> None:
@@ -154,7 +163,7 @@ class CommunitySpider(ThreadCallbacks, Spider):
                     yield request
                 else:
                     self.crawler.stats.inc_value("community/skipped_host")
-        yield Request(f"{self.site_url}/community", callback=self.parse_listing)
+        yield Request(f"{self.site_url}/community", callback=self.parse_listing, errback=self.request_failed)
 
     def card_urls(self) -> list[str]:
         """Thread URLs known from study cards (and earlier thread crawls)."""
@@ -181,4 +190,4 @@ class CommunitySpider(ThreadCallbacks, Spider):
                 if request is not None:
                     yield request
             elif is_community_listing_url(url) and host_of(url) == host_of(self.site_url):
-                yield Request(url, callback=self.parse_listing)
+                yield Request(url, callback=self.parse_listing, errback=self.request_failed)

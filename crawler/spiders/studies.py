@@ -34,14 +34,16 @@ from crawler import signals as crawler_signals
 from crawler.db.engine import make_engine
 from crawler.db.frontier import KnownSite, load_known_site
 from crawler.db.runs import utcnow
+from crawler.failures import FailureAccounting, record_failure
 from crawler.incremental import conditional_headers, unchanged_since_seen
-from crawler.items import Drop, GoneItem, StudyItem
+from crawler.items import Drop, StudyItem
 from crawler.parsers.study import parse_study
 from crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_hosts
 from crawler.urls import (
     canonical_url,
     host_of,
     is_listing_url,
+    is_http_url,
     is_study_url,
     same_host,
     study_id_from_url,
@@ -56,7 +58,7 @@ def truthy(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
-class StudiesSpider(ThreadCallbacks, Spider):
+class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
     name = "studies"
 
     def __init__(
@@ -130,7 +132,7 @@ class StudiesSpider(ThreadCallbacks, Spider):
             engine.dispose()
 
     def home_request(self) -> Request:
-        return Request(f"{self.site_url}/", callback=self.parse_listing)
+        return Request(f"{self.site_url}/", callback=self.parse_listing, errback=self.request_failed)
 
     def study_request(self, url: str, follow: bool = True) -> Request:
         study_id = study_id_from_url(url)
@@ -140,6 +142,7 @@ class StudiesSpider(ThreadCallbacks, Spider):
         return Request(
             url,
             callback=self.parse_study,
+            errback=self.request_failed,
             headers=headers,
             cb_kwargs={"follow": follow and self.follow_links},
             meta={"handle_httpstatus_list": [*GONE_STATUSES, 304]},
@@ -184,9 +187,10 @@ class StudiesSpider(ThreadCallbacks, Spider):
             yield self.home_request()
             return
         for url in sitemaps:
-            yield Request(url, callback=self.parse_sitemap)
+            yield Request(url, callback=self.parse_sitemap, errback=self.request_failed)
 
     def robots_failed(self, failure: Any) -> Iterator[Request]:
+        record_failure(self.crawler, failure)
         logger.warning("robots.txt could not be fetched (%s): walking the listings", failure.value)
         yield self.home_request()
 
@@ -210,7 +214,7 @@ class StudiesSpider(ThreadCallbacks, Spider):
             if not self.on_site(loc):
                 continue
             if sitemap.type == "sitemapindex":
-                yield Request(loc, callback=self.parse_sitemap)
+                yield Request(loc, callback=self.parse_sitemap, errback=self.request_failed)
             elif is_study_url(loc):
                 self.crawler.stats.inc_value("discovery/sitemap_studies")
                 if not self.skip_unchanged(loc, entry.get("lastmod")):
@@ -226,21 +230,20 @@ class StudiesSpider(ThreadCallbacks, Spider):
             if is_study_url(url):
                 yield self.study_request(url)
             elif is_listing_url(url):
-                yield Request(url, callback=self.parse_listing)
+                yield Request(url, callback=self.parse_listing, errback=self.request_failed)
 
     # --- study pages ----------------------------------------------------------
     def parse_study(self, response: Response, follow: bool = True) -> Iterator[Any]:
         stats = self.crawler.stats
-        self.page_fetched(response)
         if response.status == 304:
+            self.page_fetched(response)
             stats.inc_value("incremental/not_modified")
             return
         if response.status in GONE_STATUSES:
-            study_id = study_id_from_url(response.url)
-            stats.inc_value(f"studies/gone/{response.status}")
-            if study_id:
-                yield GoneItem(kind="study", key=study_id, url=response.url, status=response.status)
+            self.page_fetched(response)
+            stats.inc_value(f"studies/gone/{response.status}")  # the store marks the row gone
             return
+        # A dropped page's validators are not kept: a soft 404 must not answer 304 next time.
         if not isinstance(response, TextResponse):
             stats.inc_value("parse/dropped/not_html")
             logger.warning("Not an HTML page at %s (%s)", response.url, response.headers.get("Content-Type"))
@@ -250,6 +253,7 @@ class StudiesSpider(ThreadCallbacks, Spider):
             stats.inc_value(f"parse/dropped/{result.reason}")
             logger.warning("Dropped %s: %s %s", response.url, result.reason, result.detail)
             return
+        self.page_fetched(response)
         stats.inc_value("parse/studies")
         yield result
         if follow:
@@ -269,26 +273,14 @@ class StudiesSpider(ThreadCallbacks, Spider):
                 yield self.study_request(self.on_site_url(ref.url))
 
     def page_fetched(self, response: Response) -> None:
-        """Tell the store what this URL answered (validators for the next crawl)."""
-        self.crawler.signals.send_catch_log(
-            signal=crawler_signals.page_fetched,
-            url=canonical_url(response.url),
-            kind="study",
-            key=study_id_from_url(response.url),
-            status=response.status,
-            etag=_header(response, b"ETag"),
-            last_modified=_header(response, b"Last-Modified"),
+        crawler_signals.send_page_fetched(
+            self.crawler, response, "study", study_id_from_url(response.url), canonical_url(response.url)
         )
 
     # --- helpers --------------------------------------------------------------
     def on_site(self, url: str) -> bool:
-        return same_host(url, self.site_url)
+        return is_http_url(url) and same_host(url, self.site_url)
 
     def on_site_url(self, url: str) -> str:
         """The same path on SITE_URL (canonical URLs are https; the site may not be)."""
         return f"{self.site_url}{urlsplit(url).path}"
-
-
-def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
