@@ -18,6 +18,10 @@ page text, so a parser that reads scripts or class names is caught. Two template
 JSON mimics Reddit's output without ``raw_json=1``: ``&``, ``<`` and ``>`` escaped in strings,
 the usual extra fields, ``replies: ""`` on leaves, ``more`` stubs with their child ids.
 
+The parsers give a thread back field for field (the round-trip tests check it) when its texts
+are in normal form: no surrounding or doubled spaces, lines split by ``\n``, paragraphs by one
+blank line. HTML collapses other whitespace as a browser would.
+
 Keys of ``thread`` (all optional unless marked; absent and ``None`` are the same):
 
 Post
@@ -37,9 +41,10 @@ Addresses
 Page
     ``template`` (``"cards"`` | ``"flat"``, HTML only).
 Comments
-    ``comments``: list of comment dicts, each with ``comment_id`` (str), ``author`` (str;
-    ``None`` shows ``[deleted]``), ``body`` (str), ``upvotes`` (int), ``posted_at``,
-    ``edited``, ``stickied`` (bool), ``distinguished`` (``"moderator"`` | ``"admin"``),
+    ``comments``: list of comment dicts, each with ``comment_id`` (str, required except on
+    ``more`` stubs), ``author`` (str; ``None`` shows ``[deleted]``), ``body`` (str),
+    ``upvotes`` (int), ``posted_at``, ``edited``, ``stickied`` (bool),
+    ``distinguished`` (``"moderator"`` | ``"admin"``),
     ``kind`` (``"comment"`` default, ``"deleted"`` / ``"removed"`` show that marker as the
     body, ``"more"`` is a stub of comments not expanded), ``more_count`` (int, for stubs;
     0 renders "continue this thread"), ``children`` (list of ids, for JSON stubs; default
@@ -418,8 +423,11 @@ class _Page:
         self.path = thread_site_path(thread)
         url = thread.get("url") or ""
         parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}" if SITE_THREAD_RE.match(parts.path) else ""
-        self.canonical = (origin or SITE_ORIGIN) + self.path
+        if parts.netloc:
+            origin = f"{parts.scheme}://{parts.netloc}" if SITE_THREAD_RE.match(parts.path) else SITE_ORIGIN
+            self.canonical = origin + self.path
+        else:  # a root-relative URL: the page works on any host and port
+            self.canonical = self.path
 
     def c(self, role: str) -> str:
         """A stable generated class name, as a CSS-in-JS build would emit."""
@@ -466,7 +474,6 @@ class _Page:
             f'<meta property="og:title" content="{_a(title)}">',
             '<meta property="og:type" content="article">',
             f'<link rel="canonical" href="{_a(self.canonical)}">',
-            f'<link rel="alternate" type="application/json" href="{_a(self.path)}.json">',
             f"<style>.{self.c('root')}{{display:flex}}.{self.c('h1')}{{font-size:1.6rem}}"
             f".{self.c('tree')}{{margin-left:1rem}}</style>",
             "</head>",
@@ -564,7 +571,8 @@ class _CardsPage(_Page):
             cat = self.t["category"]
             crumbs.append(f'<a href="/community?category={_a(cat)}">{_e(cat)}</a>')
         sep = '<span aria-hidden="true">›</span>'
-        return f'    <nav class="{self.c("crumbs")}" aria-label="Breadcrumb">{sep.join(crumbs)}</nav>'
+        nav = f'<nav class="{self.c("crumbs")}" aria-label="Breadcrumb">{sep.join(crumbs)}</nav>'
+        return "    " + nav
 
     def post(self) -> str:
         t = self.t
