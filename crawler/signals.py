@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 page_fetched = object()
 
 
-def send_page_fetched(crawler: Crawler, response: Response, kind: str, key: str | None, url: str) -> None:
+def send_page_fetched(
+    crawler: Crawler, response: Response, kind: str, key: str | None, url: str
+) -> None:
     """Tell the store what ``url`` answered: status and the validators for the next crawl."""
     crawler.signals.send_catch_log(
         signal=page_fetched,

@@ -101,7 +101,9 @@ class Command(ScrapyCommand):
                     ("comments", Comment),
                     ("crawl runs", CrawlRun),
                 ):
-                    counts[label] = conn.execute(select(func.count()).select_from(model)).scalar_one()
+                    counts[label] = conn.execute(
+                        select(func.count()).select_from(model)
+                    ).scalar_one()
         finally:
             engine.dispose()
         lines = [f"Demo crawl stored into {redact_url(url)}:"]

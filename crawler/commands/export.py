@@ -26,7 +26,9 @@ def parse_since(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--since {text!r} is not a date (YYYY-MM-DD or an ISO 8601 time)") from None
+        raise UsageError(
+            f"--since {text!r} is not a date (YYYY-MM-DD or an ISO 8601 time)"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -85,7 +87,8 @@ class Command(ScrapyCommand):
         current, head = current_revision(engine), head_revision(engine)
         if current is None:
             raise UsageError(
-                f"{redact_url(url)} has no crawler schema yet: run `scrapy db upgrade` or a crawl first",
+                f"{redact_url(url)} has no crawler schema yet: "
+                "run `scrapy db upgrade` or a crawl first",
                 print_help=False,
             )
         if current != head:
@@ -96,7 +99,9 @@ class Command(ScrapyCommand):
             )
 
     @staticmethod
-    def with_progress(records: Iterator[dict[str, Any]], what: str, stack: ExitStack) -> Iterator[dict[str, Any]]:
+    def with_progress(
+        records: Iterator[dict[str, Any]], what: str, stack: ExitStack
+    ) -> Iterator[dict[str, Any]]:
         """A progress bar on stderr, only when a person is watching."""
         if not sys.stderr.isatty():
             return records

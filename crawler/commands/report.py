@@ -43,10 +43,11 @@ class Command(ScrapyCommand):
         finally:
             engine.dispose()
         before = dict(previous.stats) if previous else None
-        header = (
-            f"Crawl run {run.id} of '{run.spider}': {run.status}, started {run.started_at:%Y-%m-%d %H:%M:%S}"
+        started = f"{run.started_at:%Y-%m-%d %H:%M:%S}"
+        header = f"Crawl run {run.id} of '{run.spider}': {run.status}, started {started}"
+        text = render_report(
+            f"run {run.id}", run.stats, before, f"run {previous.id}" if previous else ""
         )
-        text = render_report(f"run {run.id}", run.stats, before, f"run {previous.id}" if previous else "")
         lines = [header, text]
         lines += [f"WARNING: {w}" for w in fill_rate_warnings(run.stats, before)]
         sys.stdout.write("\n".join(lines) + "\n")

@@ -11,8 +11,10 @@ from sqlalchemy.engine import make_url
 logger = logging.getLogger(__name__)
 
 
-def make_engine(url: str, *, immediate: bool = False, **kwargs: object) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout.
+def make_engine(
+    url: str, *, immediate: bool = False, busy_timeout: float = 30.0, **kwargs: object
+) -> Engine:
+    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout (``busy_timeout`` s).
 
     The directory of a SQLite file is created so that the default
     ``sqlite:///data/crawler.db`` works on a fresh checkout. ``immediate``
@@ -25,8 +27,10 @@ def make_engine(url: str, *, immediate: bool = False, **kwargs: object) -> Engin
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)  # type: ignore[arg-type]
+        engine = create_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)  # type: ignore[arg-type]
         event.listen(engine, "connect", _sqlite_on_connect)
+        if busy_timeout != 30.0:
+            event.listen(engine, "connect", _sqlite_busy_timeout(busy_timeout))
         if immediate:
             event.listen(engine, "connect", _sqlite_manual_transactions)
             event.listen(engine, "begin", _sqlite_begin_immediate)
@@ -42,6 +46,15 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
     cursor.close()
 
 
+def _sqlite_busy_timeout(seconds: float):  # type: ignore[no-untyped-def]
+    """A connect hook setting how long a statement waits for another process's lock."""
+
+    def hook(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.execute(f"PRAGMA busy_timeout={max(0, int(seconds * 1000))}")
+
+    return hook
+
+
 def _sqlite_manual_transactions(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     # Let SQLAlchemy's "begin" event emit BEGIN itself instead of pysqlite.
     dbapi_connection.isolation_level = None
@@ -55,7 +68,7 @@ def redact_url(url: str) -> str:
     """The URL with its password hidden, for logs, stats and reports."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is still never logged raw
+    except Exception:
         return "<unparsable database url>"
 
 

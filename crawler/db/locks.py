@@ -66,15 +66,23 @@ def acquire(engine: Engine, name: str, now: datetime, stale_after: float) -> Hol
         lock_for_write(conn)
         row = conn.execute(
             select(
-                CrawlLock.host, CrawlLock.pid, CrawlLock.run_id, CrawlLock.acquired_at, CrawlLock.heartbeat_at
+                CrawlLock.host,
+                CrawlLock.pid,
+                CrawlLock.run_id,
+                CrawlLock.acquired_at,
+                CrawlLock.heartbeat_at,
             ).where(CrawlLock.name == name)
         ).first()
         if row is None:
             conn.execute(
-                insert(CrawlLock).values(name=name, host=host, pid=pid, acquired_at=now, heartbeat_at=now)
+                insert(CrawlLock).values(
+                    name=name, host=host, pid=pid, acquired_at=now, heartbeat_at=now
+                )
             )
             return None
-        holder = Holder(row.host, row.pid, row.run_id, _aware(row.acquired_at), _aware(row.heartbeat_at))
+        holder = Holder(
+            row.host, row.pid, row.run_id, _aware(row.acquired_at), _aware(row.heartbeat_at)
+        )
         stale = holder.heartbeat_at < now - timedelta(seconds=stale_after)
         dead_here = holder.host == host and holder.pid is not None and not pid_alive(holder.pid)
         if not (stale or dead_here or (holder.host == host and holder.pid == pid)):
@@ -89,14 +97,22 @@ def acquire(engine: Engine, name: str, now: datetime, stale_after: float) -> Hol
 
 def attach_run(engine: Engine, name: str, run_id: int) -> None:
     with engine.begin() as conn:
-        conn.execute(update(CrawlLock).where(CrawlLock.name == name, CrawlLock.pid == os.getpid()).values(run_id=run_id))
+        conn.execute(
+            update(CrawlLock)
+            .where(CrawlLock.name == name, CrawlLock.pid == os.getpid())
+            .values(run_id=run_id)
+        )
 
 
 def heartbeat(engine: Engine, name: str, now: datetime) -> None:
     with engine.begin() as conn:
         conn.execute(
             update(CrawlLock)
-            .where(CrawlLock.name == name, CrawlLock.pid == os.getpid(), CrawlLock.host == socket.gethostname())
+            .where(
+                CrawlLock.name == name,
+                CrawlLock.pid == os.getpid(),
+                CrawlLock.host == socket.gethostname(),
+            )
             .values(heartbeat_at=now)
         )
 
@@ -105,6 +121,8 @@ def release(engine: Engine, name: str) -> None:
     with engine.begin() as conn:
         conn.execute(
             delete(CrawlLock).where(
-                CrawlLock.name == name, CrawlLock.pid == os.getpid(), CrawlLock.host == socket.gethostname()
+                CrawlLock.name == name,
+                CrawlLock.pid == os.getpid(),
+                CrawlLock.host == socket.gethostname(),
             )
         )

@@ -229,9 +229,7 @@ class Comment(Base):
     __tablename__ = "comments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    thread_id: Mapped[int] = mapped_column(
-        ForeignKey("threads.id", ondelete="CASCADE"), index=True
-    )
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
     comment_id: Mapped[str] = mapped_column(String(64), unique=True)
     parent_id: Mapped[str | None] = mapped_column(
         ForeignKey("comments.comment_id", ondelete="SET NULL"), index=True

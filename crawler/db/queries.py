@@ -107,7 +107,9 @@ def iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def studies(engine: Engine, since: datetime | None = None, run: int | None = None) -> Iterator[dict[str, Any]]:
+def studies(
+    engine: Engine, since: datetime | None = None, run: int | None = None
+) -> Iterator[dict[str, Any]]:
     stmt = select(Study).order_by(Study.study_id)
     if since is not None:
         stmt = stmt.where(Study.changed_at >= since)
@@ -128,13 +130,19 @@ def study_history(
         stmt = stmt.where(Study.last_run_id == run)
     with engine.connect() as conn:
         for (study,) in _stream(engine, stmt):
-            old = Session(bind=conn).execute(
-                select(History)
-                .where(History.entity == "study", History.entity_key == study.study_id)
-                .order_by(History.id)
-            ).scalars()
+            old = (
+                Session(bind=conn)
+                .execute(
+                    select(History)
+                    .where(History.entity == "study", History.entity_key == study.study_id)
+                    .order_by(History.id)
+                )
+                .scalars()
+            )
             versions = [(h.recorded_at, h.run_id, h.content_hash, h.data, False) for h in old]
-            versions.append((study.changed_at, study.last_run_id, study.content_hash, study.snapshot, True))
+            versions.append(
+                (study.changed_at, study.last_run_id, study.content_hash, study.snapshot, True)
+            )
             for number, (recorded, run_id, digest, data, current) in enumerate(versions, 1):
                 if since is not None and recorded is not None and _naive(recorded) < _naive(since):
                     continue
@@ -154,7 +162,9 @@ def _naive(value: datetime) -> datetime:
     return value.replace(tzinfo=None)
 
 
-def threads(engine: Engine, since: datetime | None = None, run: int | None = None) -> Iterator[dict[str, Any]]:
+def threads(
+    engine: Engine, since: datetime | None = None, run: int | None = None
+) -> Iterator[dict[str, Any]]:
     stmt = select(Thread).order_by(Thread.id)
     if since is not None:
         stmt = stmt.where(Thread.changed_at >= since)
@@ -168,12 +178,18 @@ def threads(engine: Engine, since: datetime | None = None, run: int | None = Non
                 .distinct()
                 .order_by(StudyThread.study_id)
             ).scalars()
-            record = {name: iso(getattr(thread, name)) for name in THREAD_FIELDS + THREAD_META if name != "study_ids"}
+            record = {
+                name: iso(getattr(thread, name))
+                for name in THREAD_FIELDS + THREAD_META
+                if name != "study_ids"
+            }
             record["study_ids"] = list(study_ids)
             yield record
 
 
-def comments(engine: Engine, since: datetime | None = None, run: int | None = None) -> Iterator[dict[str, Any]]:
+def comments(
+    engine: Engine, since: datetime | None = None, run: int | None = None
+) -> Iterator[dict[str, Any]]:
     stmt = (
         select(Comment, Thread.post_id)
         .join(Thread, Thread.id == Comment.thread_id)
@@ -189,7 +205,9 @@ def comments(engine: Engine, since: datetime | None = None, run: int | None = No
         yield record
 
 
-def authors(engine: Engine, since: datetime | None = None, run: int | None = None) -> Iterator[dict[str, Any]]:
+def authors(
+    engine: Engine, since: datetime | None = None, run: int | None = None
+) -> Iterator[dict[str, Any]]:
     del since, run  # authors have no time of their own
     stmt = select(Author).order_by(Author.name)
     with engine.connect() as conn:
@@ -202,10 +220,17 @@ def authors(engine: Engine, since: datetime | None = None, run: int | None = Non
                     .order_by(StudyAuthor.study_id)
                 ).scalars()
             )
-            yield {"author_id": author.id, "name": author.name, "study_count": len(ids), "study_ids": ids}
+            yield {
+                "author_id": author.id,
+                "name": author.name,
+                "study_count": len(ids),
+                "study_ids": ids,
+            }
 
 
-def runs(engine: Engine, since: datetime | None = None, run: int | None = None) -> Iterator[dict[str, Any]]:
+def runs(
+    engine: Engine, since: datetime | None = None, run: int | None = None
+) -> Iterator[dict[str, Any]]:
     stmt = select(CrawlRun).order_by(CrawlRun.id)
     if since is not None:
         stmt = stmt.where(CrawlRun.started_at >= since)
@@ -220,4 +245,10 @@ def runs(engine: Engine, since: datetime | None = None, run: int | None = None) 
 def rows_for(what: str, history: bool = False) -> Any:
     if what == "studies" and history:
         return study_history
-    return {"studies": studies, "threads": threads, "comments": comments, "authors": authors, "runs": runs}[what]
+    return {
+        "studies": studies,
+        "threads": threads,
+        "comments": comments,
+        "authors": authors,
+        "runs": runs,
+    }[what]

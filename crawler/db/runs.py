@@ -100,7 +100,9 @@ def previous_run(
         return session.execute(stmt.order_by(CrawlRun.id.desc()).limit(1)).scalars().first()
 
 
-def get_run(engine: Engine, run_id: int | None = None, spider: str | None = None) -> CrawlRun | None:
+def get_run(
+    engine: Engine, run_id: int | None = None, spider: str | None = None
+) -> CrawlRun | None:
     """A run by id, or the latest one (of ``spider`` when given)."""
     stmt = select(CrawlRun)
     if run_id is not None:

@@ -95,15 +95,17 @@ def _locked_upgrade(engine: Engine, decide: bool) -> str:
             if decide and current is not None:
                 raise SchemaOutdated(
                     f"the database schema is at revision {current}, this crawler needs {head}. "
-                    "Run `scrapy db upgrade` (with the same DATABASE_URL) and start the crawl again."
+                    "Run `scrapy db upgrade` (with the same DATABASE_URL) "
+                    "and start the crawl again."
                 )
             if decide:
                 tables = set(inspect(conn).get_table_names())
                 if tables:
                     raise SchemaOutdated(
                         "the database has tables but no schema version "
-                        f"({', '.join(sorted(tables)[:5])}...); it was not created by this crawler. "
-                        "Point DATABASE_URL at an empty database or one made by `scrapy db upgrade`."
+                        f"({', '.join(sorted(tables)[:5])}...); "
+                        "it was not created by this crawler. Point DATABASE_URL at an empty "
+                        "database or one made by `scrapy db upgrade`."
                     )
                 logger.info("Empty database: creating the schema (revision %s)", head)
             command.upgrade(alembic_config(connection=conn), "head")

@@ -89,7 +89,9 @@ def lock_for_write(conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
-def ensure_names(conn: Connection, model: type[Journal] | type[Author], names: Iterable[str]) -> dict[str, int]:
+def ensure_names(
+    conn: Connection, model: type[Journal] | type[Author], names: Iterable[str]
+) -> dict[str, int]:
     """Upsert distinct names (journals, authors) and return name -> id."""
     wanted = sorted(set(names))
     if not wanted:
@@ -155,8 +157,12 @@ def write_studies(
                 )
             )
         }
-        journal_ids = ensure_names(conn, Journal, (s["journal"] for s in by_id.values() if s.get("journal")))
-        author_ids = ensure_names(conn, Author, (a for s in by_id.values() for a in s.get("authors") or []))
+        journal_ids = ensure_names(
+            conn, Journal, (s["journal"] for s in by_id.values() if s.get("journal"))
+        )
+        author_ids = ensure_names(
+            conn, Author, (a for s in by_id.values() for a in s.get("authors") or [])
+        )
 
         new_rows: list[dict[str, Any]] = []
         changed_rows: list[dict[str, Any]] = []
@@ -208,12 +214,22 @@ def write_studies(
             conn.execute(
                 update(Study)
                 .where(Study.study_id.in_(chunk))
-                .values(last_seen=now, last_run_id=run_id, gone_at=None, gone_run_id=None, gone_status=None)
+                .values(
+                    last_seen=now,
+                    last_run_id=run_id,
+                    gone_at=None,
+                    gone_run_id=None,
+                    gone_status=None,
+                )
             )
 
         rewritten = [row.get("study_id") or row["b_study_id"] for row in new_rows + changed_rows]
         _write_children(conn, [by_id[sid] for sid in rewritten], author_ids, run_id, now)
-        result.new, result.updated, result.unchanged = len(new_rows), len(changed_rows), len(unchanged_ids)
+        result.new, result.updated, result.unchanged = (
+            len(new_rows),
+            len(changed_rows),
+            len(unchanged_ids),
+        )
     return result
 
 
@@ -261,7 +277,11 @@ def _write_children(
     if link_rows:
         conn.execute(ResearchLink.__table__.insert(), link_rows)
 
-    cards = [(s["study_id"], pos, card) for s in studies for pos, card in enumerate(s.get("community_posts") or [])]
+    cards = [
+        (s["study_id"], pos, card)
+        for s in studies
+        for pos, card in enumerate(s.get("community_posts") or [])
+    ]
     thread_ids = upsert_cards(conn, [card for _, _, card in cards], run_id, now)
     link_rows = []
     for study_id, pos, card in cards:
@@ -269,7 +289,12 @@ def _write_children(
         if key is None:
             continue
         link_rows.append(
-            {"study_id": study_id, "position": pos, "thread_id": thread_ids[key], "age_text": card.get("age")}
+            {
+                "study_id": study_id,
+                "position": pos,
+                "thread_id": thread_ids[key],
+                "age_text": card.get("age"),
+            }
         )
     if link_rows:
         conn.execute(StudyThread.__table__.insert(), link_rows)
@@ -314,7 +339,9 @@ def upsert_cards(
 
     def card_value(column: str) -> Any:
         current = getattr(Thread, column)
-        return case((from_card, getattr(ex, column)), else_=func.coalesce(current, getattr(ex, column)))
+        return case(
+            (from_card, getattr(ex, column)), else_=func.coalesce(current, getattr(ex, column))
+        )
 
     stmt = stmt.on_conflict_do_update(
         index_elements=["thread_key"],
@@ -329,7 +356,10 @@ def upsert_cards(
             # The thread's own count is newer unless this card was seen after the thread crawl.
             "upvotes": case(
                 (from_card, ex.upvotes),
-                (Thread.thread_crawled_at < ex.card_seen_at, func.coalesce(ex.upvotes, Thread.upvotes)),
+                (
+                    Thread.thread_crawled_at < ex.card_seen_at,
+                    func.coalesce(ex.upvotes, Thread.upvotes),
+                ),
                 else_=Thread.upvotes,
             ),
             "card_seen_at": ex.card_seen_at,
@@ -341,7 +371,9 @@ def upsert_cards(
     ids: dict[str, int] = {}
     keys = list(rows)
     for chunk in _chunks(keys, 500):
-        rows_ = conn.execute(select(Thread.thread_key, Thread.id).where(Thread.thread_key.in_(chunk)))
+        rows_ = conn.execute(
+            select(Thread.thread_key, Thread.id).where(Thread.thread_key.in_(chunk))
+        )
         ids.update({key: id_ for key, id_ in rows_})
     return ids
 
@@ -411,8 +443,12 @@ def record_pages(
                 ],
             )
         for chunk in _chunks([p["url"] for p in not_modified], 500):
-            conn.execute(update(Page).where(Page.url.in_(chunk)).values(fetched_at=now, run_id=run_id))
-        study_ids = sorted({p["key"] for p in not_modified if p["kind"] == "study" and p.get("key")})
+            conn.execute(
+                update(Page).where(Page.url.in_(chunk)).values(fetched_at=now, run_id=run_id)
+            )
+        study_ids = sorted(
+            {p["key"] for p in not_modified if p["kind"] == "study" and p.get("key")}
+        )
         for chunk in _chunks(study_ids, 500):
             result = conn.execute(
                 update(Study)

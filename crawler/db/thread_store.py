@@ -59,7 +59,8 @@ def comment_key(post_id: str, comment: dict[str, Any], position: int) -> str:
     """A comment's stored id; "more" stubs and id-less comments get one scoped to the thread."""
     cid = comment.get("comment_id")
     if comment.get("kind") == "more" or not cid or cid == "_":
-        return f"{comment.get('kind') or 'comment'}:{post_id}:{comment.get('parent_id') or ''}:{cid or position}"
+        kind = comment.get("kind") or "comment"
+        return f"{kind}:{post_id}:{comment.get('parent_id') or ''}:{cid or position}"
     return str(cid)
 
 
@@ -77,9 +78,13 @@ def write_threads(
             row.thread_key: row
             for chunk in _chunks(list(by_id), 500)
             for row in conn.execute(
-                select(Thread.id, Thread.thread_key, Thread.content_hash, Thread.snapshot, Thread.source).where(
-                    Thread.thread_key.in_(chunk)
-                )
+                select(
+                    Thread.id,
+                    Thread.thread_key,
+                    Thread.content_hash,
+                    Thread.snapshot,
+                    Thread.source,
+                ).where(Thread.thread_key.in_(chunk))
             )
         }
         for post_id, data in by_id.items():
@@ -103,7 +108,9 @@ def write_threads(
                 values["summary"] = data["summary"]
             if old is None:
                 values.update(thread_key=post_id, first_seen=now, changed_at=now)
-                thread_id = conn.execute(_insert(conn, Thread).values(values).returning(Thread.id)).scalar_one()
+                thread_id = conn.execute(
+                    _insert(conn, Thread).values(values).returning(Thread.id)
+                ).scalar_one()
                 thread_result.new += 1
             elif old.source != "thread" or old.content_hash != digest:
                 if old.source == "thread":
@@ -118,7 +125,13 @@ def write_threads(
                 conn.execute(
                     update(Thread)
                     .where(Thread.id == old.id)
-                    .values(last_seen=now, last_run_id=run_id, thread_crawled_at=now, gone_at=None, gone_run_id=None)
+                    .values(
+                        last_seen=now,
+                        last_run_id=run_id,
+                        thread_crawled_at=now,
+                        gone_at=None,
+                        gone_run_id=None,
+                    )
                 )
                 thread_result.unchanged += 1
                 thread_id = old.id
@@ -127,11 +140,22 @@ def write_threads(
 
 
 def _history(
-    conn: Connection, entity: str, key: str, run_id: int | None, now: datetime, digest: str | None, data: Any
+    conn: Connection,
+    entity: str,
+    key: str,
+    run_id: int | None,
+    now: datetime,
+    digest: str | None,
+    data: Any,
 ) -> None:
     conn.execute(
         History.__table__.insert().values(
-            entity=entity, entity_key=key, run_id=run_id, recorded_at=now, content_hash=digest, data=data
+            entity=entity,
+            entity_key=key,
+            run_id=run_id,
+            recorded_at=now,
+            content_hash=digest,
+            data=data,
         )
     )
 
@@ -154,9 +178,17 @@ def _write_comments(
     stored = {
         row.comment_id: row
         for row in conn.execute(
-            select(Comment.comment_id, Comment.content_hash, Comment.author, Comment.body, Comment.upvotes,
-                   Comment.edited, Comment.kind, Comment.more_count, Comment.gone_at)
-            .where(Comment.thread_id == thread_id)
+            select(
+                Comment.comment_id,
+                Comment.content_hash,
+                Comment.author,
+                Comment.body,
+                Comment.upvotes,
+                Comment.edited,
+                Comment.kind,
+                Comment.more_count,
+                Comment.gone_at,
+            ).where(Comment.thread_id == thread_id)
         )
     }
     keys: list[str] = []
@@ -173,16 +205,36 @@ def _write_comments(
         known.add(key)
         values = _comment_values(comment)
         digest = content_hash(values | {"posted_at": comment.get("posted_at"), "parent_id": parent})
-        values.update(parent_id=parent, position=position, content_hash=digest, last_seen=now,
-                      last_run_id=run_id, gone_at=None, gone_run_id=None)
+        values.update(
+            parent_id=parent,
+            position=position,
+            content_hash=digest,
+            last_seen=now,
+            last_run_id=run_id,
+            gone_at=None,
+            gone_run_id=None,
+        )
         old = stored.get(key)
         if old is None:
             values.update(comment_id=key, thread_id=thread_id, first_seen=now, changed_at=now)
             new_rows.append(values)
         elif old.content_hash != digest:
-            _history(conn, "comment", key, run_id, now, old.content_hash,
-                     {"author": old.author, "body": old.body, "upvotes": old.upvotes, "edited": old.edited,
-                      "kind": old.kind, "more_count": old.more_count})
+            _history(
+                conn,
+                "comment",
+                key,
+                run_id,
+                now,
+                old.content_hash,
+                {
+                    "author": old.author,
+                    "body": old.body,
+                    "upvotes": old.upvotes,
+                    "edited": old.edited,
+                    "kind": old.kind,
+                    "more_count": old.more_count,
+                },
+            )
             values.update(b_comment_id=key, changed_at=now)
             changed_rows.append(values)
         else:
@@ -205,14 +257,23 @@ def _write_comments(
         )
     missing = [key for key, row in stored.items() if key not in keys and row.gone_at is None]
     for chunk in _chunks(missing, 500):
-        conn.execute(update(Comment).where(Comment.comment_id.in_(chunk)).values(gone_at=now, gone_run_id=run_id))
+        conn.execute(
+            update(Comment)
+            .where(Comment.comment_id.in_(chunk))
+            .values(gone_at=now, gone_run_id=run_id)
+        )
     result.new, result.updated, result.unchanged, result.gone = (
-        len(new_rows), len(changed_rows), len(unchanged), len(missing)
+        len(new_rows),
+        len(changed_rows),
+        len(unchanged),
+        len(missing),
     )
     return result
 
 
-def mark_threads_gone(engine: Engine, gone: dict[str, int], run_id: int | None, now: datetime) -> int:
+def mark_threads_gone(
+    engine: Engine, gone: dict[str, int], run_id: int | None, now: datetime
+) -> int:
     if not gone:
         return 0
     with engine.begin() as conn:

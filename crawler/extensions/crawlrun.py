@@ -77,7 +77,10 @@ class CrawlRunRecorder:
                 if previous is not None:
                     logger.warning(
                         "Took over the crawl lock of a dead '%s' crawl (pid %s on %s, run %s)",
-                        self.name, previous.pid, previous.host, previous.run_id,
+                        self.name,
+                        previous.pid,
+                        previous.host,
+                        previous.run_id,
                     )
         except (SchemaOutdated, locks.CrawlLocked) as exc:
             self.engine.dispose()
@@ -88,7 +91,11 @@ class CrawlRunRecorder:
             locks.attach_run(self.engine, self.name, run_id)
             stale = runs.mark_stale_runs(self.engine, self.name, keep=run_id)
             if stale:
-                logger.warning("%d earlier '%s' run(s) had died without closing: marked interrupted", stale, self.name)
+                logger.warning(
+                    "%d earlier '%s' run(s) had died without closing: marked interrupted",
+                    stale,
+                    self.name,
+                )
         logger.info("Crawl run %d of '%s' started on %s", run_id, self.name, where)
         return run_id
 
@@ -99,7 +106,9 @@ class CrawlRunRecorder:
             value = settings.get(name)
             if name in ("DATABASE_URL", "REDIS_URL") and value:
                 value = redact_url(value)
-            recorded[name] = value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+            recorded[name] = (
+                value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+            )
         return recorded
 
     def spider_opened(self, spider: Spider) -> None:

@@ -1,4 +1,4 @@
-"""Closes a distributed worker once the shared frontier has been idle for REDIS_IDLE_TIMEOUT seconds.
+"""Closes a distributed worker once the shared frontier has been idle for REDIS_IDLE_TIMEOUT s.
 
 A worker whose own engine runs dry is not done: another worker may be halfway
 through a page whose links will refill the queue, or may have died holding
@@ -37,7 +37,7 @@ class FrontierIdleClose:
         if not enabled(settings):
             raise NotConfigured("REDIS_URL is not set")
         if seeding(settings):
-            raise NotConfigured("the seeder closes as soon as its start requests are pushed")
+            raise NotConfigured  # the seeder closes once its start requests are pushed
         ext = cls(crawler, settings.getfloat("REDIS_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT))
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
         return ext
@@ -49,7 +49,7 @@ class FrontierIdleClose:
             return  # not the shared scheduler: Scrapy's own rule (close when idle) applies
         try:
             idle = check()
-        except Exception as exc:  # noqa: BLE001 - an unreachable Redis counts as idle time
+        except Exception as exc:
             logger.warning("Cannot read the shared frontier (%s)", exc)
             idle = True
         now = time.monotonic()
@@ -58,7 +58,9 @@ class FrontierIdleClose:
             raise DontCloseSpider
         if self.idle_since is None:
             self.idle_since = now
-            logger.info("Shared frontier is empty: closing after %.0f s without new work", self.timeout)
+            logger.info(
+                "Shared frontier is empty: closing after %.0f s without new work", self.timeout
+            )
         waited = now - self.idle_since
         if waited < self.timeout:
             raise DontCloseSpider

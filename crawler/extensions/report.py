@@ -14,7 +14,13 @@ from twisted.internet.threads import deferToThread
 from crawler.db import runs
 from crawler.db.engine import make_engine
 from crawler.extensions.crawlrun import RUN_ID_STAT
-from crawler.reporting import FILL_PREFIX, ITEM_KINDS, filled_fields, fill_rate_warnings, render_report
+from crawler.reporting import (
+    FILL_PREFIX,
+    ITEM_KINDS,
+    fill_rate_warnings,
+    filled_fields,
+    render_report,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +67,9 @@ class CrawlReport:
 
         def log(before: dict[str, Any] | None) -> None:
             title = f"run {run_id}" if run_id is not None else "this run"
-            logger.info("Crawl report for '%s':\n%s", spider.name, render_report(title, stats, before))
+            logger.info(
+                "Crawl report for '%s':\n%s", spider.name, render_report(title, stats, before)
+            )
             for warning in fill_rate_warnings(stats, before):
                 logger.warning("Fill rate fell: %s", warning)
 

@@ -53,7 +53,7 @@ def clean_journal(value: str | None) -> str | None:
 
 
 def clean_month(value: str | None) -> str | None:
-    """"YYYY-MM" kept; "November 2017" converted; anything else becomes None."""
+    """ "YYYY-MM" kept; "November 2017" converted; anything else becomes None."""
     text = clean_line(value)
     if text is None or MONTH_RE.match(text):
         return text
@@ -127,5 +127,3 @@ class NormalizePipeline:
     def _inc(self, key: str) -> None:
         if self.stats is not None:
             self.stats.inc_value(key)
-
-

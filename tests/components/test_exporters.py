@@ -9,10 +9,24 @@ import json
 from crawler.exporters import csv_cell, write_records
 
 RECORDS = [
-    {"study_id": "ZpoR", "title": "=HYPERLINK(\"http://x\")", "authors": ["Trüeb R", "Bı́ró T"],
-     "cited": [{"study_id": "AbC1", "title": "X"}], "cited_total": 3, "flag": True, "tldr": None},
-    {"study_id": "VW69", "title": "-5% hair loss", "authors": [], "cited": [], "cited_total": None,
-     "flag": False, "tldr": "@mention"},
+    {
+        "study_id": "ZpoR",
+        "title": '=HYPERLINK("http://x")',
+        "authors": ["Trüeb R", "Bı́ró T"],
+        "cited": [{"study_id": "AbC1", "title": "X"}],
+        "cited_total": 3,
+        "flag": True,
+        "tldr": None,
+    },
+    {
+        "study_id": "VW69",
+        "title": "-5% hair loss",
+        "authors": [],
+        "cited": [],
+        "cited_total": None,
+        "flag": False,
+        "tldr": "@mention",
+    },
 ]
 FIELDS = ["study_id", "title", "authors", "cited", "cited_total", "flag", "tldr"]
 
@@ -50,7 +64,7 @@ def test_csv_raw_keeps_values() -> None:
     out = io.StringIO()
     write_records(iter(RECORDS), out, "csv", FIELDS, escape_formulas=False)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
-    assert rows[1][1] == "=HYPERLINK(\"http://x\")"
+    assert rows[1][1] == '=HYPERLINK("http://x")'
 
 
 def test_csv_cell_numbers_are_not_escaped() -> None:

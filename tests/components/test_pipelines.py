@@ -97,8 +97,12 @@ def test_validate_passes_good_items() -> None:
 def test_dedupe_one_study_per_id() -> None:
     c = crawler()
     pipe = DedupePipeline.from_crawler(c)
-    pipe.process_item(make_study(url="https://tressless.com/research/a-frontal-variant-VW69", study_id="VW69"))
+    pipe.process_item(
+        make_study(url="https://tressless.com/research/a-frontal-variant-VW69", study_id="VW69")
+    )
     with pytest.raises(DropItem):
-        pipe.process_item(make_study(url="https://tressless.com/research/a-variant-VW69", study_id="VW69"))
+        pipe.process_item(
+            make_study(url="https://tressless.com/research/a-variant-VW69", study_id="VW69")
+        )
     pipe.process_item(make_study(study_id="Othr"))
     assert stats(c)["dedupe/dropped/duplicate_study"] == 1

@@ -13,9 +13,15 @@ def test_empty_database_is_created_at_head(db_url: str) -> None:
     engine = make_engine(db_url)
     assert schema.ensure_schema(engine) == "created"
     assert schema.current_revision(engine) == schema.head_revision(engine)
-    assert {"studies", "authors", "journals", "crawl_runs", "history", "threads", "comments"} <= set(
-        inspect(engine).get_table_names()
-    )
+    assert {
+        "studies",
+        "authors",
+        "journals",
+        "crawl_runs",
+        "history",
+        "threads",
+        "comments",
+    } <= set(inspect(engine).get_table_names())
     assert schema.ensure_schema(engine) == "current"
     engine.dispose()
 
@@ -42,7 +48,10 @@ def test_foreign_database_is_refused(db_url: str) -> None:
 def test_sqlite_enforces_foreign_keys(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
     schema.upgrade(engine)
-    with pytest.raises(Exception, match="FOREIGN KEY"):
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO study_authors (study_id, position, author_id) VALUES ('nope', 0, 1)"))
+    with pytest.raises(Exception, match="FOREIGN KEY"), engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO study_authors (study_id, position, author_id) VALUES ('nope', 0, 1)"
+            )
+        )
     engine.dispose()

@@ -38,12 +38,20 @@ def study(study_id: str, **overrides: object) -> dict:
         authors=["Yasuyuki Tanaka", "Vañó‐Galván S", "Bı́ró T"],
         tldr="Sorafenib may cause hair loss.",
         summary="A case report.",
-        cited=[ResearchRef(study_id="AbC1", url="https://tressless.com/research/x-AbC1", title="X")],
+        cited=[
+            ResearchRef(study_id="AbC1", url="https://tressless.com/research/x-AbC1", title="X")
+        ],
         cited_total=1,
         related=[ResearchRef(title="Unlinked related entry", citations=17)],
         community_posts=[
-            CommunityCard(post_id="k3j9xz", url="https://www.reddit.com/r/tressless/comments/k3j9xz/a/",
-                          title="A post", category="Treatment", upvotes=2, age="4 years ago"),
+            CommunityCard(
+                post_id="k3j9xz",
+                url="https://www.reddit.com/r/tressless/comments/k3j9xz/a/",
+                title="A post",
+                category="Treatment",
+                upvotes=2,
+                age="4 years ago",
+            ),
             CommunityCard(title="Unlinked card", upvotes=1, age="1 month ago"),
         ],
         community_total=1000,
@@ -78,9 +86,16 @@ def test_first_write_inserts_everything(engine) -> None:
     assert count(engine, Thread) == 2  # one linked post, one unlinked card
     assert count(engine, StudyThread) == 4
     with engine.connect() as conn:
-        names = conn.execute(
-            select(Author.name).join(StudyAuthor).where(StudyAuthor.study_id == "Zp1").order_by(StudyAuthor.position)
-        ).scalars().all()
+        names = (
+            conn.execute(
+                select(Author.name)
+                .join(StudyAuthor)
+                .where(StudyAuthor.study_id == "Zp1")
+                .order_by(StudyAuthor.position)
+            )
+            .scalars()
+            .all()
+        )
     with Session(engine) as session:
         row = session.execute(select(Study).where(Study.study_id == "Zp1")).scalar_one()
     assert names == ["Yasuyuki Tanaka", "Vañó‐Galván S", "Bı́ró T"]
@@ -98,7 +113,9 @@ def test_same_batch_again_changes_nothing(engine) -> None:
     assert (after.changed_at, after.content_hash) == (before.changed_at, before.content_hash)
     assert after.last_seen.replace(tzinfo=None) == (T0 + timedelta(days=1)).replace(tzinfo=None)
     assert count(engine, History) == 0
-    assert count(engine, Study) == 1 and count(engine, Author) == 3 and count(engine, StudyAuthor) == 3
+    assert (
+        count(engine, Study) == 1 and count(engine, Author) == 3 and count(engine, StudyAuthor) == 3
+    )
 
 
 def test_card_age_alone_is_not_a_change(engine) -> None:
@@ -118,9 +135,11 @@ def test_change_keeps_previous_version_in_history(engine) -> None:
         row = session.execute(select(Study).where(Study.study_id == "Zp1")).scalar_one()
         history = session.execute(select(History)).scalars().all()
     with engine.connect() as conn:
-        names = conn.execute(
-            select(Author.name).join(StudyAuthor).order_by(StudyAuthor.position)
-        ).scalars().all()
+        names = (
+            conn.execute(select(Author.name).join(StudyAuthor).order_by(StudyAuthor.position))
+            .scalars()
+            .all()
+        )
     assert row.tldr == "A new TLDR."
     assert len(history) == 1 and history[0].data["tldr"] == "Sorafenib may cause hair loss."
     assert history[0].entity == "study" and history[0].entity_key == "Zp1"
@@ -149,7 +168,11 @@ def test_card_does_not_overwrite_a_crawled_thread(engine) -> None:
         conn.execute(
             Thread.__table__.update()
             .where(Thread.post_id == "k3j9xz")
-            .values(source="thread", title="Title from the thread", thread_crawled_at=T0 + timedelta(days=1))
+            .values(
+                source="thread",
+                title="Title from the thread",
+                thread_crawled_at=T0 + timedelta(days=1),
+            )
         )
     newer = study("Zp2")
     newer["community_posts"][0]["title"] = "Title on a card"

@@ -1,4 +1,4 @@
-"""Crawled threads and comments on SQLite and PostgreSQL: edits update, disappearances are marked."""
+"""Crawled threads and comments (SQLite, PostgreSQL): edits update, disappearances are marked."""
 
 from __future__ import annotations
 
@@ -29,10 +29,20 @@ def thread(**overrides: object) -> dict:
         body="Started at 1.25mg…",
         comment_count=3,
         comments=[
-            CommentItem(comment_id="c1", author="a", body="Nice results", upvotes=5, depth=0,
-                        posted_at="2021-03-04T06:00:00Z"),
-            CommentItem(comment_id="c2", parent_id="c1", author="b", body="Agreed 😀", upvotes=2, depth=1),
-            CommentItem(comment_id="c3", parent_id="c2", author=None, body=None, kind="deleted", depth=2),
+            CommentItem(
+                comment_id="c1",
+                author="a",
+                body="Nice results",
+                upvotes=5,
+                depth=0,
+                posted_at="2021-03-04T06:00:00Z",
+            ),
+            CommentItem(
+                comment_id="c2", parent_id="c1", author="b", body="Agreed 😀", upvotes=2, depth=1
+            ),
+            CommentItem(
+                comment_id="c3", parent_id="c2", author=None, body=None, kind="deleted", depth=2
+            ),
             CommentItem(comment_id="m1", parent_id="c1", kind="more", more_count=4, depth=1),
         ],
         source_format="reddit_json",
@@ -67,7 +77,9 @@ def test_thread_and_comment_tree_are_stored(engine) -> None:
     assert len(more) == 1 and more[0].more_count == 4 and more[0].comment_id != "m1"  # scoped key
     with Session(engine) as session:
         stored = session.execute(select(Thread)).scalar_one()
-    assert stored.source == "thread" and stored.posted_at.replace(tzinfo=None) == datetime(2021, 3, 4, 5, 6, 7)
+    assert stored.source == "thread" and stored.posted_at.replace(tzinfo=None) == datetime(
+        2021, 3, 4, 5, 6, 7
+    )
 
 
 def test_same_thread_again_writes_nothing(engine) -> None:
@@ -97,11 +109,23 @@ def test_edited_comment_is_updated_and_vanished_one_marked_gone(engine) -> None:
 
 
 def test_thread_crawl_completes_the_card_and_keeps_its_summary(engine) -> None:
-    card = CommunityCard(post_id="k3j9xz", url="https://www.reddit.com/r/tressless/comments/k3j9xz/a/",
-                         title="ORAL MINOX UPDATE!!!", category="Treatment", upvotes=100, age="4 years ago",
-                         summary="A user shares six months of oral minoxidil.")
-    study = asdict(StudyItem(study_id="ZpoR", url="https://tressless.com/research/x-ZpoR", title="T",
-                             community_posts=[card]))
+    card = CommunityCard(
+        post_id="k3j9xz",
+        url="https://www.reddit.com/r/tressless/comments/k3j9xz/a/",
+        title="ORAL MINOX UPDATE!!!",
+        category="Treatment",
+        upvotes=100,
+        age="4 years ago",
+        summary="A user shares six months of oral minoxidil.",
+    )
+    study = asdict(
+        StudyItem(
+            study_id="ZpoR",
+            url="https://tressless.com/research/x-ZpoR",
+            title="T",
+            community_posts=[card],
+        )
+    )
     store.write_studies(engine, [study], None, T0)
     thread_store.write_threads(engine, [thread()], None, T0 + timedelta(days=1))
     with Session(engine) as session:

@@ -27,15 +27,23 @@ def hold_lock(url: str, pid: int, heartbeat: datetime) -> None:
     with engine.begin() as conn:
         conn.execute(
             insert(CrawlLock).values(
-                name="studies", host=socket.gethostname(), pid=pid, acquired_at=heartbeat, heartbeat_at=heartbeat
+                name="studies",
+                host=socket.gethostname(),
+                pid=pid,
+                acquired_at=heartbeat,
+                heartbeat_at=heartbeat,
             )
         )
     engine.dispose()
 
 
-def test_second_crawl_is_refused_while_the_first_holds_the_lock(site_server, db_url: str, tmp_path: Path) -> None:
+def test_second_crawl_is_refused_while_the_first_holds_the_lock(
+    site_server, db_url: str, tmp_path: Path
+) -> None:
     hold_lock(db_url, os.getpid(), datetime.now(UTC))  # this live process "is crawling"
-    result = run_scrapy(["crawl", "studies"], {"SITE_URL": site_server.url, "DATABASE_URL": db_url}, tmp_path)
+    result = run_scrapy(
+        ["crawl", "studies"], {"SITE_URL": site_server.url, "DATABASE_URL": db_url}, tmp_path
+    )
     assert result.returncode != 0
     assert "Crawl refused" in result.stderr and f"pid {os.getpid()}" in result.stderr
     assert site_server.count() == 0  # nothing was fetched
@@ -45,24 +53,37 @@ def test_lock_of_a_dead_crawl_is_taken_over(site_server, sqlite_url: str, tmp_pa
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     hold_lock(sqlite_url, dead.pid, datetime.now(UTC) - timedelta(seconds=5))
-    result = run_scrapy(["crawl", "studies"], {"SITE_URL": site_server.url, "DATABASE_URL": sqlite_url}, tmp_path)
+    result = run_scrapy(
+        ["crawl", "studies"], {"SITE_URL": site_server.url, "DATABASE_URL": sqlite_url}, tmp_path
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Took over the crawl lock" in result.stderr
     engine = make_engine(sqlite_url)
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(CrawlLock)).scalar_one() == 0  # released
+        assert (
+            conn.execute(select(func.count()).select_from(CrawlLock)).scalar_one() == 0
+        )  # released
     engine.dispose()
 
 
-def test_two_processes_writing_at_once_give_no_duplicates(site_server, postgres_url: str, tmp_path: Path) -> None:
+def test_two_processes_writing_at_once_give_no_duplicates(
+    site_server, postgres_url: str, tmp_path: Path
+) -> None:
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
-    settings = {**FAST_CRAWL, "SITE_URL": site_server.url, "DATABASE_URL": postgres_url,
-                "CRAWL_LOCK_ENABLED": "0", "STORE_BATCH_SIZE": "3"}
+    settings = {
+        **FAST_CRAWL,
+        "SITE_URL": site_server.url,
+        "DATABASE_URL": postgres_url,
+        "CRAWL_LOCK_ENABLED": "0",
+        "STORE_BATCH_SIZE": "3",
+    }
     cmd = [sys.executable, "-m", "scrapy", "crawl", "studies", "-a", "full=1"]
     for name, value in settings.items():
         cmd += ["-s", f"{name}={value}"]
     procs = [
-        subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         for _ in range(2)
     ]
     outputs = [p.communicate(timeout=300)[1] for p in procs]

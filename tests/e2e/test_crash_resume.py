@@ -21,8 +21,12 @@ from tests.conftest import FAST_CRAWL, ROOT, run_scrapy
 pytestmark = pytest.mark.e2e
 
 # Slow enough (one request at a time, a small delay) that a kill lands mid-crawl.
-SLOW = {"CONCURRENT_REQUESTS": "1", "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "0.08",
-        "STORE_BATCH_SIZE": "4"}
+SLOW = {
+    "CONCURRENT_REQUESTS": "1",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
+    "DOWNLOAD_DELAY": "0.08",
+    "STORE_BATCH_SIZE": "4",
+}
 
 
 def snapshot(url: str) -> dict[str, object]:
@@ -31,26 +35,36 @@ def snapshot(url: str) -> dict[str, object]:
         studies = {s.study_id: s.content_hash for s in session.execute(select(Study)).scalars()}
         authors = sorted(session.execute(select(StudyAuthor.study_id, StudyAuthor.position)).all())
         links = sorted(
-            session.execute(select(ResearchLink.source_study_id, ResearchLink.kind, ResearchLink.position)).all()
+            session.execute(
+                select(ResearchLink.source_study_id, ResearchLink.kind, ResearchLink.position)
+            ).all()
         )
         cards = sorted(session.execute(select(StudyThread.study_id, StudyThread.position)).all())
         history = session.execute(select(History)).scalars().all()
     engine.dispose()
-    return {"studies": studies, "authors": authors, "links": links, "cards": cards, "history": len(history)}
+    return {
+        "studies": studies,
+        "authors": authors,
+        "links": links,
+        "cards": cards,
+        "history": len(history),
+    }
 
 
 def wait_until_crawling(db_url: str, proc: subprocess.Popen[str], timeout: float = 60) -> bool:
-    """Wait until the process has opened its crawl run (start-up can be slow on a loaded machine)."""
+    """Wait until the process has opened its crawl run (start-up is slow on a busy machine)."""
     deadline = time.time() + timeout
     while time.time() < deadline and proc.poll() is None:
         try:
             engine = make_engine(db_url)
             with engine.connect() as conn:
                 running = conn.execute(
-                    select(CrawlRun.id).where(CrawlRun.pid == proc.pid, CrawlRun.status == "running")
+                    select(CrawlRun.id).where(
+                        CrawlRun.pid == proc.pid, CrawlRun.status == "running"
+                    )
                 ).first()
             engine.dispose()
-        except Exception:  # noqa: BLE001 - the schema may not exist yet
+        except Exception:
             running = None
         if running:
             return True
@@ -63,12 +77,18 @@ def start_crawl(site_url: str, db_url: str, cwd: Path) -> subprocess.Popen[str]:
     for name, value in {**FAST_CRAWL, **SLOW, "SITE_URL": site_url, "DATABASE_URL": db_url}.items():
         cmd += ["-s", f"{name}={value}"]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
 
 
-def test_killed_crawls_resume_to_the_same_database(site_server, db_url: str, tmp_path: Path) -> None:
+def test_killed_crawls_resume_to_the_same_database(
+    site_server, db_url: str, tmp_path: Path
+) -> None:
     reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
-    done = run_scrapy(["crawl", "studies"], {"SITE_URL": site_server.url, "DATABASE_URL": reference_url}, tmp_path)
+    done = run_scrapy(
+        ["crawl", "studies"], {"SITE_URL": site_server.url, "DATABASE_URL": reference_url}, tmp_path
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     reference = snapshot(reference_url)
 
@@ -86,13 +106,19 @@ def test_killed_crawls_resume_to_the_same_database(site_server, db_url: str, tmp
         proc.wait(timeout=60)
     assert killed >= 2, f"the crawl finished before it could be killed (seed {seed})"
 
-    final = run_scrapy(["crawl", "studies"], {"SITE_URL": site_server.url, "DATABASE_URL": db_url, **SLOW}, tmp_path)
+    final = run_scrapy(
+        ["crawl", "studies"],
+        {"SITE_URL": site_server.url, "DATABASE_URL": db_url, **SLOW},
+        tmp_path,
+    )
     assert final.returncode == 0, final.stderr[-3000:]
     assert snapshot(db_url) == reference, f"seed {seed}"
 
     engine = make_engine(db_url)
     with Session(engine) as session:
-        statuses = [r.status for r in session.execute(select(CrawlRun).order_by(CrawlRun.id)).scalars()]
+        statuses = [
+            r.status for r in session.execute(select(CrawlRun).order_by(CrawlRun.id)).scalars()
+        ]
     engine.dispose()
     assert statuses[-1] == "finished"
     assert "running" not in statuses  # the killed runs were marked interrupted

@@ -1,4 +1,4 @@
-"""End to end: studies then community (and both in one run) store every linked thread with its comments."""
+"""End to end: studies then community (or both in one run) store every linked thread and comment."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ def stored(db_url: str) -> tuple[dict[str, Thread], dict[str, list[Comment]], in
         threads = {t.post_id: t for t in session.execute(select(Thread)).scalars()}
         comments: dict[str, list[Comment]] = {}
         by_id = {t.id: t.post_id for t in threads.values()}
-        for c in session.execute(select(Comment).order_by(Comment.thread_id, Comment.position)).scalars():
+        for c in session.execute(
+            select(Comment).order_by(Comment.thread_id, Comment.position)
+        ).scalars():
             comments.setdefault(by_id[c.thread_id], []).append(c)
         history = session.execute(select(func.count()).select_from(History)).scalar_one()
         session.expunge_all()
@@ -95,17 +97,40 @@ def test_one_run_with_follow_community(site_server, sqlite_url: str, tmp_path: P
 
 
 def test_single_thread_url_and_exports(site_server, sqlite_url: str, tmp_path: Path) -> None:
-    post_id, spec = next((p, s) for p, s in MANIFEST["threads"].items() if s["format"] == "reddit_json")
-    crawl(["community", "-a", f"url={site_server.url}{spec['path']}"], site_server, sqlite_url, tmp_path)
+    post_id, spec = next(
+        (p, s) for p, s in MANIFEST["threads"].items() if s["format"] == "reddit_json"
+    )
+    crawl(
+        ["community", "-a", f"url={site_server.url}{spec['path']}"],
+        site_server,
+        sqlite_url,
+        tmp_path,
+    )
     threads, comments, _ = stored(sqlite_url)
     assert list(threads) == [post_id] and len(comments[post_id]) == spec["items"]
 
-    out = run_scrapy(["export", "threads", "--format", "jsonl"], {"DATABASE_URL": sqlite_url}, tmp_path)
+    out = run_scrapy(
+        ["export", "threads", "--format", "jsonl"], {"DATABASE_URL": sqlite_url}, tmp_path
+    )
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["post_id"] for r in records] == [post_id]
-    assert {"post_id", "url", "title", "category", "author", "posted_at", "upvotes", "body", "summary",
-            "comment_count"} <= set(records[0])
-    out = run_scrapy(["export", "comments", "--format", "csv"], {"DATABASE_URL": sqlite_url}, tmp_path)
+    assert {
+        "post_id",
+        "url",
+        "title",
+        "category",
+        "author",
+        "posted_at",
+        "upvotes",
+        "body",
+        "summary",
+        "comment_count",
+    } <= set(records[0])
+    out = run_scrapy(
+        ["export", "comments", "--format", "csv"], {"DATABASE_URL": sqlite_url}, tmp_path
+    )
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert len(rows) == spec["items"] and {r["post_id"] for r in rows} == {post_id}
-    assert {"comment_id", "parent_id", "author", "body", "upvotes", "posted_at", "depth"} <= set(rows[0])
+    assert {"comment_id", "parent_id", "author", "body", "upvotes", "posted_at", "depth"} <= set(
+        rows[0]
+    )

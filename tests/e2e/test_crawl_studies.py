@@ -36,14 +36,19 @@ TABLES = (Study, Journal, Author, StudyAuthor, ResearchLink, Thread, StudyThread
 def counts(url: str) -> dict[str, int]:
     engine = make_engine(url)
     with engine.connect() as conn:
-        result = {m.__tablename__: conn.execute(select(func.count()).select_from(m)).scalar_one() for m in TABLES}
+        result = {
+            m.__tablename__: conn.execute(select(func.count()).select_from(m)).scalar_one()
+            for m in TABLES
+        }
     engine.dispose()
     return result
 
 
 def crawl(site_server, db_url: str, tmp_path: Path, *extra: str) -> str:
     result = run_scrapy(
-        ["crawl", "studies", *extra], {"SITE_URL": site_server.url, "DATABASE_URL": db_url}, cwd=tmp_path
+        ["crawl", "studies", *extra],
+        {"SITE_URL": site_server.url, "DATABASE_URL": db_url},
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr, result.stderr[-3000:]

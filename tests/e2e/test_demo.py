@@ -17,7 +17,11 @@ def test_demo_fills_a_database_and_prints_a_summary(tmp_path: Path) -> None:
     result = run_scrapy(["demo", "--port", "0"], {}, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "data" / "demo.db").exists()
-    lines = {line.split()[0]: line.split()[-1] for line in result.stdout.splitlines() if line.startswith("  ")}
+    lines = {
+        line.split()[0]: line.split()[-1]
+        for line in result.stdout.splitlines()
+        if line.startswith("  ")
+    }
     assert int(lines["studies"]) == len(MANIFEST["expected_study_ids"])
     linked = {p for p, spec in MANIFEST["threads"].items() if spec["linked_from"]}
     assert int(lines["community"]) >= len(linked)

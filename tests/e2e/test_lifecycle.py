@@ -1,4 +1,4 @@
-"""The database's life across crawls: schema commands, gone pages, feed exports, discovery fallbacks."""
+"""The database across crawls: schema commands, gone pages, feed exports, discovery fallbacks."""
 
 from __future__ import annotations
 
@@ -31,13 +31,17 @@ def test_db_upgrade_and_an_outdated_schema(site_server, db_url: str, tmp_path: P
     engine = make_engine(db_url)  # an older crawler's schema
     command.downgrade(schema.alembic_config(engine), "0001")
     engine.dispose()
-    refused = run_scrapy(["crawl", "studies"], {"SITE_URL": site_server.url, "DATABASE_URL": db_url}, tmp_path)
+    refused = run_scrapy(
+        ["crawl", "studies"], {"SITE_URL": site_server.url, "DATABASE_URL": db_url}, tmp_path
+    )
     assert refused.returncode != 0
     assert "Run `scrapy db upgrade`" in refused.stderr
     assert site_server.count() == 0
 
     assert run_scrapy(["db", "upgrade"], {"DATABASE_URL": db_url}, tmp_path).returncode == 0
-    ok = run_scrapy(["crawl", "studies"], {"SITE_URL": site_server.url, "DATABASE_URL": db_url}, tmp_path)
+    ok = run_scrapy(
+        ["crawl", "studies"], {"SITE_URL": site_server.url, "DATABASE_URL": db_url}, tmp_path
+    )
     assert ok.returncode == 0, ok.stderr[-2000:]
 
 
@@ -61,7 +65,9 @@ def test_removed_page_is_marked_gone_not_deleted(db_url: str, tmp_path: Path) ->
         assert second.returncode == 0, second.stderr[-2000:]
     engine = make_engine(db_url)
     with engine.connect() as conn:
-        gone = conn.execute(select(Study.study_id, Study.gone_status).where(Study.gone_at.is_not(None))).all()
+        gone = conn.execute(
+            select(Study.study_id, Study.gone_status).where(Study.gone_at.is_not(None))
+        ).all()
         total = len(conn.execute(select(Study.study_id)).all())
     engine.dispose()
     assert gone == [(victim, 404)]
@@ -71,7 +77,9 @@ def test_removed_page_is_marked_gone_not_deleted(db_url: str, tmp_path: Path) ->
 def test_scrapy_feed_exports_keep_working(site_server, sqlite_url: str, tmp_path: Path) -> None:
     out = tmp_path / "items.jsonl"
     result = run_scrapy(
-        ["crawl", "studies", "-O", str(out)], {"SITE_URL": site_server.url, "DATABASE_URL": sqlite_url}, tmp_path
+        ["crawl", "studies", "-O", str(out)],
+        {"SITE_URL": site_server.url, "DATABASE_URL": sqlite_url},
+        tmp_path,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -84,11 +92,17 @@ def test_no_sitemap_falls_back_to_the_listings(tmp_path: Path, sqlite_url: str) 
     shutil.copytree(SITE_DIR, site, symlinks=True)
     robots = site / "robots.txt"
     robots.write_text(
-        "\n".join(line for line in robots.read_text(encoding="utf-8").splitlines() if not line.startswith("Sitemap")),
+        "\n".join(
+            line
+            for line in robots.read_text(encoding="utf-8").splitlines()
+            if not line.startswith("Sitemap")
+        ),
         encoding="utf-8",
     )
     with SiteServer(site) as server:
-        result = run_scrapy(["crawl", "studies"], {"SITE_URL": server.url, "DATABASE_URL": sqlite_url}, tmp_path)
+        result = run_scrapy(
+            ["crawl", "studies"], {"SITE_URL": server.url, "DATABASE_URL": sqlite_url}, tmp_path
+        )
         assert not any("sitemap" in r.path for r in server.requests)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "walking the listings" in result.stderr

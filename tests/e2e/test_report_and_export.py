@@ -1,4 +1,4 @@
-"""The crawl report, the fill-rate warning, ``scrapy report`` and ``scrapy export`` on a crawled database."""
+"""Crawl report, fill-rate warning, ``scrapy report`` and ``scrapy export`` on a crawled database."""
 
 from __future__ import annotations
 
@@ -30,8 +30,12 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         assert "Crawl report for 'studies'" in first.stderr
         # A markup change: the TLDR label is renamed on every page.
         for page in (site / "research").glob("*/index.html"):
-            page.write_text(page.read_text(encoding="utf-8").replace(">TLDR<", ">Key point<"), encoding="utf-8")
-        second = run_scrapy(["crawl", "studies", "-a", "full=1"], {"SITE_URL": server.url, "DATABASE_URL": url}, tmp)
+            page.write_text(
+                page.read_text(encoding="utf-8").replace(">TLDR<", ">Key point<"), encoding="utf-8"
+            )
+        second = run_scrapy(
+            ["crawl", "studies", "-a", "full=1"], {"SITE_URL": server.url, "DATABASE_URL": url}, tmp
+        )
         assert second.returncode == 0, second.stderr[-2000:]
     (tmp / "second.log").write_text(second.stderr, encoding="utf-8")
     return tmp, url
@@ -59,7 +63,9 @@ def test_report_command_shows_the_run_beside_the_previous(crawled: tuple[Path, s
 def test_export_studies_in_every_format(crawled: tuple[Path, str], fmt: str) -> None:
     tmp, url = crawled
     out = tmp / f"studies.{fmt}"
-    result = run_scrapy(["export", "studies", "--format", fmt, "-o", str(out)], {"DATABASE_URL": url}, tmp)
+    result = run_scrapy(
+        ["export", "studies", "--format", fmt, "-o", str(out)], {"DATABASE_URL": url}, tmp
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     text = out.read_text(encoding="utf-8")
     if fmt == "jsonl":
@@ -82,7 +88,9 @@ def test_export_studies_in_every_format(crawled: tuple[Path, str], fmt: str) -> 
 
 def test_export_history_runs_authors_and_filters(crawled: tuple[Path, str]) -> None:
     tmp, url = crawled
-    hist = run_scrapy(["export", "studies", "--history", "--format", "jsonl"], {"DATABASE_URL": url}, tmp)
+    hist = run_scrapy(
+        ["export", "studies", "--history", "--format", "jsonl"], {"DATABASE_URL": url}, tmp
+    )
     versions = [json.loads(line) for line in hist.stdout.splitlines()]
     zpor = [v for v in versions if v["study_id"] == "ZpoR"]
     assert [v["version"] for v in zpor] == [1, 2] and [v["current"] for v in zpor] == [False, True]
@@ -90,7 +98,9 @@ def test_export_history_runs_authors_and_filters(crawled: tuple[Path, str]) -> N
 
     runs = run_scrapy(["export", "runs", "--format", "json"], {"DATABASE_URL": url}, tmp)
     rows = json.loads(runs.stdout)
-    assert [r["run_id"] for r in rows] == [1, 2] and rows[0]["items_new"] == len(MANIFEST["expected_study_ids"])
+    assert [r["run_id"] for r in rows] == [1, 2] and rows[0]["items_new"] == len(
+        MANIFEST["expected_study_ids"]
+    )
     assert "DATABASE_URL" in rows[0]["settings"]
 
     authors = run_scrapy(["export", "authors", "--format", "jsonl"], {"DATABASE_URL": url}, tmp)
@@ -106,6 +116,8 @@ def test_export_history_runs_authors_and_filters(crawled: tuple[Path, str]) -> N
 
 
 def test_export_refuses_an_empty_database(tmp_path: Path) -> None:
-    result = run_scrapy(["export", "studies"], {"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}, tmp_path)
+    result = run_scrapy(
+        ["export", "studies"], {"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}, tmp_path
+    )
     assert result.returncode != 0
     assert "scrapy db upgrade" in result.stderr + result.stdout

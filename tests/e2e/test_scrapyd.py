@@ -1,4 +1,4 @@
-"""The project deployed to a real Scrapyd through scrapy.cfg, and a crawl scheduled over its HTTP API."""
+"""The project deployed to a real Scrapyd through scrapy.cfg; a crawl scheduled over HTTP."""
 
 from __future__ import annotations
 
@@ -41,12 +41,15 @@ def scrapyd(tmp_path: Path):
     (tmp_path / "scrapyd.conf").write_text(
         "[scrapyd]\n"
         f"bind_address = 127.0.0.1\nhttp_port = {port}\n"
-        f"eggs_dir = {tmp_path / 'eggs'}\nlogs_dir = {tmp_path / 'logs'}\ndbs_dir = {tmp_path / 'dbs'}\n"
+        f"eggs_dir = {tmp_path / 'eggs'}\nlogs_dir = {tmp_path / 'logs'}\n"
+        f"dbs_dir = {tmp_path / 'dbs'}\n"
         "items_dir =\nmax_proc = 2\npoll_interval = 0.5\n",
         encoding="utf-8",
     )
     scrapyd_bin = Path(sys.executable).with_name("scrapyd")
-    proc = subprocess.Popen([str(scrapyd_bin)], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(scrapyd_bin)], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -68,11 +71,17 @@ def test_deploy_schedule_and_crawl(scrapyd, site_server, tmp_path: Path) -> None
     # A deploy target for this scrapyd, beside the project's own scrapy.cfg [deploy] section.
     xdg = tmp_path / "xdg"
     xdg.mkdir()
-    (xdg / "scrapy.cfg").write_text(f"[deploy:test]\nurl = {base}/\nproject = crawler\n", encoding="utf-8")
+    (xdg / "scrapy.cfg").write_text(
+        f"[deploy:test]\nurl = {base}/\nproject = crawler\n", encoding="utf-8"
+    )
     env = {**os.environ, "XDG_CONFIG_HOME": str(xdg)}
     deploy = subprocess.run(
         [str(Path(sys.executable).with_name("scrapyd-deploy")), "test", "--version", "1"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert deploy.returncode == 0, deploy.stderr
     assert api(base, "listprojects.json")["projects"] == ["crawler"]
@@ -83,7 +92,8 @@ def test_deploy_schedule_and_crawl(scrapyd, site_server, tmp_path: Path) -> None
     job = api(
         base,
         "schedule.json",
-        [("project", "crawler"), ("spider", "studies")] + [("setting", f"{k}={v}") for k, v in settings.items()],
+        [("project", "crawler"), ("spider", "studies")]
+        + [("setting", f"{k}={v}") for k, v in settings.items()],
     )
     assert job["status"] == "ok", job
     deadline = time.time() + 240
@@ -94,7 +104,10 @@ def test_deploy_schedule_and_crawl(scrapyd, site_server, tmp_path: Path) -> None
         time.sleep(0.5)
     else:
         raise AssertionError("the scheduled crawl did not finish")
-    logs = "\n".join(p.read_text(encoding="utf-8", errors="replace")[-3000:] for p in (tmp_path / "logs").rglob("*.log"))
+    logs = "\n".join(
+        p.read_text(encoding="utf-8", errors="replace")[-3000:]
+        for p in (tmp_path / "logs").rglob("*.log")
+    )
 
     engine = make_engine(db_url)
     with engine.connect() as conn:
