@@ -16,16 +16,14 @@ every crawl and spider that visit the same site.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
-logger = logging.getLogger(__name__)
-
 DEFAULT_KEY_PREFIX = "tressless-crawler"
 DEFAULT_CRAWL_ID = "default"
+DEFAULT_RATE_LIMIT = 1.0  # requests per second per host, over all workers
 
 SCHEDULER = "crawler.scheduler.SharedScheduler"
 DUPEFILTER = "scrapy_redis.dupefilter.RFPDupeFilter"
@@ -58,10 +56,14 @@ class FrontierKeys:
 
     base: str
 
+    @staticmethod
+    def crawl(settings: BaseSettings) -> str:
+        """``<REDIS_KEY_PREFIX>:<CRAWL_ID>``, the namespace of one crawl."""
+        return f"{key_prefix(settings)}:{settings.get('CRAWL_ID') or DEFAULT_CRAWL_ID}"
+
     @classmethod
     def for_spider(cls, settings: BaseSettings, spider_name: str) -> FrontierKeys:
-        crawl_id = str(settings.get("CRAWL_ID") or DEFAULT_CRAWL_ID)
-        return cls(f"{key_prefix(settings)}:{crawl_id}:{spider_name}")
+        return cls(f"{cls.crawl(settings)}:{spider_name}")
 
     @property
     def queue(self) -> str:
@@ -94,7 +96,7 @@ def rate_limit_key(settings: BaseSettings, host: str) -> str:
 
 
 def redis_client(settings: BaseSettings) -> Any:
-    """A Redis client configured the way scrapy-redis configures its own (REDIS_URL, REDIS_PARAMS)."""
+    """A Redis client made as scrapy-redis makes its own (REDIS_URL, REDIS_PARAMS)."""
     from scrapy_redis.connection import get_redis_from_settings
 
     return get_redis_from_settings(settings)
@@ -131,8 +133,7 @@ class DistributedCrawl:
             return
         from scrapy.utils.misc import load_object
 
-        keys = FrontierKeys.for_spider(settings, "%(spider)s")
-        template = FrontierKeys(_template(keys.base.removesuffix(":%(spider)s")) + ":%(spider)s")
+        template = FrontierKeys(f"{_template(FrontierKeys.crawl(settings))}:%(spider)s")
         for name, value in {
             "SCHEDULER": SCHEDULER,
             "DUPEFILTER_CLASS": DUPEFILTER,
@@ -147,12 +148,14 @@ class DistributedCrawl:
             "SCHEDULER_DUPEFILTER_KEY": template.dupefilter,
         }.items():
             settings.set(name, value, "addon")
-        settings.setdefault_in_component_priority_dict("EXTENSIONS", load_object(IDLE_EXTENSION), IDLE_ORDER)
+        settings.setdefault_in_component_priority_dict(
+            "EXTENSIONS", load_object(IDLE_EXTENSION), IDLE_ORDER
+        )
         settings.setdefault_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", load_object(RATE_LIMIT_MIDDLEWARE), RATE_LIMIT_ORDER
         )
         _override_project_default(settings, "STORE_BATCH_SIZE", 1)
         _override_project_default(settings, "CRAWL_LOCK_ENABLED", False)
-        if settings.getfloat("SHARED_RATE_LIMIT", 0) > 0:
+        if settings.getfloat("SHARED_RATE_LIMIT", DEFAULT_RATE_LIMIT) > 0:
             _override_project_default(settings, "DOWNLOAD_DELAY", 0)
             _override_project_default(settings, "AUTOTHROTTLE_ENABLED", False)

@@ -77,7 +77,9 @@ def _text(value: Any) -> str:
 class InFlightLedger:
     """One worker's view of the ledger of one crawl (see the module docstring)."""
 
-    def __init__(self, server: Any, keys: FrontierKeys, queue_key: str, worker: str, ttl: float) -> None:
+    def __init__(
+        self, server: Any, keys: FrontierKeys, queue_key: str, worker: str, ttl: float
+    ) -> None:
         self.server = server
         self.keys = keys
         self.queue_key = queue_key
@@ -95,7 +97,7 @@ class InFlightLedger:
         pipe.execute()
 
     def heartbeat(self) -> bool:
-        """Refresh this worker's TTL; False when it had expired (others may have requeued our work)."""
+        """Refresh this worker's TTL; False if it had expired (its work may have been requeued)."""
         pipe = self.server.pipeline()
         pipe.set(self.keys.alive(self.worker), "1", px=self.ttl_ms, get=True)
         pipe.sadd(self.keys.workers, self.worker)
@@ -104,7 +106,8 @@ class InFlightLedger:
 
     def pop(self) -> tuple[str, bytes] | None:
         """Take the first request of the queue into this worker's in-flight hash."""
-        result = self._pop(keys=[self.queue_key, self.keys.inflight(self.worker), self.keys.tickets])
+        inflight = self.keys.inflight(self.worker)
+        result = self._pop(keys=[self.queue_key, inflight, self.keys.tickets])
         if not result:
             return None
         field, data = result
@@ -118,16 +121,14 @@ class InFlightLedger:
         if durable:
             self.server.hdel(self.keys.inflight(self.worker), *fields)
         else:
-            self._mark_processed(
-                keys=[self.keys.inflight(self.worker), self.keys.processed(self.worker)], args=fields
-            )
+            keys = [self.keys.inflight(self.worker), self.keys.processed(self.worker)]
+            self._mark_processed(keys=keys, args=fields)
 
     def unregister(self) -> None:
         """A clean exit: everything this worker took is finished and stored."""
         pipe = self.server.pipeline()
-        pipe.delete(
-            self.keys.inflight(self.worker), self.keys.processed(self.worker), self.keys.alive(self.worker)
-        )
+        keys, worker = self.keys, self.worker
+        pipe.delete(keys.inflight(worker), keys.processed(worker), keys.alive(worker))
         pipe.srem(self.keys.workers, self.worker)
         pipe.execute()
 
@@ -169,7 +170,7 @@ class InFlightLedger:
 
 
 def frontier_state(server: Any, keys: FrontierKeys, queue_key: str) -> dict[str, int]:
-    """What a crawl's frontier holds: queued, in flight, processed-unconfirmed, alive workers, seen."""
+    """What a crawl's frontier holds: queued, in flight, processed, live workers, fingerprints."""
     workers = [_text(w) for w in server.smembers(keys.workers)]
     pipe = server.pipeline()
     pipe.zcard(queue_key)

@@ -18,8 +18,15 @@ FILL_PREFIX = "fill"
 ITEM_KINDS: dict[type, str] = {StudyItem: "studies", ThreadItem: "threads"}
 # Fields whose emptiness says nothing about the markup (flags, ids the URL gives).
 NOT_TRACKED = {
-    "study_id", "url", "slug", "post_id", "source_format", "edited",
-    "cited_total_is_lower_bound", "related_total_is_lower_bound", "community_total_is_lower_bound",
+    "study_id",
+    "url",
+    "slug",
+    "post_id",
+    "source_format",
+    "edited",
+    "cited_total_is_lower_bound",
+    "related_total_is_lower_bound",
+    "community_total_is_lower_bound",
 }
 MIN_ITEMS_FOR_WARNING = 20
 SHARP_FALL = 0.5  # warn when a rate falls below half of what it was
@@ -43,7 +50,8 @@ def fill_rates(stats: Mapping[str, Any]) -> dict[str, dict[str, float]]:
         if not total:
             continue
         rates[kind] = {
-            name: stats.get(f"{FILL_PREFIX}/{kind}/{name}", 0) / total for name in tracked_fields(item_type)
+            name: stats.get(f"{FILL_PREFIX}/{kind}/{name}", 0) / total
+            for name in tracked_fields(item_type)
         }
     return rates
 
@@ -72,6 +80,23 @@ def _dropped(stats: Mapping[str, Any]) -> dict[str, int]:
     return {k: v for k, v in stats.items() if "/dropped/" in k and isinstance(v, int)}
 
 
+def _failed(stats: Mapping[str, Any]) -> dict[str, int]:
+    """Requests that finally failed, by reason (crawler.failures), and journaled batches."""
+    rows = {
+        k: v
+        for k, v in stats.items()
+        if k.startswith("failures/") and k != "failures/count" and isinstance(v, int)
+    }
+    rows.update(
+        {
+            k: v
+            for k, v in stats.items()
+            if k in ("store/journaled", "store/journaled_items") and isinstance(v, int)
+        }
+    )
+    return rows
+
+
 def _duration(stats: Mapping[str, Any]) -> str:
     seconds = stats.get("elapsed_time_seconds")
     return f"{float(seconds):.1f} s" if isinstance(seconds, (int, float)) else "-"
@@ -90,6 +115,8 @@ def report_rows(stats: Mapping[str, Any]) -> dict[str, str]:
     }
     for key, value in sorted(_dropped(stats).items()):
         rows[f"dropped: {key}"] = str(value)
+    for key, value in sorted(_failed(stats).items()):
+        rows[f"failed: {key}"] = str(value)
     for kind, rates in fill_rates(stats).items():
         for name, rate in rates.items():
             rows[f"fill {kind}.{name}"] = f"{rate:.0%}"
@@ -97,7 +124,10 @@ def report_rows(stats: Mapping[str, Any]) -> dict[str, str]:
 
 
 def render_report(
-    title: str, stats: Mapping[str, Any], previous: Mapping[str, Any] | None, previous_title: str = "previous run"
+    title: str,
+    stats: Mapping[str, Any],
+    previous: Mapping[str, Any] | None,
+    previous_title: str = "previous run",
 ) -> str:
     """A plain-text table: one row per figure, this run beside the previous one."""
     current = report_rows(stats)
@@ -106,5 +136,8 @@ def render_report(
     width = max(len(label) for label in labels) if labels else 10
     lines = [f"{'':<{width}}  {title:>14}  {previous_title if previous else '':>14}"]
     for label in labels:
-        lines.append(f"{label:<{width}}  {current.get(label, '-'):>14}  {before.get(label, '') if previous else '':>14}")
+        lines.append(
+            f"{label:<{width}}  {current.get(label, '-'):>14}  "
+            f"{before.get(label, '') if previous else '':>14}"
+        )
     return "\n".join(lines)

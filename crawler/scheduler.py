@@ -18,6 +18,7 @@ from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.utils.misc import load_object
 from scrapy.utils.request import request_from_dict
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
@@ -76,11 +77,25 @@ class SharedScheduler(Scheduler):
         return scheduler
 
     def open(self, spider: Spider) -> None:
-        super().open(spider)
-        if not isinstance(self.queue, PriorityQueue):
-            raise ValueError(f"SCHEDULER_QUEUE_CLASS must be {PriorityQueue.__module__}.PriorityQueue")
+        # scrapy-redis' own open(), minus its Spider.log() call (deprecated in Scrapy 2.13+).
+        self.spider = spider
+        queue_cls = load_object(self.queue_cls)
+        if not issubclass(queue_cls, PriorityQueue):
+            raise ValueError("SCHEDULER_QUEUE_CLASS must be scrapy_redis.queue.PriorityQueue")
+        self.queue = queue_cls(
+            server=self.server,
+            spider=spider,
+            key=self.queue_key % {"spider": spider.name},
+            serializer=self.serializer,
+        )
+        if not self.df:
+            self.df = load_object(self.dupefilter_cls).from_spider(spider)
+        if self.flush_on_start:
+            self.flush()
         keys = FrontierKeys.for_spider(spider.settings, spider.name)
-        self.ledger = InFlightLedger(self.server, keys, self.queue.key, self.worker, self.worker_ttl)
+        self.ledger = InFlightLedger(
+            self.server, keys, self.queue.key, self.worker, self.worker_ttl
+        )
         if self.seeding:
             logger.info("Seeding the shared frontier %s", self.queue.key)
             return
@@ -126,15 +141,21 @@ class SharedScheduler(Scheduler):
             return None
         field, data = popped
         try:
-            request = request_from_dict(self.queue.serializer.loads(data), spider=self.spider)
+            request = self.decode(self.queue, data, self.spider)
         except Exception:  # noqa: BLE001 - a request this code cannot rebuild is dropped, loudly
-            logger.exception("Dropping a request this worker cannot decode (ledger entry %s)", field)
+            logger.exception("Dropping a request this worker cannot decode (entry %s)", field)
             self.ledger.finished([field], durable=True)
             self._inc("frontier/undecodable")
             return None
-        self.tracked[field] = request
+        if self.crawler is not None and engine_in_progress(self.crawler) is not None:
+            self.tracked[field] = request  # else confirmed when this worker closes
         self._inc("scheduler/dequeued/redis")
         return request
+
+    @staticmethod
+    def decode(queue: Any, data: bytes, spider: Spider) -> Request:
+        """A request as scrapy-redis' queue decodes it: its serializer, the spider's methods."""
+        return request_from_dict(queue.serializer.loads(data), spider=spider)
 
     def has_pending_requests(self) -> bool:
         return not self.seeding and len(self) > 0
@@ -163,10 +184,14 @@ class SharedScheduler(Scheduler):
 
     def _reclaim(self) -> int:
         assert self.ledger is not None
-        reclaimed = {worker: n for worker, n in self.ledger.reclaim_dead().items()}
+        reclaimed = self.ledger.reclaim_dead()
         total = sum(reclaimed.values())
         for worker, count in reclaimed.items():
-            logger.warning("Worker %s stopped: %d of its requests are back in the queue", worker, count)
+            logger.log(
+                logging.WARNING if count else logging.INFO,
+                "Worker %s stopped without closing: %d of its requests are back in the queue",
+                worker, count,
+            )
         if total:
             self._inc("frontier/requeued", total)
         return total

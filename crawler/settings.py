@@ -41,7 +41,30 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Retries wait (crawler.middlewares.backoff): the server's Retry-After, capped at RETRY_AFTER_MAX,
+# else RETRY_BACKOFF_BASE * 2^(n-1) s (at most RETRY_BACKOFF_MAX) with jitter.
+RETRY_BACKOFF_BASE = 1.0
+RETRY_BACKOFF_MAX = 60.0
+RETRY_AFTER_MAX = 120.0
+# A request that finally fails is counted (failures/<reason>) and logged once by the spiders.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 REDIRECT_MAX_TIMES = 5
+# Only http(s) is ever fetched: Scrapy's other download handlers are off.
+DOWNLOAD_HANDLERS = {"ftp": None, "file": None, "s3": None, "data": None}
+DOWNLOADER_MIDDLEWARES = {
+    # http(s) only; redirected requests stay on the allowed hosts (before robots.txt and offsite).
+    "crawler.middlewares.guard.RequestGuardMiddleware": 40,
+    # Retries that wait, in place of Scrapy's immediate ones.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
+    # Text from pages whose declared charset is wrong (after decompression, 590).
+    "crawler.middlewares.charset.CharsetRepairMiddleware": 585,
+    # Refuses redirects off the allowed hosts, to other schemes or in loops, before 600 follows.
+    "crawler.middlewares.guard.RedirectGuardMiddleware": 610,
+}
+# A page whose charset is not declared (or evidently wrong, and not UTF-8) is read as this,
+# as browsers do for English pages (crawler.middlewares.charset).
+CHARSET_FALLBACK = "cp1252"
 # Cache while developing: HTTPCACHE_ENABLED=1 keeps responses under .scrapy/httpcache.
 HTTPCACHE_ENABLED = os.environ.get("CRAWLER_HTTPCACHE", "") == "1"
 HTTPCACHE_EXPIRATION_SECS = 24 * 3600
@@ -53,8 +76,17 @@ ITEM_PIPELINES = {
     "crawler.pipelines.dedupe.DedupePipeline": 300,
     "crawler.pipelines.store.StorePipeline": 800,
 }
+CONCURRENT_ITEMS = 16  # Scrapy's 100 starts 100 tasks per response (README, "Benchmarks")
 # Items buffered before one transaction writes them.
 STORE_BATCH_SIZE = 100
+# A batch that fails on a transient database error is retried this many times, waiting
+# STORE_RETRY_BACKOFF s, then twice that, ...; then it goes to a journal file in JOURNAL_DIR
+# (one per run) and `scrapy db replay` loads it later.
+STORE_RETRY_TIMES = 3
+STORE_RETRY_BACKOFF = 1.0
+JOURNAL_DIR = "data/journal"
+# How long a SQLite write waits for another process's lock before the batch counts as failed (s).
+SQLITE_BUSY_TIMEOUT = 30.0
 
 # --- Engine -----------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -75,7 +107,11 @@ INCREMENTAL_MAX_AGE_DAYS = 30
 
 # --- Several processes, one frontier (only with REDIS_URL) ---------------------
 # The add-on switches to scrapy-redis when REDIS_URL is set and does nothing otherwise.
-ADDONS = {"crawler.distributed.DistributedCrawl": 0}
+ADDONS = {
+    # Masks URL passwords (DATABASE_URL, REDIS_URL) in every log line, settings dump included.
+    "crawler.redact.RedactCredentials": -100,
+    "crawler.distributed.DistributedCrawl": 0,
+}
 # Redis keys are <prefix>:<crawl id>:<spider>:...; concurrent crawls of one spider need distinct ids.
 REDIS_KEY_PREFIX = "tressless-crawler"
 CRAWL_ID = "default"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from w3lib.url import safe_url_string
+
 # /research/<slug>-<id>: the id is the last hyphen-separated token, 3-4 letters/digits.
 STUDY_PATH_RE = re.compile(r"^/research/(?:(?P<slug>[^/]*?)-)?(?P<id>[A-Za-z0-9]{3,4})/?$")
 LISTING_PATH_RE = re.compile(r"^/search/(?:research/[^/]+(?:/\d+)?|[^/]+)/?$")
@@ -65,6 +67,25 @@ def thread_id_from_url(url: str) -> str | None:
         return match.group("id").lower()
     match = SITE_THREAD_RE.match(path)
     return match.group("id") if match else None
+
+
+def valid_url(url: str) -> bool:
+    """False for what ``Request(url)`` would refuse: ``http://[``, ``http://host:80x/``..."""
+    try:
+        urlsplit(url).port  # noqa: B018 - parsing the port is the check
+        safe_url_string(url)
+    except ValueError:
+        return False
+    return True
+
+
+def join_url(base: str, href: str) -> str | None:
+    """``href`` made absolute against ``base``; None for a malformed link."""
+    try:
+        url = urljoin(base, href.strip())
+    except ValueError:
+        return None
+    return url if valid_url(url) else None
 
 
 def host_of(url: str) -> str:

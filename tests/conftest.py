@@ -53,7 +53,8 @@ def postgres_url() -> Iterator[str]:
     admin = _postgres_admin_url()
     assert admin is not None
     name = f"crawler_test_{uuid.uuid4().hex[:12]}"
-    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    # pool_pre_ping: a test may restart the server (tests/e2e/test_database_faults.py)
+    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         with admin_engine.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -101,8 +102,10 @@ def run_scrapy(
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def start_scrapy(args: list[str], settings: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
-    """Start the real ``scrapy`` command in the background (as run_scrapy runs it); output to ``log``."""
+def start_scrapy(
+    args: list[str], settings: dict[str, str], cwd: Path, log: Path
+) -> subprocess.Popen[bytes]:
+    """Start the real ``scrapy`` command in the background, as run_scrapy does; output to ``log``."""
     cmd = [sys.executable, "-m", "scrapy", *args]
     for name, value in {**FAST_CRAWL, **settings}.items():
         cmd += ["-s", f"{name}={value}"]
@@ -120,15 +123,18 @@ def _redis_test_url() -> str | None:
             "TEST_REDIS_URL is not set under CI: the Redis half of the suite must run "
             "(.ci/run sets it to redis://127.0.0.1:6379/15)"
         )
-    pytest.skip("Redis tests skipped: set TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15) to run them")
+    pytest.skip(
+        "Redis tests skipped: set TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15) to run them"
+    )
     return None
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """TEST_REDIS_URL, a Redis database the tests own: flushed before and after each test.
+    """TEST_REDIS_URL, a Redis database for the tests (the suite uses number 15).
 
-    Point it at a database nothing else uses (the suite uses number 15).
+    It is not flushed: test sessions running at the same time share it. Each
+    test keeps its keys under a prefix of its own (``redis_prefix``).
     """
     import redis
 
@@ -139,9 +145,22 @@ def redis_url() -> Iterator[str]:
         client.ping()
     except redis.RedisError as exc:
         pytest.fail(f"TEST_REDIS_URL is set but Redis does not answer: {exc}")
-    client.flushdb()
-    try:
-        yield url
     finally:
-        client.flushdb()
+        client.close()
+    yield url
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix no other test uses; its keys are deleted after the test."""
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    finally:
         client.close()

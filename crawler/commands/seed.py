@@ -1,4 +1,4 @@
-"""``scrapy seed <spider> [-a NAME=VALUE ...]``: push a spider's start requests into the shared frontier, once.
+"""``scrapy seed <spider> [-a NAME=VALUE ...]``: push a spider's start requests, once.
 
 Distributed workers (``scrapy crawl <spider>`` with REDIS_URL set) start
 nothing themselves; this command runs the spider's start logic once, through
@@ -45,10 +45,10 @@ class Command(CrawlCommand):
         group = parser.add_argument_group("Seeding")
         mode = group.add_mutually_exclusive_group()
         mode.add_argument(
-            "--reset", action="store_true", help="discard an unfinished crawl of this spider and start anew"
+            "--reset", action="store_true", help="discard an unfinished crawl and start anew"
         )
         mode.add_argument(
-            "--add", action="store_true", help="add the start requests to the current crawl, keep what it has seen"
+            "--add", action="store_true", help="add the start requests to the unfinished crawl"
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -64,11 +64,11 @@ class Command(CrawlCommand):
         if len(args) != 1:
             raise UsageError("name one spider to seed")
         if not str(self.settings.get("REDIS_URL") or "").strip():
-            raise UsageError("seeding needs the shared frontier: set -s REDIS_URL=redis://host:6379/0")
+            raise UsageError("seeding needs a shared frontier: -s REDIS_URL=redis://host:6379/0")
         spider = args[0]
         keys = FrontierKeys.for_spider(self.settings, spider)
-        template = self.settings.get("SCHEDULER_QUEUE_KEY")
-        queue_key = str(template) % {"spider": spider} if template else keys.queue
+        queue_key = self.key("SCHEDULER_QUEUE_KEY", spider, keys.queue)
+        dupefilter_key = self.key("SCHEDULER_DUPEFILTER_KEY", spider, keys.dupefilter)
         server = redis_client(self.settings)
         state = frontier_state(server, keys, queue_key)
         unfinished = state["queued"] or state["in_flight"] or state["processed"]
@@ -85,15 +85,15 @@ class Command(CrawlCommand):
             self.exitcode = 1
             return
         if not opts.add:
-            cleared = self.clear(server, keys, queue_key)
+            cleared = self.clear(server, keys, queue_key, dupefilter_key)
             if cleared:
-                logger.info("New crawl: cleared %d keys of the previous one under %s", cleared, keys.base)
+                logger.info("New crawl: cleared %d keys under %s", cleared, keys.base)
         super().run(args, opts)
         after = frontier_state(server, keys, queue_key)
         logger.info("Shared frontier %s: %d requests queued", queue_key, after["queued"])
 
     def prepare_database(self) -> bool:
-        """Create (or check) the schema here, once, so that workers starting together never race to."""
+        """Create (or check) the schema once, here, so that workers never race to create it."""
         assert self.settings is not None
         url = self.settings.get("DATABASE_URL")
         engine = make_engine(url)
@@ -107,14 +107,20 @@ class Command(CrawlCommand):
         logger.info("Database %s ready (schema %s)", redact_url(url), state)
         return True
 
+    def key(self, setting: str, spider: str, default: str) -> str:
+        """A scrapy-redis key given with ``-s`` (a ``%(spider)s`` template), else ours."""
+        assert self.settings is not None
+        template = self.settings.get(setting)
+        return str(template) % {"spider": spider} if template else default
+
     @staticmethod
-    def clear(server: Any, keys: FrontierKeys, queue_key: str) -> int:
+    def clear(server: Any, keys: FrontierKeys, queue_key: str, dupefilter_key: str) -> int:
         """Forget the previous crawl: its queue, its fingerprints and its workers' ledgers.
 
         Live workers stay registered (idle ones wait for this seed); the rate
         limit, outside ``keys.base``, belongs to the site and is kept too.
         """
-        names = {queue_key, keys.dupefilter, keys.tickets}
+        names = {queue_key, dupefilter_key, keys.tickets}
         for pattern in (keys.inflight("*"), keys.processed("*")):
             names.update(server.scan_iter(match=pattern))
         return int(server.delete(*names))

@@ -81,7 +81,8 @@ class Fault:
     header with a wrong charset. ``body`` replaces the body; ``headers`` are added to or
     override the response headers. ``truncate=N`` announces the full Content-Length, sends
     N bytes and closes the connection. ``reset`` aborts the connection with a TCP RST
-    before any byte is sent. ``times`` limits the fault to the first N requests of the
+    before any byte is sent, or, with ``truncate``, right after the N bytes (a connection
+    reset mid-body). ``times`` limits the fault to the first N requests of the
     path, after which the normal response is served again (for retry tests).
     """
 
@@ -308,7 +309,7 @@ class SiteServer:
             self._record(handler, 0)
             handler.close_connection = True
             return  # server stopping: drop the request as a dead origin would
-        if fault is not None and fault.reset:
+        if fault is not None and fault.reset and fault.truncate is None:
             self._record(handler, 0)
             self._reset(handler)
             return
@@ -328,6 +329,8 @@ class SiteServer:
                 response.body = body.encode("utf-8") if isinstance(body, str) else body
         self._record(handler, response.status)
         self._send(handler, response, fault.truncate if fault is not None else None)
+        if fault is not None and fault.reset and fault.truncate is not None:
+            self._reset(handler)
 
     def respond(self, path: str, headers: dict[str, str]) -> Response:
         """The normal response for ``path``: file, 304 or 404 (no faults applied)."""

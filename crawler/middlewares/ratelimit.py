@@ -25,11 +25,9 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.task import deferLater
 
-from crawler.distributed import enabled, rate_limit_key, redis_client
+from crawler.distributed import DEFAULT_RATE_LIMIT, enabled, rate_limit_key, redis_client
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_RATE = 1.0
 
 # KEYS: the host's key; ARGV: interval in ms -> ms to wait before sending
 RESERVE = """
@@ -38,14 +36,17 @@ local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local interval = tonumber(ARGV[1])
 local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
 local at = math.max(now_ms, next_free)
-redis.call('SET', KEYS[1], string.format('%d', at + interval), 'PX', string.format('%d', at + interval - now_ms + 60000))
+local free_at = at + interval
+local ttl = free_at - now_ms + 60000
+redis.call('SET', KEYS[1], string.format('%d', free_at), 'PX', string.format('%d', ttl))
 return at - now_ms
 """
 
 
 async def sleep(seconds: float) -> None:
     """Wait on the reactor (any Scrapy reactor), never blocking it."""
-    from twisted.internet import reactor  # the installed one: importing it earlier would install the default
+    # Imported here: importing the reactor at module level could install the wrong one.
+    from twisted.internet import reactor
 
     await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
@@ -65,15 +66,17 @@ class SharedRateLimitMiddleware:
         settings = crawler.settings
         if not enabled(settings):
             raise NotConfigured("REDIS_URL is not set")
-        rate = settings.getfloat("SHARED_RATE_LIMIT", DEFAULT_RATE)
+        rate = settings.getfloat("SHARED_RATE_LIMIT", DEFAULT_RATE_LIMIT)
         if rate <= 0:
-            raise NotConfigured("SHARED_RATE_LIMIT is 0")
+            logger.info("Shared rate limit off (SHARED_RATE_LIMIT=0): per-process politeness only")
+            raise NotConfigured
         logger.info("Shared rate limit: %.3g requests/s per host over all workers", rate)
         return cls(crawler, redis_client(settings), rate)
 
     async def process_request(self, request: Request) -> None:
         host = (urlparse_cached(request).hostname or "").lower()
-        wait_ms = int(self.reserve(keys=[rate_limit_key(self.settings, host)], args=[self.interval_ms]))
+        key = rate_limit_key(self.settings, host)
+        wait_ms = int(self.reserve(keys=[key], args=[self.interval_ms]))
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value("ratelimit/requests")

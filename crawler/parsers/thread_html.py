@@ -28,6 +28,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from lxml import etree
+from lxml.etree import _Element as Element
 from parsel import Selector
 
 from crawler.items import CommentItem, Drop, ThreadItem
@@ -59,7 +60,8 @@ COMMENT_PATH_RE = re.compile(r"/comment/(?P<id>[A-Za-z0-9_]+)/?$")
 COMMENT_ANCHOR_RE = re.compile(r"^(?:t1_|c-|comment-)(?P<id>[A-Za-z0-9_]+)$")
 MORE_QUERY_KEY = "more"
 ID_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
-NUMBER = r"[-−]?\d[\d,]*(?:\.\d+)?k?"
+MINUS_SIGN = "\u2212"  # typographic minus in "−2 points"
+NUMBER = rf"[-{MINUS_SIGN}]?\d[\d,]*(?:\.\d+)?k?"
 COMMENTS_HEADING_RE = re.compile(
     rf"^(?:(?P<n1>{NUMBER})\s+)?comments?(?:\s*\((?P<n2>{NUMBER})\))?$", re.I
 )
@@ -76,8 +78,11 @@ SUMMARY_LABELS = frozenset({"summary", "thread summary"})
 LINK_LABELS = frozenset({"link"})
 STICKY_LABELS = frozenset({"pinned", "stickied", "stickied comment", "pinned comment"})
 DISTINGUISHED_LABELS = {
-    "mod": "moderator", "moderator": "moderator", "[m]": "moderator",
-    "admin": "admin", "[a]": "admin",
+    "mod": "moderator",
+    "moderator": "moderator",
+    "[m]": "moderator",
+    "admin": "admin",
+    "[a]": "admin",
 }
 BODY_MARKERS = {"[deleted]": "deleted", "[removed]": "removed"}
 # Characters lxml cannot take: C0 controls, lone surrogates, non-characters.
@@ -86,8 +91,6 @@ BAD_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 SOURCE_FORMAT = "html"
 NOT_A_THREAD = "not_a_thread"
 PARSER_ERROR = "parser_error"
-
-Element = etree._Element
 
 
 @dataclass
@@ -110,7 +113,7 @@ def parse_thread_html(html: str | bytes, url: str) -> ThreadItem | Drop:
     """The thread on the page at ``url``, or a Drop saying why the page is not one."""
     try:
         return _parse(html, url)
-    except Exception as exc:  # noqa: BLE001 - the contract is "never raise"; tests assert no hit
+    except Exception as exc:  # the contract is "never raise"; the tests assert it never fires
         logger.exception("HTML thread parser failed on %s", url)
         return Drop(PARSER_ERROR, f"{type(exc).__name__} on {url}")
 
@@ -228,9 +231,7 @@ def _comments_region(heading: Element, title_line: set[Element]) -> Element | No
     return None
 
 
-def _descendants(
-    node: Element, fences: set[Element]
-) -> list[tuple[Element, bool, bool]]:
+def _descendants(node: Element, fences: set[Element]) -> list[tuple[Element, bool, bool]]:
     """(element, inside header/footer/nav/aside, inside a <p>) below ``node`` in document
     order, not entering fenced subtrees (the comment section, other comments, labels)."""
     out: list[tuple[Element, bool, bool]] = []
@@ -283,9 +284,7 @@ def _summary(root: Element, title: Element, fences: set[Element]) -> tuple[str |
     return text or None, nodes
 
 
-def _link(
-    post: Element, title: Element, fences: set[Element], url: str
-) -> tuple[str | None, list]:
+def _link(post: Element, title: Element, fences: set[Element], url: str) -> tuple[str | None, list]:
     """A link post's target: the first link after a "Link" label."""
     label = _labels(post, fences, LINK_LABELS)
     if label is None:
@@ -314,8 +313,7 @@ def _comments(section: Element) -> list[CommentItem]:
     ]
     blocks = {el for el, _is_comment in nodes}
     blocks.update(
-        el.getparent() for el, is_comment in nodes
-        if is_comment and _is_scope(el.getparent())
+        el.getparent() for el, is_comment in nodes if is_comment and _is_scope(el.getparent())
     )
     owner: dict[Element, CommentItem] = {}
     out: list[CommentItem] = []
@@ -344,13 +342,15 @@ def _is_scope(el: Element | None) -> bool:
 def _enclosing(
     el: Element, section: Element, owner: dict[Element, CommentItem]
 ) -> CommentItem | None:
-    """The nearest earlier comment whose article or list item holds ``el``."""
-    own = owner.get(el)
+    """The nearest earlier comment whose article or list item holds ``el``.
+
+    ``el`` itself is registered only after this call, so its own ``<li>`` is not yet an owner.
+    """
     for ancestor in el.iterancestors():
         if ancestor is section:
             return None
         item = owner.get(ancestor)
-        if item is not None and item is not own:
+        if item is not None:
             return item
     return None
 
@@ -358,7 +358,7 @@ def _enclosing(
 def _comment(
     article: Element, blocks: set[Element], parent_id: str | None, depth: int
 ) -> CommentItem | None:
-    parts = _descendants(article, blocks - {article})
+    parts = _descendants(article, blocks)  # other comments and stubs are fenced off
     meta = _meta(el for el, _chrome, in_p in parts if not in_p)
     body = _body(parts)
     kind = BODY_MARKERS.get(body or "", "comment")
@@ -451,10 +451,10 @@ def _read_label(el: Element, meta: _Meta) -> None:
         meta.upvotes = _number(match.group("n"))
     if meta.comment_count is None and (match := COMMENT_COUNT_RE.match(text)):
         meta.comment_count = _number(match.group("n"))
-    if match := CATEGORY_RE.match(text):
-        # The innermost match names the category: "in <a>Treatment</a>" inside a wider line.
-        if meta.category is None or meta.category_el in set(el.iterancestors()):
-            meta.category, meta.category_el = match.group("name").strip(), el
+    # The innermost match names the category: "in <a>Treatment</a>" inside a wider line.
+    match = CATEGORY_RE.match(text)
+    if match and (meta.category is None or meta.category_el in set(el.iterancestors())):
+        meta.category, meta.category_el = match.group("name").strip(), el
     if el.tag == "a":
         return  # badges are not links: a user named "Pinned" or "edited-guy" is no badge
     meta.edited = meta.edited or bool(EDITED_RE.match(text))
@@ -492,7 +492,7 @@ def _number(text: str | None) -> int | None:
     """ "12", "-3", "1,234", "1.2k" -> int; None when not a number."""
     if not text:
         return None
-    value = text.strip().lower().replace("−", "-").replace(",", "")
+    value = text.strip().lower().replace(MINUS_SIGN, "-").replace(",", "")
     scale = 1000 if value.endswith("k") else 1
     try:
         return int(Decimal(value.rstrip("k")) * scale)

@@ -52,7 +52,9 @@ class Buffer:
 
     def as_record(self) -> dict[str, Any]:
         """The batch as a JSON-able journal record."""
-        return {"studies": self.studies, "threads": self.threads, "gone": self.gone, "pages": self.pages}
+        return {
+            "studies": self.studies, "threads": self.threads, "gone": self.gone, "pages": self.pages
+        }
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Buffer:
@@ -65,15 +67,24 @@ class Buffer:
         return batch
 
 
+# Errors that may pass: connection refused or lost, server restarting, database locked, pool full.
+TRANSIENT_ERRORS = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+
+
 def is_transient(exc: BaseException) -> bool:
     """A database error that may pass: connection refused or lost, database locked, pool timeout."""
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
-    return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError))
+    return isinstance(exc, TRANSIENT_ERRORS)
 
 
 def write_batch(engine: Any, batch: Buffer, run_id: int | None, now: datetime) -> dict[str, int]:
-    """Write one batch (in a worker thread); returns the stats to add. Idempotent: rows are upserted."""
+    """Write one batch (in a worker thread); returns the stats to add. Idempotent (upserts)."""
     counts: dict[str, int] = {}
     if batch.studies:
         _count(counts, "studies", store.write_studies(engine, batch.studies, run_id, now))
@@ -141,7 +152,9 @@ class StorePipeline:
             self.buffer.gone.setdefault(page["kind"], {})[page["key"]] = page["status"]
 
     async def open_spider(self) -> None:
-        self.engine = make_engine(self.database_url, immediate=True, busy_timeout=self.sqlite_timeout)
+        self.engine = make_engine(
+            self.database_url, immediate=True, busy_timeout=self.sqlite_timeout
+        )
         try:
             state = await asyncio.to_thread(ensure_schema, self.engine)
         except SchemaOutdated as exc:
@@ -203,7 +216,7 @@ class StorePipeline:
                     logger.exception("A batch of %d items was refused by the database", len(batch))
                     return None
                 if attempt == attempts:
-                    logger.warning("Database write failed (%s): giving up on this batch", _brief(exc))
+                    logger.warning("Database write failed (%s): giving up", _brief(exc))
                     self.degraded = True
                     return None
                 delay = self.retry_backoff * 2 ** (attempt - 1)
@@ -225,17 +238,22 @@ class StorePipeline:
         return write_batch(self.engine, batch, run_id, utcnow())
 
     async def journal_batch(self, batch: Buffer, run_id: int | None, crawled_at: datetime) -> None:
-        """Keep a batch the database would not take in the local journal (written off the event loop)."""
+        """Keep a batch the database would not take in the local journal (off the event loop)."""
         if self.journal is None:
             spider = getattr(self.crawler.spidercls, "name", None) or "crawl"
             self.journal = JournalWriter(self.journal_dir, journal_name(spider, run_id))
         first = self.journal.records == 0
-        record = {"run_id": run_id, "crawled_at": crawled_at.isoformat(), "items": len(batch), **batch.as_record()}
+        record = {
+            "run_id": run_id,
+            "crawled_at": crawled_at.isoformat(),
+            "items": len(batch),
+            **batch.as_record(),
+        }
         try:
             await asyncio.to_thread(self.journal.append, record)
         except Exception:
             self._inc("store/items_lost", len(batch))
-            logger.exception("Could not journal a batch of %d items either: they are lost", len(batch))
+            logger.exception("Could not journal a batch of %d items either: lost", len(batch))
             return
         self._inc("store/journaled")
         self._inc("store/journaled_items", len(batch))

@@ -26,7 +26,14 @@ from crawler import signals as crawler_signals
 from crawler.items import Drop
 from crawler.parsers.thread_html import parse_thread_html
 from crawler.parsers.thread_reddit import parse_thread_reddit
-from crawler.urls import REDDIT_COMMENTS_RE, canonical_url, host_of, is_community_listing_url, thread_id_from_url
+from crawler.urls import (
+    REDDIT_COMMENTS_RE,
+    canonical_url,
+    host_of,
+    is_community_listing_url,
+    thread_id_from_url,
+    valid_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +75,8 @@ class ThreadRequests:
         return url
 
     def allowed(self, url: str) -> bool:
-        return urlsplit(url).scheme in ("http", "https") and host_of(url) in self.hosts
+        scheme_ok = valid_url(url) and urlsplit(url).scheme in ("http", "https")
+        return scheme_ok and host_of(url) in self.hosts
 
     def request(self, url: str) -> Request | None:
         url = self.on_site(url)
@@ -77,7 +85,9 @@ class ThreadRequests:
         meta = {"handle_httpstatus_list": list(GONE_STATUSES), "thread_url": url}
         errback = self.spider.request_failed
         if is_reddit_thread(url):
-            return Request(reddit_json_url(url), callback=self.spider.parse_reddit, errback=errback, meta=meta)
+            return Request(
+                reddit_json_url(url), callback=self.spider.parse_reddit, errback=errback, meta=meta
+            )
         return Request(url, callback=self.spider.parse_thread_page, errback=errback, meta=meta)
 
 
@@ -102,7 +112,11 @@ class ThreadCallbacks:
 
         def fetched() -> None:  # a dropped page's validators are not kept (see parse_study)
             crawler_signals.send_page_fetched(
-                self.crawler, response, "thread", thread_id_from_url(thread_url), canonical_url(thread_url, https=False)
+                self.crawler,
+                response,
+                "thread",
+                thread_id_from_url(thread_url),
+                canonical_url(thread_url, https=False),
             )
 
         if response.status in GONE_STATUSES:
@@ -163,7 +177,9 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
                     yield request
                 else:
                     self.crawler.stats.inc_value("community/skipped_host")
-        yield Request(f"{self.site_url}/community", callback=self.parse_listing, errback=self.request_failed)
+        yield Request(
+            f"{self.site_url}/community", callback=self.parse_listing, errback=self.request_failed
+        )
 
     def card_urls(self) -> list[str]:
         """Thread URLs known from study cards (and earlier thread crawls)."""
@@ -184,7 +200,12 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
         if not isinstance(response, TextResponse):
             return
         for href in response.xpath("//a/@href").getall():
-            url = response.urljoin(href)
+            try:
+                url = response.urljoin(href)
+            except ValueError:  # a malformed link (http://[...) costs the link, not the listing
+                continue
+            if not valid_url(url):
+                continue
             if thread_id_from_url(url):
                 request = self.threads.request(url)
                 if request is not None:

@@ -21,14 +21,14 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gunzip
-from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from scrapy.utils.sitemap import Sitemap
 
 from crawler import signals as crawler_signals
 from crawler.db.engine import make_engine
@@ -42,11 +42,13 @@ from crawler.spiders.community import ThreadCallbacks, ThreadRequests, community
 from crawler.urls import (
     canonical_url,
     host_of,
-    is_listing_url,
     is_http_url,
+    is_listing_url,
     is_study_url,
+    join_url,
     same_host,
     study_id_from_url,
+    valid_url,
 )
 
 logger = logging.getLogger(__name__)
@@ -132,7 +134,9 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             engine.dispose()
 
     def home_request(self) -> Request:
-        return Request(f"{self.site_url}/", callback=self.parse_listing, errback=self.request_failed)
+        return Request(
+            f"{self.site_url}/", callback=self.parse_listing, errback=self.request_failed
+        )
 
     def study_request(self, url: str, follow: bool = True) -> Request:
         study_id = study_id_from_url(url)
@@ -180,7 +184,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
     # --- discovery ------------------------------------------------------------
     def parse_robots(self, response: Response) -> Iterator[Request]:
         text = response.text if isinstance(response, TextResponse) and response.status == 200 else ""
-        sitemaps = [url for url in sitemap_urls_from_robots(text, base_url=response.url) if self.on_site(url)]
+        sitemaps = [url for url in robots_sitemaps(text, response.url) if self.on_site(url)]
         self.crawler.stats.set_value("discovery/robots_sitemaps", len(sitemaps))
         if not sitemaps:
             logger.info("No sitemap in robots.txt (status %s): walking the listings", response.status)
@@ -199,7 +203,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         if response.url.endswith(".gz") or body[:2] == b"\x1f\x8b":
             try:
                 body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
-            except OSError:
+            except (OSError, EOFError, ValueError):  # not gzip, cut short, or too big unpacked
                 self.crawler.stats.inc_value("discovery/sitemap_invalid")
                 logger.warning("Sitemap %s is not valid gzip", response.url)
                 return
@@ -210,8 +214,8 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             logger.warning("Sitemap %s could not be parsed", response.url)
             return
         for entry in sitemap:
-            loc = urljoin(response.url, entry.get("loc", "").strip())
-            if not self.on_site(loc):
+            loc = join_url(response.url, entry.get("loc", ""))
+            if loc is None or not self.on_site(loc):
                 continue
             if sitemap.type == "sitemapindex":
                 yield Request(loc, callback=self.parse_sitemap, errback=self.request_failed)
@@ -224,7 +228,10 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         if not isinstance(response, TextResponse):
             return
         for href in response.xpath("//a/@href").getall():
-            url = response.urljoin(href)
+            try:
+                url = response.urljoin(href)
+            except ValueError:  # a malformed link (http://[...) costs the link, not the listing
+                continue
             if not self.on_site(url):
                 continue
             if is_study_url(url):
@@ -279,8 +286,20 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
 
     # --- helpers --------------------------------------------------------------
     def on_site(self, url: str) -> bool:
-        return is_http_url(url) and same_host(url, self.site_url)
+        return valid_url(url) and is_http_url(url) and same_host(url, self.site_url)
 
     def on_site_url(self, url: str) -> str:
         """The same path on SITE_URL (canonical URLs are https; the site may not be)."""
         return f"{self.site_url}{urlsplit(url).path}"
+
+
+def robots_sitemaps(text: str, base_url: str) -> list[str]:
+    """The ``Sitemap:`` URLs of a robots.txt; a malformed one is skipped, never fatal."""
+    urls = []
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "sitemap" and value.strip():
+            url = join_url(base_url, value)
+            if url is not None:
+                urls.append(url)
+    return urls

@@ -70,7 +70,8 @@ def test_thread_reddit_keeps_the_scheme_and_host_it_was_served_from() -> None:
     body = (REDDIT_DIR / f"study_link_post_no_comments{REDDIT_SUFFIX}").read_text("utf-8")
     item = parse_thread_reddit(body, "http://old.reddit.com/r/tressless/comments/qz81mf/x/.json")
     assert getattr(item, "url", None) == (
-        "http://old.reddit.com/r/tressless/comments/qz81mf/topical_finasteride_minoxidil_combo_24week_rct"
+        "http://old.reddit.com/r/tressless/comments/qz81mf/"
+        "topical_finasteride_minoxidil_combo_24week_rct"
     )
 
 

@@ -1,0 +1,131 @@
+"""Retries that wait: Retry-After when the server gives one, exponential backoff otherwise.
+
+Scrapy's RetryMiddleware puts a failed request straight back in the queue, so a
+server that answers 503 or 429 gets hit again at once, and its Retry-After is
+ignored. This subclass decides *whether* to retry exactly as Scrapy does
+(RETRY_TIMES, RETRY_HTTP_CODES, RETRY_EXCEPTIONS, ``dont_retry``) and then waits
+before handing the retry back:
+
+* ``Retry-After`` (delta seconds or an HTTP date), capped at ``RETRY_AFTER_MAX``;
+* else ``RETRY_BACKOFF_BASE * 2 ** (attempt - 1)`` capped at ``RETRY_BACKOFF_MAX``,
+  with "equal jitter" (half fixed, half random) so that retries of many
+  requests do not arrive together.
+
+The wait is a timer on the reactor: nothing blocks, other requests go on. It
+replaces the built-in middleware at the same order (550); see settings.py.
+Stats: ``retry/count``, ``retry/reason_count/<reason>``, ``retry/max_reached``
+(Scrapy's), plus ``retry/backoff/count``, ``retry/retry_after/count`` and
+``retry/wait_ms``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.response import response_status_message
+from twisted.internet.task import deferLater
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BACKOFF_BASE = 1.0
+DEFAULT_BACKOFF_MAX = 60.0
+DEFAULT_RETRY_AFTER_MAX = 120.0
+
+
+async def sleep(seconds: float) -> None:
+    """Wait on the reactor without blocking it."""
+    from twisted.internet import (
+        reactor,
+    )  # the installed one: importing earlier would install the default
+
+    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+
+def parse_retry_after(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or HTTP date); None if unusable."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """RetryMiddleware whose retries wait (Retry-After, else exponential backoff with jitter)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler.settings)
+        self.crawler = crawler
+        settings = crawler.settings
+        self.backoff_base = max(0.0, settings.getfloat("RETRY_BACKOFF_BASE", DEFAULT_BACKOFF_BASE))
+        self.backoff_max = max(0.0, settings.getfloat("RETRY_BACKOFF_MAX", DEFAULT_BACKOFF_MAX))
+        self.retry_after_max = max(
+            0.0, settings.getfloat("RETRY_AFTER_MAX", DEFAULT_RETRY_AFTER_MAX)
+        )
+        self.random = random.Random()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        await self.wait(request, response)
+        return retry
+
+    async def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception
+    ) -> Request | Response | None:
+        if request.meta.get("dont_retry", False) or not isinstance(
+            exception, self.exceptions_to_retry
+        ):
+            return None
+        retry = self._retry(request, exception)
+        if retry is None:
+            return None
+        await self.wait(request, None)
+        return retry
+
+    def delay(self, request: Request, response: Response | None) -> tuple[float, str]:
+        """How long to wait before the next attempt, and why ("retry_after" or "backoff")."""
+        if response is not None:
+            retry_after = parse_retry_after(response.headers.get(b"Retry-After"))
+            if retry_after is not None:
+                return min(retry_after, self.retry_after_max), "retry_after"
+        attempt = request.meta.get("retry_times", 0) + 1
+        ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        return ceiling / 2 + self.random.uniform(0, ceiling / 2), "backoff"
+
+    async def wait(self, request: Request, response: Response | None) -> None:
+        seconds, why = self.delay(request, response)
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value(f"retry/{why}/count")
+            stats.inc_value("retry/wait_ms", int(seconds * 1000))
+        logger.debug("Retrying %s in %.2f s (%s)", request.url, seconds, why)
+        if seconds > 0:
+            await sleep(seconds)

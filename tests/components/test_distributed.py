@@ -1,0 +1,146 @@
+"""The pieces of distributed mode on a real Redis: the add-on, the in-flight ledger,
+the shared rate limit and the serialisation of our requests through scrapy-redis."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+from scrapy_redis.queue import PriorityQueue
+
+from crawler import settings as project_settings
+from crawler.distributed import DistributedCrawl, FrontierKeys
+from crawler.inflight import InFlightLedger, frontier_state
+from crawler.middlewares.ratelimit import RESERVE, SharedRateLimitMiddleware
+from crawler.scheduler import SharedScheduler
+from crawler.spiders.studies import StudiesSpider
+
+
+def project(**cmdline: Any) -> Settings:
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    settings.setdict(cmdline, priority="cmdline")
+    return settings
+
+
+def test_without_redis_url_the_addon_changes_nothing() -> None:
+    settings = project()
+    before = settings.copy_to_dict()
+    DistributedCrawl().update_settings(settings)
+    assert settings.copy_to_dict() == before
+    assert settings["SCHEDULER"] == "scrapy.core.scheduler.Scheduler"
+
+
+def test_with_redis_url_the_addon_moves_the_frontier_to_redis() -> None:
+    settings = project(REDIS_URL="redis://example:6379/0", CRAWL_ID="run%1", DOWNLOAD_DELAY=2.5)
+    DistributedCrawl().update_settings(settings)
+    assert settings["SCHEDULER"] == "crawler.scheduler.SharedScheduler"
+    assert settings["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
+    assert settings.getbool("SCHEDULER_PERSIST") is True
+    spider, prefix = {"spider": "studies"}, "tressless-crawler:run%1:studies"
+    assert settings["SCHEDULER_QUEUE_KEY"] % spider == "tressless-crawler:run%1:studies:requests"
+    assert settings["SCHEDULER_DUPEFILTER_KEY"] % spider == f"{prefix}:dupefilter"
+    # Project defaults that are wrong for several processes give way, -s values never do.
+    assert settings.getint("STORE_BATCH_SIZE") == 1
+    assert settings.getbool("CRAWL_LOCK_ENABLED") is False
+    assert settings.getbool("AUTOTHROTTLE_ENABLED") is False
+    assert settings.getfloat("DOWNLOAD_DELAY") == 2.5
+    assert SharedRateLimitMiddleware in settings.getdict("DOWNLOADER_MIDDLEWARES")
+
+
+def test_a_component_turned_off_with_none_stays_off() -> None:
+    path = "crawler.middlewares.ratelimit.SharedRateLimitMiddleware"
+    settings = project(REDIS_URL="redis://example:6379/0", DOWNLOADER_MIDDLEWARES={path: None})
+    DistributedCrawl().update_settings(settings)
+    assert settings.getdict("DOWNLOADER_MIDDLEWARES") == {path: None}
+
+
+@pytest.fixture
+def server(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+def test_ledger_pop_finish_and_requeue_of_a_dead_worker(
+    server: redis.Redis, redis_prefix: str
+) -> None:
+    keys = FrontierKeys(f"{redis_prefix}:default:studies")
+    alive = InFlightLedger(server, keys, keys.queue, "host:1:a", ttl=30)
+    dying = InFlightLedger(server, keys, keys.queue, "host:2:b", ttl=0.2)
+    alive.register()
+    dying.register()
+    for member, score in ((b"low", 0), (b"high", -5), (b"mid", -1)):
+        server.execute_command("ZADD", keys.queue, score, member)
+
+    first = dying.pop()
+    second = dying.pop()
+    assert first is not None and first[1] == b"high"  # priority order, as scrapy-redis pops
+    assert second is not None and second[1] == b"mid"
+    assert server.zcard(keys.queue) == 1 and server.hlen(keys.inflight("host:2:b")) == 2
+    assert alive.in_flight_elsewhere() == 2
+    dying.finished([first[0]], durable=False)  # items buffered: kept as processed
+    assert server.hlen(keys.processed("host:2:b")) == 1
+    assert alive.reclaim_dead() == {}  # still alive: nothing is taken from it
+
+    time.sleep(0.3)
+    assert alive.reclaim_dead() == {"host:2:b": 2}
+    queued = server.zrange(keys.queue, 0, -1, withscores=True)
+    assert queued == [(b"high", -5.0), (b"mid", -1.0), (b"low", 0.0)]
+    assert alive.workers() == ["host:1:a"]
+    assert alive.in_flight_elsewhere() == 0
+
+    field, _ = alive.pop() or ("", b"")
+    alive.finished([field], durable=True)
+    assert frontier_state(server, keys, keys.queue) == {
+        "queued": 2, "seen": 0, "in_flight": 0, "processed": 0, "alive_workers": 1, "workers": 1,
+    }
+    alive.unregister()
+    assert alive.workers() == []
+
+
+def test_rate_limit_reservations_are_spaced_whoever_asks(
+    server: redis.Redis, redis_prefix: str
+) -> None:
+    """Three clients (as three processes would) reserving turns of one host: one every interval."""
+    clients = [redis.Redis(connection_pool=server.connection_pool) for _ in range(3)]
+    scripts = [client.register_script(RESERVE) for client in clients]
+    for script in scripts:
+        # Load the script first: the first call is slower.
+        script(keys=[f"{redis_prefix}:ratelimit:warm-up"], args=[1])
+    sends = []
+    for turn in range(12):
+        asked = time.monotonic()
+        wait_ms = int(scripts[turn % 3](keys=[f"{redis_prefix}:ratelimit:host"], args=[100]))
+        sends.append(asked + wait_ms / 1000)
+    gaps = [b - a for a, b in zip(sends, sends[1:])]
+    assert all(0.092 <= gap <= 0.108 for gap in gaps), gaps
+
+
+def test_our_requests_survive_the_trip_through_redis(
+    server: redis.Redis, redis_url: str, redis_prefix: str
+) -> None:
+    """Callbacks, cb_kwargs, meta and headers come back as they went, via scrapy-redis' pickling."""
+    settings = {
+        "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": redis_prefix, "SITE_URL": "http://127.0.0.1:1"
+    }
+    crawler = get_crawler(StudiesSpider, settings)
+    spider = StudiesSpider.from_crawler(crawler)
+    keys = FrontierKeys.for_spider(crawler.settings, spider.name)
+    queue = PriorityQueue(server, spider, keys.queue)
+    request = spider.study_request("http://127.0.0.1:1/research/a-study-Ab1c")
+    request.headers["If-None-Match"] = '"etag"'
+    queue.push(request)
+    ledger = InFlightLedger(server, keys, keys.queue, "w", ttl=5)
+    _, data = ledger.pop() or ("", b"")
+    back = SharedScheduler.decode(queue, data, spider)
+    assert back.url == request.url
+    assert back.callback == spider.parse_study
+    assert back.cb_kwargs == {"follow": True}
+    assert back.meta == request.meta
+    assert back.headers.get("If-None-Match") == b'"etag"'

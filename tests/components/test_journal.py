@@ -1,0 +1,204 @@
+"""The store's journal and its replay, on SQLite and PostgreSQL.
+
+A batch the database would not take is journaled by the store pipeline (here: a SQLite file
+locked by another connection, no retries), and ``replay_journal`` loads journals through the
+store's upserts: once, idempotently, never over newer rows, skipping a line cut short by a
+crash and any file a running crawl still holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.utils.test import get_crawler
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from crawler.db.engine import make_engine
+from crawler.db.models import History, Page, Study
+from crawler.journal import JournalWriter, journal_files
+from crawler.parsers.study import parse_study
+from crawler.pipelines.store import StorePipeline
+from crawler.replay import replay_journal
+from crawler.spiders.studies import StudiesSpider
+from tests.conftest import FIXTURES
+
+PAGE = FIXTURES / "pages" / "study" / "sorafenib_cards_full.html"
+URL = "https://tressless.com/research/alopecia-induced-by-sorafenib-mechanism-similar-to-aa-ZpoR"
+
+
+def study(**changes: Any) -> dict[str, Any]:
+    item = parse_study(PAGE.read_text(encoding="utf-8"), URL)
+    data = ItemAdapter(item).asdict()
+    data.update(changes)
+    return data
+
+
+def record(when: datetime, studies: list[dict[str, Any]]) -> dict[str, Any]:
+    pages = [
+        {
+            "url": s["url"],
+            "kind": "study",
+            "key": s["study_id"],
+            "status": 200,
+            "etag": '"e"',
+            "last_modified": None,
+        }
+        for s in studies
+    ]
+    return {
+        "run_id": None,
+        "crawled_at": when.isoformat(),
+        "items": len(studies) * 2,
+        "studies": studies,
+        "threads": [],
+        "gone": {"study": {}, "thread": {}},
+        "pages": pages,
+    }
+
+
+def rows(db_url: str) -> tuple[dict[str, str], int, int]:
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            titles = dict(conn.execute(select(Study.study_id, Study.title)).all())
+            history = conn.execute(select(func.count()).select_from(History)).scalar_one()
+            pages = conn.execute(select(func.count()).select_from(Page)).scalar_one()
+    finally:
+        engine.dispose()
+    return titles, history, pages
+
+
+def replay(db_url: str, journal: Path):  # type: ignore[no-untyped-def]
+    engine = make_engine(db_url, immediate=True)
+    try:
+        from crawler.db.schema import ensure_schema
+
+        ensure_schema(engine)
+        return replay_journal(engine, journal)
+    finally:
+        engine.dispose()
+
+
+def test_replay_loads_once_and_renames_the_file(db_url: str, tmp_path: Path) -> None:
+    journal = tmp_path / "journal"
+    writer = JournalWriter(journal, "studies-run7.jsonl")
+    now = datetime.now(UTC)
+    writer.append(record(now, [study()]))
+    writer.append(record(now, [study(study_id="Ab12", url=URL.replace("ZpoR", "Ab12"))]))
+    writer.close()
+
+    result = replay(db_url, journal)
+    assert result.batches == 2 and result.counts["store/new"] == 2 and result.stale == 0
+    assert [p.name for p in result.files] == ["studies-run7.jsonl.replayed"]
+    assert journal_files(journal) == []
+    titles, history, pages = rows(db_url)
+    assert set(titles) == {"ZpoR", "Ab12"} and history == 0 and pages == 2
+
+    again = replay(db_url, journal)
+    assert again.batches == 0 and again.files == []
+
+
+def test_replaying_the_same_batch_twice_changes_nothing(db_url: str, tmp_path: Path) -> None:
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    for name in ("a.jsonl", "b.jsonl"):  # e.g. a batch half-written before it was journaled
+        writer = JournalWriter(tmp_path, name)
+        writer.append(record(now, [study()]))
+        writer.close()
+    result = replay(db_url, tmp_path)
+    assert result.batches == 2
+    assert result.counts["store/new"] == 1 and result.counts.get("store/updated", 0) == 0
+    titles, history, _ = rows(db_url)
+    assert list(titles) == ["ZpoR"] and history == 0
+
+
+def test_an_old_journal_never_rolls_back_newer_rows(db_url: str, tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    writer = JournalWriter(fresh, "new.jsonl")
+    writer.append(record(datetime.now(UTC), [study(title="The newer title")]))
+    writer.close()
+    replay(db_url, fresh)
+
+    old = tmp_path / "old"
+    writer = JournalWriter(old, "old.jsonl")
+    writer.append(record(datetime.now(UTC) - timedelta(days=1), [study(title="An older title")]))
+    writer.close()
+    result = replay(db_url, old)
+    assert result.stale == 2  # the study and its page
+    titles, history, _ = rows(db_url)
+    assert titles == {"ZpoR": "The newer title"} and history == 0
+
+
+def test_a_line_cut_short_is_skipped_and_a_file_in_use_is_left(db_url: str, tmp_path: Path) -> None:
+    writer = JournalWriter(tmp_path, "crashed.jsonl")
+    writer.append(record(datetime.now(UTC), [study()]))
+    writer.close()
+    with (tmp_path / "crashed.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(
+            json.dumps(record(datetime.now(UTC), [study(study_id="Ab12")]))[:80]
+        )  # no newline
+    running = JournalWriter(tmp_path, "running.jsonl")
+    running.append(
+        record(datetime.now(UTC), [study(study_id="Cd34", url=URL.replace("ZpoR", "Cd34"))])
+    )
+    try:
+        result = replay(db_url, tmp_path)
+    finally:
+        running.close()
+    assert result.batches == 1
+    assert [p.name for p in result.busy] == ["running.jsonl"]
+    titles, _, _ = rows(db_url)
+    assert set(titles) == {"ZpoR"}
+    assert [p.name for p in journal_files(tmp_path)] == ["running.jsonl"]
+
+
+def test_the_store_journals_a_batch_the_database_refuses_and_replay_loads_it(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """A SQLite file locked by another connection, no retries: the batch goes to the journal."""
+    journal = tmp_path / "journal"
+    crawler = get_crawler(
+        StudiesSpider,
+        {
+            "DATABASE_URL": sqlite_url,
+            "JOURNAL_DIR": str(journal),
+            "STORE_BATCH_SIZE": 1,
+            "STORE_RETRY_TIMES": 1,
+            "STORE_RETRY_BACKOFF": 0.05,
+            "SQLITE_BUSY_TIMEOUT": 0.1,
+        },
+    )
+    pipeline = StorePipeline.from_crawler(crawler)
+    item = parse_study(PAGE.read_text(encoding="utf-8"), URL)
+
+    async def run() -> None:
+        await pipeline.open_spider()
+        holder = sqlite3.connect(make_url(sqlite_url).database, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            await pipeline.process_item(item)  # refused twice (a retry), then journaled
+        finally:
+            holder.execute("COMMIT")
+            holder.close()
+        await pipeline.close_spider()
+
+    asyncio.run(run())
+    stats = crawler.stats.get_stats()
+    assert (
+        stats["store/retries"] == 1
+        and stats["store/journaled"] == 1
+        and "store/batches" not in stats
+    )
+    assert rows(sqlite_url)[0] == {}
+    [path] = journal_files(journal)
+    assert path.name.startswith("studies-") and len(path.read_text().splitlines()) == 1
+
+    result = replay(sqlite_url, journal)
+    assert result.batches == 1 and result.counts["store/new"] == 1
+    assert set(rows(sqlite_url)[0]) == {"ZpoR"}
