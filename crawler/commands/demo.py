@@ -68,7 +68,7 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None and self.crawler_process is not None
-        if self.settings.getpriority("DATABASE_URL") < 40:  # not given with -s
+        if (self.settings.getpriority("DATABASE_URL") or 0) < 40:  # not given with -s
             self.settings.set("DATABASE_URL", DEMO_DATABASE_URL, priority="cmdline")
         server = SiteServer(Path(opts.site), port=free_port(opts.port))
         server.start()

@@ -42,15 +42,15 @@ def load_known_site(engine: Engine) -> KnownSite:
         ):
             known.last_seen[study_id] = _utc(last_seen)
             known.study_urls[study_id] = url
-        for url, etag, last_modified, status in conn.execute(
+        for page_url, etag, last_modified, status in conn.execute(
             select(Page.url, Page.etag, Page.last_modified, Page.status)
         ):
-            known.pages[url] = Validators(etag, last_modified, status)
-        for target, url in conn.execute(
+            known.pages[page_url] = Validators(etag, last_modified, status)
+        for target, link_url in conn.execute(
             select(ResearchLink.target_study_id, ResearchLink.url)
             .where(ResearchLink.target_study_id.is_not(None), ResearchLink.url.is_not(None))
             .distinct()
         ):
-            if target not in known.last_seen:
-                known.unvisited_targets.setdefault(target, url)
+            if target and link_url and target not in known.last_seen:
+                known.unvisited_targets.setdefault(target, link_url)
     return known

@@ -97,7 +97,7 @@ def fields_for(what: str, history: bool = False) -> list[str]:
     }[what]
 
 
-def _stream(engine: Engine, stmt: Select[Any]) -> Iterator[Any]:
+def _stream(engine: Engine, stmt: Select[Any] | Any) -> Iterator[Any]:
     """Rows (ORM entities where selected) fetched CHUNK at a time, never all at once."""
     with Session(engine) as session:
         yield from session.execute(stmt.execution_options(yield_per=CHUNK))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, delete, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crawler.db.models import (
@@ -202,12 +202,13 @@ def write_studies(
         if new_rows:
             conn.execute(_insert(conn, Study), new_rows)
         if changed_rows:
-            conn.execute(History.__table__.insert(), history_rows)
-            table = Study.__table__
-            values = {key: bindparam(key) for key in changed_rows[0] if key != "b_study_id"}
+            conn.execute(insert(History), history_rows)
+            values: dict[str, Any] = {
+                key: bindparam(key) for key in changed_rows[0] if key != "b_study_id"
+            }
             values.update(gone_at=None, gone_run_id=None, gone_status=None)
             conn.execute(
-                update(table).where(table.c.study_id == bindparam("b_study_id")).values(values),
+                update(Study).where(Study.study_id == bindparam("b_study_id")).values(values),
                 changed_rows,
             )
         for chunk in _chunks(unchanged_ids, 500):
@@ -244,8 +245,11 @@ def _write_children(
     if not studies:
         return
     ids = [s["study_id"] for s in studies]
-    for model in (StudyAuthor, ResearchLink, StudyThread):
-        key = model.source_study_id if model is ResearchLink else model.study_id  # type: ignore[attr-defined]
+    for model, key in (
+        (StudyAuthor, StudyAuthor.study_id),
+        (ResearchLink, ResearchLink.source_study_id),
+        (StudyThread, StudyThread.study_id),
+    ):
         for chunk in _chunks(ids, 500):
             conn.execute(delete(model).where(key.in_(chunk)))
 
@@ -255,7 +259,7 @@ def _write_children(
         for pos, name in enumerate(s.get("authors") or [])
     ]
     if author_rows:
-        conn.execute(StudyAuthor.__table__.insert(), author_rows)
+        conn.execute(insert(StudyAuthor), author_rows)
 
     link_rows = [
         {
@@ -275,7 +279,7 @@ def _write_children(
         for pos, ref in enumerate(s.get(kind) or [])
     ]
     if link_rows:
-        conn.execute(ResearchLink.__table__.insert(), link_rows)
+        conn.execute(insert(ResearchLink), link_rows)
 
     cards = [
         (s["study_id"], pos, card)
@@ -285,19 +289,19 @@ def _write_children(
     thread_ids = upsert_cards(conn, [card for _, _, card in cards], run_id, now)
     link_rows = []
     for study_id, pos, card in cards:
-        key = thread_key(card.get("post_id"), card.get("url"), card.get("title"))
-        if key is None:
+        card_key = thread_key(card.get("post_id"), card.get("url"), card.get("title"))
+        if card_key is None:
             continue
         link_rows.append(
             {
                 "study_id": study_id,
                 "position": pos,
-                "thread_id": thread_ids[key],
+                "thread_id": thread_ids[card_key],
                 "age_text": card.get("age"),
             }
         )
     if link_rows:
-        conn.execute(StudyThread.__table__.insert(), link_rows)
+        conn.execute(insert(StudyThread), link_rows)
 
 
 def upsert_cards(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from crawler.db.models import Comment, History, Thread
 from crawler.db.store import BatchResult, _chunks, _insert, content_hash, lock_for_write
@@ -149,7 +149,7 @@ def _history(
     data: Any,
 ) -> None:
     conn.execute(
-        History.__table__.insert().values(
+        insert(History).values(
             entity=entity,
             entity_key=key,
             run_id=run_id,
@@ -240,12 +240,11 @@ def _write_comments(
         else:
             unchanged.append(key)
     if new_rows:
-        conn.execute(Comment.__table__.insert(), new_rows)
+        conn.execute(insert(Comment), new_rows)
     if changed_rows:
-        table = Comment.__table__
         conn.execute(
-            update(table)
-            .where(table.c.comment_id == bindparam("b_comment_id"))
+            update(Comment)
+            .where(Comment.comment_id == bindparam("b_comment_id"))
             .values({k: bindparam(k) for k in changed_rows[0] if k != "b_comment_id"}),
             changed_rows,
         )
