@@ -120,23 +120,38 @@ class CrawlResult:
 
 def crawl_env() -> dict[str, str]:
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
-    for name in ("CRAWLER_SITE_URL", "DATABASE_URL", "REDIS_URL", "CRAWLER_HTTPCACHE", "CRAWLER_LOG_LEVEL"):
+    for name in (
+        "CRAWLER_SITE_URL",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CRAWLER_HTTPCACHE",
+        "CRAWLER_LOG_LEVEL",
+    ):
         env.pop(name, None)
     return env
 
 
 def run_command(
-    cmd: list[str], *, label: str, cwd: Path, env: dict[str, str], timeout: float = 7200,
+    cmd: list[str],
+    *,
+    label: str,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float = 7200,
     keep_log: bool = False,
 ) -> CrawlResult:
-    """Run ``cmd``; stderr to a file; peak RSS from wait4's rusage of this very child."""
+    """Run ``cmd``; stderr to a file; peak RSS polled from /proc (VmHWM) until it exits."""
     with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
         started = time.perf_counter()
-        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        process = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True
+        )
         deadline = started + timeout
         rusage: resource.struct_rusage | None = None
         status = 0
+        peak_kb = 0
         while True:
+            peak_kb = max(peak_kb, _vm_hwm_kb(process.pid))
             pid, status, rusage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
@@ -153,7 +168,9 @@ def run_command(
         label=label,
         returncode=process.returncode,
         wall=wall,
-        maxrss_kb=rusage.ru_maxrss if rusage else 0,
+        # Not rusage.ru_maxrss: Linux carries the parent's RSS at fork into the child's ru_maxrss
+        # across exec, so a crawl started by a big process would report that process's size.
+        maxrss_kb=peak_kb or (rusage.ru_maxrss if rusage else 0),
         cpu_s=(rusage.ru_utime + rusage.ru_stime) if rusage else 0.0,
         stats=parse_stats_dump(log),
         log_tail="\n".join(log.splitlines()[-40:]),
@@ -195,6 +212,18 @@ def scrapy_bench(workdir: Path, settings: dict[str, str] | None = None) -> Crawl
         cmd += ["-s", f"{name}={value}"]
     env = {k: v for k, v in os.environ.items() if k not in ("SCRAPY_SETTINGS_MODULE", "PYTHONPATH")}
     return run_command(cmd, label="scrapy bench", cwd=workdir, env=env)
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    """The peak resident set of ``pid`` since its exec (VmHWM), 0 when gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 _LOG_LINE_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")
@@ -256,7 +285,7 @@ def postgres_available(admin_url: str) -> str | None:
             conn.execute(text("SELECT 1"))
         engine.dispose()
         return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "skip"
+    except Exception as exc:
         return str(exc).splitlines()[0][:200]
 
 
@@ -277,14 +306,14 @@ def machine_info(postgres_url: str | None = None) -> dict[str, str]:
                 mem = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
     except OSError:
         pass
-    from importlib.metadata import version
     import sqlite3
+    from importlib.metadata import version
 
     packages = {}
     for name in ("Scrapy", "Twisted", "lxml", "parsel", "SQLAlchemy", "psycopg"):
         try:
             packages[name] = version(name)
-        except Exception:  # noqa: BLE001
+        except Exception:
             packages[name] = "-"
     info = {
         "cpu": f"{cpu}, {os.cpu_count()} cores" + (f", {mem} RAM" if mem else ""),
@@ -301,7 +330,7 @@ def machine_info(postgres_url: str | None = None) -> dict[str, str]:
             with engine.connect() as conn:
                 info["postgresql"] = str(conn.execute(text("SHOW server_version")).scalar())
             engine.dispose()
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
     info["wrk"] = shutil.which("wrk") or "not installed"
     return info

@@ -56,11 +56,11 @@ def patch_parser() -> None:
     from crawler.parsers import study, text
 
     text.clean_text = clean_text_fast
-    for module in (urls, study):
-        for name in ("study_id_from_url", "thread_id_from_url"):
+    for name in ("study_id_from_url", "thread_id_from_url"):
+        cached = functools.lru_cache(maxsize=65536)(getattr(urls, name))
+        for module in (urls, study):
             if hasattr(module, name):
-                setattr(module, name, functools.lru_cache(maxsize=65536)(getattr(urls, name).__wrapped__
-                        if hasattr(getattr(urls, name), "__wrapped__") else getattr(urls, name)))
+                setattr(module, name, cached)
 
 
 def _as_dicts(items: list[Any]) -> list[Any]:
@@ -79,9 +79,13 @@ def parse_experiment(site: Path, limit: int | None) -> None:
     patched = micro.parse_benchmark(pages)
     same = _as_dicts(patched.items) == reference
     print(f"{len(pages)} pages")
-    print(f"  as is:    parse_study {base.parse_cpu_ms:.3f} CPU ms/page, lxml {base.lxml_cpu_ms:.3f}, ratio {base.cpu_ratio:.1f}x")
-    print(f"  patched:  parse_study {patched.parse_cpu_ms:.3f} CPU ms/page, lxml {patched.lxml_cpu_ms:.3f}, "
-          f"ratio {patched.cpu_ratio:.1f}x; same items: {same}")
+    print(
+        f"  as is:    parse_study {base.parse_cpu_ms:.3f} CPU ms/page, lxml {base.lxml_cpu_ms:.3f}, ratio {base.cpu_ratio:.1f}x"
+    )
+    print(
+        f"  patched:  parse_study {patched.parse_cpu_ms:.3f} CPU ms/page, lxml {patched.lxml_cpu_ms:.3f}, "
+        f"ratio {patched.cpu_ratio:.1f}x; same items: {same}"
+    )
     # Where the remaining time goes, stage by stage (CPU time).
     from parsel import Selector
 
@@ -129,28 +133,39 @@ def store_experiment(site: Path, limit: int | None) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             store_s = micro.time_write_studies(f"sqlite:///{tmp}/store.db", studies)
             raw_s, _ = micro.time_raw_sqlite(Path(tmp) / "raw.db", studies)
-        print(f"batch {batch:4d}, synchronous={synchronous:6s}: write_studies {len(studies) / store_s:7.0f} items/s, "
-              f"raw {len(studies) / raw_s:7.0f} items/s, ratio {raw_s / store_s:.2f}")
+        print(
+            f"batch {batch:4d}, synchronous={synchronous:6s}: write_studies {len(studies) / store_s:7.0f} items/s, "
+            f"raw {len(studies) / raw_s:7.0f} items/s, ratio {raw_s / store_s:.2f}"
+        )
     engine_module._sqlite_on_connect = original
 
 
 def crawl_experiment(site: Path, settings: dict[str, str], rounds: int) -> None:
-    results: dict[str, list[common.CrawlResult]] = {"as is": [], "with " + " ".join(f"{k}={v}" for k, v in settings.items()): []}
+    results: dict[str, list[common.CrawlResult]] = {
+        "as is": [],
+        "with " + " ".join(f"{k}={v}" for k, v in settings.items()): [],
+    }
     with common.serve(site) as server, tempfile.TemporaryDirectory() as tmp:
         for n in range(rounds):
             for label, extra in zip(results, ({}, settings), strict=True):
                 db = Path(tmp) / f"{n}-{len(results[label])}-{'b' if extra else 'a'}.db"
-                result = common.scrapy_crawl(server.url, f"sqlite:///{db}", label=label,
-                                             workdir=Path(tmp), settings=extra)
+                result = common.scrapy_crawl(
+                    server.url, f"sqlite:///{db}", label=label, workdir=Path(tmp), settings=extra
+                )
                 if not result.ok:
                     print(result.log_tail)
                 results[label].append(result)
-                print(f"  {label}: {result.pages_per_s:.0f} pages/s, {result.cpu_ms_per_page:.2f} CPU ms/page, "
-                      f"load {common.load_average():.2f}", flush=True)
+                print(
+                    f"  {label}: {result.pages_per_s:.0f} pages/s, {result.cpu_ms_per_page:.2f} CPU ms/page, "
+                    f"load {common.load_average():.2f}",
+                    flush=True,
+                )
     for label, runs in results.items():
         rates = [r.pages_per_s for r in runs]
         cpu = [r.cpu_ms_per_page for r in runs]
-        print(f"{label}: median {statistics.median(rates):.0f} pages/s, {statistics.median(cpu):.2f} CPU ms/page")
+        print(
+            f"{label}: median {statistics.median(rates):.0f} pages/s, {statistics.median(cpu):.2f} CPU ms/page"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

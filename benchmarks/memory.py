@@ -27,18 +27,39 @@ import sitegen  # noqa: E402
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Memory of a crawl over time.")
     parser.add_argument("--pages", type=int, default=10_000)
-    parser.add_argument("--lazy", action="store_true", help="the lazy sitemap prototype (lazyspider.py)")
+    parser.add_argument(
+        "--lazy", action="store_true", help="the lazy sitemap prototype (lazyspider.py)"
+    )
     parser.add_argument("--interval", type=float, default=10.0)
-    parser.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
-                        help="trace allocations (slow) and print the largest sites left at the end")
+    parser.add_argument(
+        "--no-store",
+        action="store_true",
+        help="without the store pipeline (items are dropped after dedupe): is it the database?",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        type=int,
+        default=0,
+        metavar="FRAMES",
+        help="trace allocations (slow) and print the largest sites left at the end",
+    )
     args = parser.parse_args(argv)
     site = sitegen.build(sitegen.Params(args.pages, sitegen.default_threads(args.pages)))
     env = common.crawl_env()
     env["SCRAPY_SETTINGS_MODULE"] = "memsettings"
     env["PYTHONPATH"] = f"{HERE}:{common.ROOT}"
-    settings = {**common.LOCAL_CRAWL_SETTINGS, "MEMPROBE_INTERVAL": str(args.interval), "MEMPROBE_GC_EVERY": "0",
-                "MEMPROBE_TRACEMALLOC": str(args.tracemalloc)}
+    settings = {
+        **common.LOCAL_CRAWL_SETTINGS,
+        "MEMPROBE_INTERVAL": str(args.interval),
+        "MEMPROBE_GC_EVERY": "0",
+        "MEMPROBE_TRACEMALLOC": str(args.tracemalloc),
+    }
     spider = "studies"
+    if args.no_store:
+        from crawler.settings import ITEM_PIPELINES
+
+        pipelines = {k: v for k, v in ITEM_PIPELINES.items() if not k.endswith("StorePipeline")}
+        settings["ITEM_PIPELINES"] = json.dumps(pipelines)
     if args.lazy:
         settings["SPIDER_MODULES"] = "crawler.spiders,lazyspider"
         spider = "studies_lazy"
@@ -49,13 +70,19 @@ def main(argv: list[str] | None = None) -> None:
             cmd += ["-s", f"{name}={value}"]
         result = common.run_command(cmd, label=spider, cwd=Path(tmp), env=env, keep_log=True)
     probes = [json.loads(m) for m in re.findall(r"MEMPROBE (\{.*\})", result.log)]
-    print(f"{spider}: {result.responses} pages, {result.pages_per_s:.0f} pages/s, exit {result.returncode}, "
-          f"peak RSS {result.maxrss_kb / 1024:.0f} MB, "
-          f"most requests waiting {max((p['scheduler'] or 0) for p in probes) if probes else 'n/a'}")
-    print(f"{'t (s)':>7} {'RSS MB':>7} {'pages':>7} {'waiting':>8} {'fingerprints':>12} {'live Requests':>14}")
+    print(
+        f"{spider}: {result.responses} pages, {result.pages_per_s:.0f} pages/s, exit {result.returncode}, "
+        f"peak RSS {result.maxrss_kb / 1024:.0f} MB, "
+        f"most requests waiting {max((p['scheduler'] or 0) for p in probes) if probes else 'n/a'}"
+    )
+    print(
+        f"{'t (s)':>7} {'RSS MB':>7} {'pages':>7} {'waiting':>8} {'fingerprints':>12} {'live Requests':>14}"
+    )
     for p in probes:
-        print(f"{p['t']:7.0f} {p['rss_mb']:7.0f} {p['responses']:7d} {p['scheduler'] or 0:8d} "
-              f"{p['fingerprints']:12d} {p['live'].get('Request', 0):14d}")
+        print(
+            f"{p['t']:7.0f} {p['rss_mb']:7.0f} {p['responses']:7d} {p['scheduler'] or 0:8d} "
+            f"{p['fingerprints']:12d} {p['live'].get('Request', 0):14d}"
+        )
     top = re.search(r"MEMPROBE_TOP [^\n]*\n((?:\s+[\d.]+ MB.*\n?)+)", result.log)
     if top:
         print("\nlargest allocation sites still live at the end (tracemalloc):")

@@ -69,9 +69,13 @@ class MemProbe:
             top = snapshot.statistics("traceback" if self.trace > 1 else "lineno")[:15]
             lines = []
             for stat in top:
-                where = " <- ".join(f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in stat.traceback)
+                where = " <- ".join(
+                    f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in stat.traceback
+                )
                 lines.append(f"{stat.size / 1024 / 1024:8.1f} MB {stat.count:9d} blocks  {where}")
-            logger.info("MEMPROBE_TOP still allocated since the spider opened:\n%s", "\n".join(lines))
+            logger.info(
+                "MEMPROBE_TOP still allocated since the spider opened:\n%s", "\n".join(lines)
+            )
 
     def probe(self, force_gc: bool = False) -> None:
         self.count += 1
@@ -79,11 +83,16 @@ class MemProbe:
         slot = getattr(engine, "_slot", None) or getattr(engine, "slot", None)
         scheduler = getattr(slot, "scheduler", None)
         dupefilter = getattr(scheduler, "df", None)
-        live = {name: len(refs) for name, refs in ((cls.__name__, refs) for cls, refs in trackref.live_refs.items())}
+        live = {
+            name: len(refs)
+            for name, refs in ((cls.__name__, refs) for cls, refs in trackref.live_refs.items())
+        }
         record: dict[str, Any] = {
             "t": round(time.monotonic() - self.started, 1),
             "rss_mb": round(rss_kb() / 1024, 1),
-            "responses": self.crawler.stats.get_value("response_received_count", 0) if self.crawler.stats else 0,
+            "responses": self.crawler.stats.get_value("response_received_count", 0)
+            if self.crawler.stats
+            else 0,
             "scheduler": len(scheduler) if scheduler is not None else None,
             "fingerprints": len(getattr(dupefilter, "fingerprints", ()) or ()),
             "live": live,

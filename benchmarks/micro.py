@@ -94,7 +94,13 @@ def parse_benchmark(pages: Sequence[tuple[str, bytes]]) -> ParseResult:
             items.append(result)
     n = max(1, len(pages))
     return ParseResult(
-        len(pages), t_parse / n * 1000, t_lxml / n * 1000, c_parse / n * 1000, c_lxml / n * 1000, drops, items
+        len(pages),
+        t_parse / n * 1000,
+        t_lxml / n * 1000,
+        c_parse / n * 1000,
+        c_lxml / n * 1000,
+        drops,
+        items,
     )
 
 
@@ -139,27 +145,69 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
     "journals": ("id", "name"),
     "authors": ("id", "name"),
     "studies": (
-        "study_id", "url", "slug", "title", "published", "journal_id", "tldr", "summary",
-        "image_url", "source_url", "cited_total", "cited_total_is_lower_bound", "related_total",
-        "related_total_is_lower_bound", "community_total", "community_total_is_lower_bound",
-        "snapshot", "content_hash", "first_seen", "last_seen", "changed_at", "first_run_id",
+        "study_id",
+        "url",
+        "slug",
+        "title",
+        "published",
+        "journal_id",
+        "tldr",
+        "summary",
+        "image_url",
+        "source_url",
+        "cited_total",
+        "cited_total_is_lower_bound",
+        "related_total",
+        "related_total_is_lower_bound",
+        "community_total",
+        "community_total_is_lower_bound",
+        "snapshot",
+        "content_hash",
+        "first_seen",
+        "last_seen",
+        "changed_at",
+        "first_run_id",
         "last_run_id",
     ),
     "study_authors": ("study_id", "position", "author_id"),
     "research_links": (
-        "source_study_id", "kind", "position", "target_study_id", "url", "title", "citations",
-        "published", "journal", "tldr",
+        "source_study_id",
+        "kind",
+        "position",
+        "target_study_id",
+        "url",
+        "title",
+        "citations",
+        "published",
+        "journal",
+        "tldr",
     ),
     "threads": (
-        "id", "thread_key", "post_id", "url", "title", "category", "upvotes", "age_text",
-        "posted_approx", "posted_precision", "summary", "source", "card_seen_at", "first_seen",
-        "last_seen", "changed_at", "last_run_id",
+        "id",
+        "thread_key",
+        "post_id",
+        "url",
+        "title",
+        "category",
+        "upvotes",
+        "age_text",
+        "posted_approx",
+        "posted_precision",
+        "summary",
+        "source",
+        "card_seen_at",
+        "first_seen",
+        "last_seen",
+        "changed_at",
+        "last_run_id",
     ),
     "study_threads": ("study_id", "position", "thread_id", "age_text"),
 }
 
 
-def raw_batches(studies: Sequence[dict[str, Any]], now: Any) -> list[dict[str, list[tuple[Any, ...]]]]:
+def raw_batches(
+    studies: Sequence[dict[str, Any]], now: Any
+) -> list[dict[str, list[tuple[Any, ...]]]]:
     """Per batch, table -> rows: every row write_studies writes for these items, ids assigned."""
     journals: dict[str, int] = {}
     authors: dict[str, int] = {}
@@ -176,14 +224,33 @@ def raw_batches(studies: Sequence[dict[str, Any]], now: Any) -> list[dict[str, l
                 journal_id = journals[s["journal"]]
             snapshot = json.dumps(s, ensure_ascii=False)
             digest = hashlib.sha256(snapshot.encode()).hexdigest()
-            rows["studies"].append((
-                s["study_id"], s["url"], s.get("slug"), s["title"], s.get("published"), journal_id,
-                s.get("tldr"), s.get("summary"), s.get("image_url"), s.get("source_url"),
-                s.get("cited_total"), s.get("cited_total_is_lower_bound", False),
-                s.get("related_total"), s.get("related_total_is_lower_bound", False),
-                s.get("community_total"), s.get("community_total_is_lower_bound", False),
-                snapshot, digest, now, now, now, None, None,
-            ))
+            rows["studies"].append(
+                (
+                    s["study_id"],
+                    s["url"],
+                    s.get("slug"),
+                    s["title"],
+                    s.get("published"),
+                    journal_id,
+                    s.get("tldr"),
+                    s.get("summary"),
+                    s.get("image_url"),
+                    s.get("source_url"),
+                    s.get("cited_total"),
+                    s.get("cited_total_is_lower_bound", False),
+                    s.get("related_total"),
+                    s.get("related_total_is_lower_bound", False),
+                    s.get("community_total"),
+                    s.get("community_total_is_lower_bound", False),
+                    snapshot,
+                    digest,
+                    now,
+                    now,
+                    now,
+                    None,
+                    None,
+                )
+            )
             for pos, name in enumerate(s.get("authors") or []):
                 if name not in authors:
                     authors[name] = len(authors) + 1
@@ -191,22 +258,47 @@ def raw_batches(studies: Sequence[dict[str, Any]], now: Any) -> list[dict[str, l
                 rows["study_authors"].append((s["study_id"], pos, authors[name]))
             for kind in ("cited", "related"):
                 for pos, ref in enumerate(s.get(kind) or []):
-                    rows["research_links"].append((
-                        s["study_id"], kind, pos, ref.get("study_id"), ref.get("url"), ref.get("title"),
-                        ref.get("citations"), ref.get("published"), ref.get("journal"), ref.get("tldr"),
-                    ))
+                    rows["research_links"].append(
+                        (
+                            s["study_id"],
+                            kind,
+                            pos,
+                            ref.get("study_id"),
+                            ref.get("url"),
+                            ref.get("title"),
+                            ref.get("citations"),
+                            ref.get("published"),
+                            ref.get("journal"),
+                            ref.get("tldr"),
+                        )
+                    )
             for pos, card in enumerate(s.get("community_posts") or []):
                 key = card.get("post_id") or card.get("url") or card.get("title")
                 if key is None:
                     continue
                 if key not in threads:
                     threads[key] = len(threads) + 1
-                    rows["threads"].append((
-                        threads[key], key, card.get("post_id"), card.get("url"), card.get("title"),
-                        card.get("category"), card.get("upvotes"), card.get("age"),
-                        card.get("posted_approx"), card.get("posted_precision"), card.get("summary"),
-                        "card", now, now, now, now, None,
-                    ))
+                    rows["threads"].append(
+                        (
+                            threads[key],
+                            key,
+                            card.get("post_id"),
+                            card.get("url"),
+                            card.get("title"),
+                            card.get("category"),
+                            card.get("upvotes"),
+                            card.get("age"),
+                            card.get("posted_approx"),
+                            card.get("posted_precision"),
+                            card.get("summary"),
+                            "card",
+                            now,
+                            now,
+                            now,
+                            now,
+                            None,
+                        )
+                    )
                 rows["study_threads"].append((s["study_id"], pos, threads[key], card.get("age")))
         out.append(rows)
     return out
@@ -227,7 +319,10 @@ def time_raw_sqlite(path: Path, studies: Sequence[dict[str, Any]]) -> tuple[floa
         conn.execute("PRAGMA journal_mode=WAL")  # as the crawler's engine does
         for table, columns in RAW_TABLES.items():
             conn.execute(f"CREATE TABLE raw_{table} ({', '.join(columns)})")
-        inserts = {t: f"INSERT INTO raw_{t} VALUES ({', '.join('?' * len(c))})" for t, c in RAW_TABLES.items()}
+        inserts = {
+            t: f"INSERT INTO raw_{t} VALUES ({', '.join('?' * len(c))})"
+            for t, c in RAW_TABLES.items()
+        }
         started = time.perf_counter()
         for batch in batches:
             conn.execute("BEGIN IMMEDIATE")
@@ -249,12 +344,25 @@ def time_raw_postgres(database_url: str, studies: Sequence[dict[str, Any]]) -> t
     url = make_url(database_url)
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     types = {
-        "id": "integer", "position": "integer", "journal_id": "integer", "author_id": "integer",
-        "thread_id": "integer", "citations": "integer", "upvotes": "integer", "cited_total": "integer",
-        "related_total": "integer", "community_total": "integer", "first_run_id": "integer",
-        "last_run_id": "integer", "snapshot": "jsonb", "first_seen": "timestamp",
-        "last_seen": "timestamp", "changed_at": "timestamp", "card_seen_at": "timestamp",
-        "cited_total_is_lower_bound": "boolean", "related_total_is_lower_bound": "boolean",
+        "id": "integer",
+        "position": "integer",
+        "journal_id": "integer",
+        "author_id": "integer",
+        "thread_id": "integer",
+        "citations": "integer",
+        "upvotes": "integer",
+        "cited_total": "integer",
+        "related_total": "integer",
+        "community_total": "integer",
+        "first_run_id": "integer",
+        "last_run_id": "integer",
+        "snapshot": "jsonb",
+        "first_seen": "timestamp",
+        "last_seen": "timestamp",
+        "changed_at": "timestamp",
+        "card_seen_at": "timestamp",
+        "cited_total_is_lower_bound": "boolean",
+        "related_total_is_lower_bound": "boolean",
         "community_total_is_lower_bound": "boolean",
     }
     batches = raw_batches(studies, utcnow().replace(tzinfo=None))
@@ -263,7 +371,8 @@ def time_raw_postgres(database_url: str, studies: Sequence[dict[str, Any]]) -> t
             cols = ", ".join(f"{c} {types.get(c, 'text')}" for c in columns)
             conn.execute(f"CREATE TABLE raw_{table} ({cols})")
         inserts = {
-            t: f"INSERT INTO raw_{t} VALUES ({', '.join(['%s'] * len(c))})" for t, c in RAW_TABLES.items()
+            t: f"INSERT INTO raw_{t} VALUES ({', '.join(['%s'] * len(c))})"
+            for t, c in RAW_TABLES.items()
         }
         started = time.perf_counter()
         for batch in batches:
@@ -305,7 +414,9 @@ def store_benchmark_sqlite(workdir: Path, studies: Sequence[dict[str, Any]]) -> 
     return StoreResult("SQLite", len(studies), store_s, raw_s, rows)
 
 
-def store_benchmark_postgres(admin_url: str, studies: Sequence[dict[str, Any]], tag: str) -> StoreResult:
+def store_benchmark_postgres(
+    admin_url: str, studies: Sequence[dict[str, Any]], tag: str
+) -> StoreResult:
     from common import postgres_database
 
     with postgres_database(admin_url, f"bench_store_{tag}") as url:
@@ -325,16 +436,22 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     pages = study_pages(args.site, args.limit)
     result = parse_benchmark(pages)
-    print(f"parse: {result.pages} pages, parse_study {result.parse_ms:.3f} ms/page, "
-          f"lxml.html.fromstring {result.lxml_ms:.3f} ms/page, ratio {result.ratio:.2f}x, drops {result.drops}")
+    print(
+        f"parse: {result.pages} pages, parse_study {result.parse_ms:.3f} ms/page, "
+        f"lxml.html.fromstring {result.lxml_ms:.3f} ms/page, ratio {result.ratio:.2f}x, drops {result.drops}"
+    )
     studies = normalised_dicts(result.items)
     sq = store_benchmark_sqlite(args.workdir, studies)
-    print(f"store SQLite: write_studies {sq.store_rate:.0f} items/s, raw {sq.raw_rate:.0f} items/s "
-          f"({sq.raw_rows} rows), ratio {sq.ratio:.2f}")
+    print(
+        f"store SQLite: write_studies {sq.store_rate:.0f} items/s, raw {sq.raw_rate:.0f} items/s "
+        f"({sq.raw_rows} rows), ratio {sq.ratio:.2f}"
+    )
     if args.postgres_url:
         pg = store_benchmark_postgres(args.postgres_url, studies, "micro")
-        print(f"store PostgreSQL: write_studies {pg.store_rate:.0f} items/s, raw {pg.raw_rate:.0f} items/s "
-              f"({pg.raw_rows} rows), ratio {pg.ratio:.2f}")
+        print(
+            f"store PostgreSQL: write_studies {pg.store_rate:.0f} items/s, raw {pg.raw_rate:.0f} items/s "
+            f"({pg.raw_rows} rows), ratio {pg.ratio:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -33,17 +33,35 @@ import sitegen  # noqa: E402
 # (area, pattern matched against the frames of a sample, leaf first); first match wins.
 AREAS = (
     ("parse_study (crawler.parsers.study)", r"\bparse_study \(.*crawler/parsers/study\.py"),
-    ("store: write_studies / record_pages (worker thread)", r"crawler/db/store\.py|crawler/pipelines/store\.py:\d+\)?$|\bwrite \(.*pipelines/store\.py"),
-    ("response.text decoding (w3lib/encoding)", r"w3lib/encoding\.py|scrapy/http/response/text\.py.*\b(text|_body_inferred_encoding|_declared_encoding)\b"),
+    (
+        "store: write_studies / record_pages (worker thread)",
+        r"crawler/db/store\.py|crawler/pipelines/store\.py:\d+\)?$|\bwrite \(.*pipelines/store\.py",
+    ),
+    (
+        "response.text decoding (w3lib/encoding)",
+        r"w3lib/encoding\.py|scrapy/http/response/text\.py.*\b(text|_body_inferred_encoding|_declared_encoding)\b",
+    ),
     ("sitemap parsing", r"\bparse_sitemap \(|scrapy/utils/sitemap\.py"),
     ("item pipelines (normalize, validate, dedupe)", r"crawler/pipelines/"),
     ("spider: requests, follow links, signals", r"crawler/spiders/"),
     ("request fingerprints / dupefilter", r"scrapy/utils/request\.py|dupefilters\.py"),
-    ("HTTP download (twisted.web client, H11)", r"scrapy/core/downloader/handlers|twisted/web/|twisted/protocols/|h11"),
-    ("downloader middlewares", r"scrapy/downloadermiddlewares/|scrapy/core/downloader/middleware\.py"),
+    (
+        "HTTP download (twisted.web client, H11)",
+        r"scrapy/core/downloader/handlers|twisted/web/|twisted/protocols/|h11",
+    ),
+    (
+        "downloader middlewares",
+        r"scrapy/downloadermiddlewares/|scrapy/core/downloader/middleware\.py",
+    ),
     ("spider middlewares", r"scrapy/spidermiddlewares/|scrapy/core/spidermw\.py"),
-    ("engine / scheduler / scraper", r"scrapy/core/(engine|scheduler|scraper)\.py|queuelib|scrapy/pqueues\.py|scrapy/squeues\.py"),
-    ("stats, logging, signals", r"scrapy/statscollectors\.py|logging/|scrapy/utils/signal\.py|pydispatch"),
+    (
+        "engine / scheduler / scraper",
+        r"scrapy/core/(engine|scheduler|scraper)\.py|queuelib|scrapy/pqueues\.py|scrapy/squeues\.py",
+    ),
+    (
+        "stats, logging, signals",
+        r"scrapy/statscollectors\.py|logging/|scrapy/utils/signal\.py|pydispatch",
+    ),
     ("twisted / asyncio reactor", r"twisted/|asyncio/"),
 )
 
@@ -76,7 +94,11 @@ def summarise_raw(raw: str, top: int = 25) -> str:
         frames = [f for f in stack.split(";") if not f.startswith(("thread (", "process "))]
         stacks.append((frames, int(count)))
     idle = sum(count for frames, count in stacks if frames and IDLE_LEAVES.match(short(frames[-1])))
-    stacks = [(frames, count) for frames, count in stacks if not (frames and IDLE_LEAVES.match(short(frames[-1])))]
+    stacks = [
+        (frames, count)
+        for frames, count in stacks
+        if not (frames and IDLE_LEAVES.match(short(frames[-1])))
+    ]
     total = sum(count for _, count in stacks) or 1
     areas: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
@@ -131,22 +153,50 @@ def main(argv: list[str] | None = None) -> None:
     report_file = workdir / "pyinstrument.txt"
     if args.tool == "py-spy":
         tool = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-        launcher = [tool, "record", "--threads", "--format", "raw", "--rate", str(args.rate),
-                    "--output", str(raw_file), "--", sys.executable, "-m"]
+        launcher = [
+            tool,
+            "record",
+            "--threads",
+            "--format",
+            "raw",
+            "--rate",
+            str(args.rate),
+            "--output",
+            str(raw_file),
+            "--",
+            sys.executable,
+            "-m",
+        ]
     else:
-        launcher = [sys.executable, "-m", "pyinstrument", "--show-all", "-r", "text",
-                    "-o", str(report_file), "-m"]
+        launcher = [
+            sys.executable,
+            "-m",
+            "pyinstrument",
+            "--show-all",
+            "-r",
+            "text",
+            "-o",
+            str(report_file),
+            "-m",
+        ]
     try:
         with common.serve(site) as server:
             started = time.perf_counter()
-            result = common.scrapy_crawl(server.url, f"sqlite:///{workdir / 'crawl.db'}",
-                                         label="profile", workdir=workdir, launcher=launcher)
+            result = common.scrapy_crawl(
+                server.url,
+                f"sqlite:///{workdir / 'crawl.db'}",
+                label="profile",
+                workdir=workdir,
+                launcher=launcher,
+            )
             wall = time.perf_counter() - started
         header = (
             f"Profile of `scrapy crawl studies` ({args.tool}), {result.responses} pages of a generated "
             f"site ({sitegen.site_info(site)['mean_study_kb']} KB/page), SQLite, "
             f"{result.pages_per_s:.0f} pages/s under the profiler, wall {wall:.0f} s, exit {result.returncode}\n"
-            f"settings: " + ", ".join(f"{k}={v}" for k, v in common.LOCAL_CRAWL_SETTINGS.items()) + "\n\n"
+            f"settings: "
+            + ", ".join(f"{k}={v}" for k, v in common.LOCAL_CRAWL_SETTINGS.items())
+            + "\n\n"
         )
         if args.tool == "py-spy":
             body = summarise_raw(raw_file.read_text()) if raw_file.exists() else result.log_tail

@@ -31,7 +31,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,7 +60,9 @@ def mb(kb: int) -> str:
 
 
 # --- 0. server capacity -------------------------------------------------------------------------
-def wrk_capacity(url: str, paths: list[str], seconds: int = 5, connections: int = 32) -> float | None:
+def wrk_capacity(
+    url: str, paths: list[str], seconds: int = 5, connections: int = 32
+) -> float | None:
     """Requests/s of ``wrk`` cycling over ``paths``; None without wrk."""
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -69,12 +70,16 @@ def wrk_capacity(url: str, paths: list[str], seconds: int = 5, connections: int 
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write("local paths = {\n")
         script.write("".join(f'  "{p}",\n' for p in paths))
-        script.write("}\nlocal i = 0\nrequest = function()\n  i = i % #paths + 1\n"
-                     '  return wrk.format("GET", paths[i])\nend\n')
+        script.write(
+            "}\nlocal i = 0\nrequest = function()\n  i = i % #paths + 1\n"
+            '  return wrk.format("GET", paths[i])\nend\n'
+        )
     try:
         out = subprocess.run(
             [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script.name, url],
-            capture_output=True, text=True, timeout=seconds + 30,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
         ).stdout
     finally:
         os.unlink(script.name)
@@ -85,7 +90,9 @@ def wrk_capacity(url: str, paths: list[str], seconds: int = 5, connections: int 
     return float(match.group(1))
 
 
-def python_capacity(url: str, paths: list[str], seconds: float = 5, connections: int = 32) -> float | None:
+def python_capacity(
+    url: str, paths: list[str], seconds: float = 5, connections: int = 32
+) -> float | None:
     """Requests/s of an aiohttp client loop (when wrk is missing); it is the slower side."""
     try:
         import aiohttp  # noqa: F401
@@ -111,7 +118,9 @@ async def main():
         print(count / (time.perf_counter() - start))
 asyncio.run(main())
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=seconds + 60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=seconds + 60
+    )
     try:
         return float(out.stdout.strip())
     except ValueError:
@@ -150,15 +159,36 @@ def study_paths(site: Path, limit: int = 2000) -> list[str]:
 # --- the run -------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--pages", type=int, default=10_000, help="study pages of the site (default 10000)")
-    parser.add_argument("--big", type=int, default=None, metavar="M",
-                        help="also crawl a site of M pages for the peak-RSS comparison (e.g. 50000)")
+    parser.add_argument(
+        "--pages", type=int, default=10_000, help="study pages of the site (default 10000)"
+    )
+    parser.add_argument(
+        "--big",
+        type=int,
+        default=None,
+        metavar="M",
+        help="also crawl a site of M pages for the peak-RSS comparison (e.g. 50000)",
+    )
     parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: 1,000 pages (--big 5000 if --big is given)")
-    parser.add_argument("--postgres-url", default=common.postgres_admin_url(),
-                        help="administrative URL; a database is created and dropped (default: %(default)s)")
-    parser.add_argument("--workdir", type=Path, default=None, help="databases and logs (default: a temp dir, removed)")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: 1,000 pages (--big 5000 if --big is given)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=common.postgres_admin_url(),
+        help="administrative URL; a database is created and dropped (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="databases and logs (default: a temp dir, removed)",
+    )
+    parser.add_argument(
+        "--json", type=Path, default=None, help="also write the figures to this JSON file"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.pages = 1000
@@ -176,8 +206,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             pg_url = args.postgres_url
     machine = common.machine_info(pg_url)
-    figures: dict[str, Any] = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "machine": machine,
-                               "pages": args.pages, "big": args.big}
+    figures: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "machine": machine,
+        "pages": args.pages,
+        "big": args.big,
+    }
     rows: list[Row] = []
     figures["load_before"] = common.load_average()
     started = time.perf_counter()
@@ -194,8 +228,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run(args: argparse.Namespace, workdir: Path, tag: str, pg_url: str | None,
-        figures: dict[str, Any], rows: list[Row]) -> None:
+def run(
+    args: argparse.Namespace,
+    workdir: Path,
+    tag: str,
+    pg_url: str | None,
+    figures: dict[str, Any],
+    rows: list[Row],
+) -> None:
     params = sitegen.Params(args.pages, sitegen.default_threads(args.pages))
     log(f"site of {args.pages} study pages ...")
     site = sitegen.build(params)
@@ -216,7 +256,9 @@ def run(args: argparse.Namespace, workdir: Path, tag: str, pg_url: str | None,
         # 1. scrapy bench, then the real crawl into SQLite (also 4 and 5) and PostgreSQL.
         bench_settings = {
             "CONCURRENT_REQUESTS": common.LOCAL_CRAWL_SETTINGS["CONCURRENT_REQUESTS"],
-            "CONCURRENT_REQUESTS_PER_DOMAIN": common.LOCAL_CRAWL_SETTINGS["CONCURRENT_REQUESTS_PER_DOMAIN"],
+            "CONCURRENT_REQUESTS_PER_DOMAIN": common.LOCAL_CRAWL_SETTINGS[
+                "CONCURRENT_REQUESTS_PER_DOMAIN"
+            ],
             "LOG_LEVEL": "INFO",
         }
         log("scrapy bench (1/2) ...")
@@ -224,12 +266,16 @@ def run(args: argparse.Namespace, workdir: Path, tag: str, pg_url: str | None,
         sqlite_url = f"sqlite:///{workdir / 'crawl.db'}"
         log("crawl 1 into SQLite ...")
         server.reset()
-        first = common.scrapy_crawl(server.url, sqlite_url, label="sqlite", workdir=workdir / "sqlite")
+        first = common.scrapy_crawl(
+            server.url, sqlite_url, label="sqlite", workdir=workdir / "sqlite"
+        )
         first.server = server.stats()
         figures["crawl_sqlite"] = _crawl_figures(first)
         log("crawl 2 (incremental) into the same SQLite database ...")
         server.reset()
-        second = common.scrapy_crawl(server.url, sqlite_url, label="sqlite-incremental", workdir=workdir / "sqlite")
+        second = common.scrapy_crawl(
+            server.url, sqlite_url, label="sqlite-incremental", workdir=workdir / "sqlite"
+        )
         second.server = server.stats()
         figures["crawl_incremental"] = _crawl_figures(second)
         pg = None
@@ -237,7 +283,9 @@ def run(args: argparse.Namespace, workdir: Path, tag: str, pg_url: str | None,
             log("crawl into PostgreSQL ...")
             with common.postgres_database(pg_url, f"bench_crawl_{tag}") as url:
                 server.reset()
-                pg = common.scrapy_crawl(server.url, url, label="postgresql", workdir=workdir / "pg")
+                pg = common.scrapy_crawl(
+                    server.url, url, label="postgresql", workdir=workdir / "pg"
+                )
                 pg.server = server.stats()
             figures["crawl_postgres"] = _crawl_figures(pg)
         log("scrapy bench (2/2) ...")
@@ -249,9 +297,16 @@ def run(args: argparse.Namespace, workdir: Path, tag: str, pg_url: str | None,
     pages = micro.study_pages(site)
     parsed = micro.parse_benchmark(pages)
     del pages
-    figures["parse"] = {"pages": parsed.pages, "parse_ms": parsed.parse_ms, "lxml_ms": parsed.lxml_ms,
-                        "ratio": parsed.ratio, "parse_cpu_ms": parsed.parse_cpu_ms,
-                        "lxml_cpu_ms": parsed.lxml_cpu_ms, "cpu_ratio": parsed.cpu_ratio, "drops": parsed.drops}
+    figures["parse"] = {
+        "pages": parsed.pages,
+        "parse_ms": parsed.parse_ms,
+        "lxml_ms": parsed.lxml_ms,
+        "ratio": parsed.ratio,
+        "parse_cpu_ms": parsed.parse_cpu_ms,
+        "lxml_cpu_ms": parsed.lxml_cpu_ms,
+        "cpu_ratio": parsed.cpu_ratio,
+        "drops": parsed.drops,
+    }
 
     # 3. Store throughput.
     studies = micro.normalised_dicts(parsed.items)
@@ -261,7 +316,10 @@ def run(args: argparse.Namespace, workdir: Path, tag: str, pg_url: str | None,
     if pg_url:
         log("store benchmark into PostgreSQL ...")
         stores.append(micro.store_benchmark_postgres(pg_url, studies, tag))
-    figures["store"] = [vars(s) | {"store_rate": s.store_rate, "raw_rate": s.raw_rate, "ratio": s.ratio} for s in stores]
+    figures["store"] = [
+        vars(s) | {"store_rate": s.store_rate, "raw_rate": s.raw_rate, "ratio": s.ratio}
+        for s in stores
+    ]
     del studies
 
     # 4. Peak RSS of a bigger crawl.
@@ -272,61 +330,142 @@ def run(args: argparse.Namespace, workdir: Path, tag: str, pg_url: str | None,
         big_site = sitegen.build(big_params)
         with common.serve(big_site) as server:
             log(f"crawl of {args.big} pages into SQLite (peak RSS) ...")
-            big = common.scrapy_crawl(server.url, f"sqlite:///{workdir / 'big.db'}", label="big",
-                                      workdir=workdir / "big")
+            big = common.scrapy_crawl(
+                server.url, f"sqlite:///{workdir / 'big.db'}", label="big", workdir=workdir / "big"
+            )
             big.server = server.stats()
         figures["crawl_big"] = _crawl_figures(big)
 
     # --- rows ---
     crawl_rate = first.pages_per_s if first.ok else 0.0
-    rows.append(("0. server alone: study pages/s", f"{rps:,.0f}" if rps else "n/a",
-                 ">= 10x crawl", verdict(rps >= 10 * crawl_rate if rps and crawl_rate else None)))
-    rows.append(("   stdlib SiteServer (tests), same client", f"{std_rps:,.0f}" if std_rps else "n/a", "", "info"))
+    rows.append(
+        (
+            "0. server alone: study pages/s",
+            f"{rps:,.0f}" if rps else "n/a",
+            ">= 10x crawl",
+            verdict(rps >= 10 * crawl_rate if rps and crawl_rate else None),
+        )
+    )
+    rows.append(
+        (
+            "   stdlib SiteServer (tests), same client",
+            f"{std_rps:,.0f}" if std_rps else "n/a",
+            "",
+            "info",
+        )
+    )
     bench_rates = [b.pages_per_s for b in benches if b.ok]
     bench_rate = sum(bench_rates) / len(bench_rates) if bench_rates else 0.0
-    rows.append(("1. scrapy bench: pages/s (mean of 2 runs)",
-                 f"{bench_rate:.0f}" if bench_rate else "failed",
-                 "", "info (" + ", ".join(f"{r:.0f}" for r in bench_rates) + ")"))
+    rows.append(
+        (
+            "1. scrapy bench: pages/s (mean of 2 runs)",
+            f"{bench_rate:.0f}" if bench_rate else "failed",
+            "",
+            "info (" + ", ".join(f"{r:.0f}" for r in bench_rates) + ")",
+        )
+    )
     for result in (first, pg):
         if result is None:
             continue
         name = "SQLite" if result is first else "PostgreSQL"
         if not result.ok:
-            rows.append((f"   crawl -> {name}: pages/s", f"failed (exit {result.returncode})", ">= 0.8x bench", "FAIL"))
+            rows.append(
+                (
+                    f"   crawl -> {name}: pages/s",
+                    f"failed (exit {result.returncode})",
+                    ">= 0.8x bench",
+                    "FAIL",
+                )
+            )
             log(f"crawl {result.label} failed:\n{result.log_tail}")
             continue
-        rows.append((f"   crawl -> {name}: pages/s ({result.responses} pages, {result.elapsed:.0f} s)",
-                     f"{result.pages_per_s:.0f}", "", f"info ({result.cpu_ms_per_page:.1f} CPU ms/page)"))
+        rows.append(
+            (
+                f"   crawl -> {name}: pages/s ({result.responses} pages, {result.elapsed:.0f} s)",
+                f"{result.pages_per_s:.0f}",
+                "",
+                f"info ({result.cpu_ms_per_page:.1f} CPU ms/page)",
+            )
+        )
         ratio = result.pages_per_s / bench_rate if bench_rate else None
-        rows.append((f"   crawl -> {name} / scrapy bench", f"{ratio:.2f}" if ratio else "n/a",
-                     ">= 0.8", verdict(ratio >= 0.8 if ratio else None)))
+        rows.append(
+            (
+                f"   crawl -> {name} / scrapy bench",
+                f"{ratio:.2f}" if ratio else "n/a",
+                ">= 0.8",
+                verdict(ratio >= 0.8 if ratio else None),
+            )
+        )
     p = figures["parse"]
-    rows.append((f"2. parse_study per page ({p['pages']} pages)", f"{p['parse_ms']:.2f} ms", "", "info"))
+    rows.append(
+        (f"2. parse_study per page ({p['pages']} pages)", f"{p['parse_ms']:.2f} ms", "", "info")
+    )
     rows.append(("   lxml.html.fromstring, same bytes", f"{p['lxml_ms']:.2f} ms", "", "info"))
-    rows.append(("   parse_study / lxml", f"{p['ratio']:.1f}x", "<= 2.0x", verdict(p["ratio"] <= 2.0)))
+    rows.append(
+        ("   parse_study / lxml", f"{p['ratio']:.1f}x", "<= 2.0x", verdict(p["ratio"] <= 2.0))
+    )
     rows.append(("   parse_study / lxml, CPU time", f"{p['cpu_ratio']:.1f}x", "", "info"))
     for s in stores:
-        rows.append((f"3. write_studies -> {s.backend} ({s.items} items)", f"{s.store_rate:,.0f} items/s", "", "info"))
-        rows.append((f"   raw executemany -> {s.backend} ({s.raw_rows} rows)", f"{s.raw_rate:,.0f} items/s", "", "info"))
+        rows.append(
+            (
+                f"3. write_studies -> {s.backend} ({s.items} items)",
+                f"{s.store_rate:,.0f} items/s",
+                "",
+                "info",
+            )
+        )
+        rows.append(
+            (
+                f"   raw executemany -> {s.backend} ({s.raw_rows} rows)",
+                f"{s.raw_rate:,.0f} items/s",
+                "",
+                "info",
+            )
+        )
         rows.append(("   write_studies / raw", f"{s.ratio:.2f}", ">= 0.5", verdict(s.ratio >= 0.5)))
-    rows.append((f"4. peak RSS, crawl of {first.responses} pages", mb(first.maxrss_kb) if first.ok else "n/a", "", "info"))
+    rows.append(
+        (
+            f"4. peak RSS, crawl of {first.responses} pages",
+            mb(first.maxrss_kb) if first.ok else "n/a",
+            "",
+            "info",
+        )
+    )
     if big is not None and big.ok and first.ok:
         growth = big.maxrss_kb / first.maxrss_kb - 1
         rows.append((f"   peak RSS, crawl of {big.responses} pages", mb(big.maxrss_kb), "", "info"))
         rows.append(("   growth", f"{growth:+.0%}", "<= +20%", verdict(growth <= 0.20)))
         figures["rss_growth"] = growth
     else:
-        rows.append(("   growth", "not measured" if big is None else "crawl failed", "<= +20%",
-                     "n/a (--big M)" if big is None else "FAIL"))
+        rows.append(
+            (
+                "   growth",
+                "not measured" if big is None else "crawl failed",
+                "<= +20%",
+                "n/a (--big M)" if big is None else "FAIL",
+            )
+        )
     if first.ok and second.ok:
         t_frac = second.wall / first.wall
         r_first = first.server.get("requests") or first.requests
         r_second = second.server.get("requests") or second.requests
         r_frac = r_second / r_first if r_first else 1.0
-        rows.append((f"5. incremental crawl: wall time ({second.wall:.1f} s / {first.wall:.1f} s)",
-                     f"{t_frac:.3f}", "<= 0.2", verdict(t_frac <= 0.2)))
-        rows.append((f"   incremental crawl: requests ({r_second} / {r_first})", f"{r_frac:.3f}", "<= 0.2",
-                     verdict(r_frac <= 0.2)))
+        rows.append(
+            (
+                f"5. incremental crawl: wall time ({second.wall:.1f} s / {first.wall:.1f} s)",
+                f"{t_frac:.3f}",
+                "<= 0.2",
+                verdict(t_frac <= 0.2),
+            )
+        )
+        rows.append(
+            (
+                f"   incremental crawl: requests ({r_second} / {r_first})",
+                f"{r_frac:.3f}",
+                "<= 0.2",
+                verdict(r_frac <= 0.2),
+            )
+        )
         figures["incremental"] = {"time_fraction": t_frac, "request_fraction": r_frac}
     else:
         rows.append(("5. incremental crawl", "crawl failed", "<= 0.2", "FAIL"))
@@ -336,10 +475,21 @@ def run(args: argparse.Namespace, workdir: Path, tag: str, pg_url: str | None,
 
 
 def _crawl_figures(result: common.CrawlResult) -> dict[str, Any]:
-    keys = ("response_received_count", "downloader/request_count", "item_scraped_count",
-            "elapsed_time_seconds", "log_count/ERROR", "log_count/WARNING", "store/new",
-            "store/unchanged", "incremental/skipped_lastmod", "incremental/not_modified",
-            "incremental/swept", "memusage/max", "finish_reason")
+    keys = (
+        "response_received_count",
+        "downloader/request_count",
+        "item_scraped_count",
+        "elapsed_time_seconds",
+        "log_count/ERROR",
+        "log_count/WARNING",
+        "store/new",
+        "store/unchanged",
+        "incremental/skipped_lastmod",
+        "incremental/not_modified",
+        "incremental/swept",
+        "memusage/max",
+        "finish_reason",
+    )
     return {
         "ok": result.ok,
         "returncode": result.returncode,
@@ -356,21 +506,27 @@ def print_report(figures: dict[str, Any], rows: list[Row]) -> None:
     m = figures["machine"]
     site = figures.get("site", {})
     print()
-    print(f"Benchmarks, {figures['date']}: {m['cpu']}; {m['os']}; Python {m['python']}; {m['packages']}; "
-          f"SQLite {m['sqlite']}" + (f"; PostgreSQL {m['postgresql']}" if "postgresql" in m else ""))
+    print(
+        f"Benchmarks, {figures['date']}: {m['cpu']}; {m['os']}; Python {m['python']}; {m['packages']}; "
+        f"SQLite {m['sqlite']}" + (f"; PostgreSQL {m['postgresql']}" if "postgresql" in m else "")
+    )
     if site:
-        print(f"Site: {site['studies']} study pages ({site['mean_study_kb']} KB on average, "
-              f"{site['link_only_studies']} only linked, {site['dead_links']} dead links), "
-              f"{site['threads']} threads, {site['sitemaps']} sitemaps; crawl settings: "
-              + ", ".join(f"{k}={v}" for k, v in common.LOCAL_CRAWL_SETTINGS.items()))
+        print(
+            f"Site: {site['studies']} study pages ({site['mean_study_kb']} KB on average, "
+            f"{site['link_only_studies']} only linked, {site['dead_links']} dead links), "
+            f"{site['threads']} threads, {site['sitemaps']} sitemaps; crawl settings: "
+            + ", ".join(f"{k}={v}" for k, v in common.LOCAL_CRAWL_SETTINGS.items())
+        )
     width = max(len(r[0]) for r in rows) if rows else 40
     print()
     print(f"{'figure':<{width}}  {'value':>16}  {'target':<13}  result")
     print(f"{'-' * width}  {'-' * 16}  {'-' * 13}  ------")
     for figure, value, target, result in rows:
         print(f"{figure:<{width}}  {value:>16}  {target:<13}  {result}")
-    print(f"\n(total {figures.get('total_seconds', 0)} s; 1-minute load average {figures.get('load_before', 0):.2f} "
-          f"before, {figures.get('load_after', 0):.2f} after: above ~0.5, other work on the machine skews timings)")
+    print(
+        f"\n(total {figures.get('total_seconds', 0)} s; 1-minute load average {figures.get('load_before', 0):.2f} "
+        f"before, {figures.get('load_after', 0):.2f} after: above ~0.5, other work on the machine skews timings)"
+    )
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ CONTENT_TYPES = {
     ".gz": b"application/gzip",
 }
 NOT_FOUND = (
-    b"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>404 Not Found</title></head>"
+    b'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>404 Not Found</title></head>'
     b"<body><h1>404</h1><p>This page could not be found.</p></body></html>\n"
 )
 MAX_HEADER = 64 * 1024
@@ -72,8 +72,12 @@ class Resource:
         self.study = study
         validators = f"ETag: {self.etag}\r\nLast-Modified: {last_modified}\r\n".encode()
         self.head_200 = (
-            b"HTTP/1.1 200 OK\r\nServer: bench-site\r\nContent-Type: " + content_type
-            + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n" + validators
+            b"HTTP/1.1 200 OK\r\nServer: bench-site\r\nContent-Type: "
+            + content_type
+            + b"\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n"
+            + validators
         )
         self.head_304 = b"HTTP/1.1 304 Not Modified\r\nServer: bench-site\r\n" + validators
 
@@ -191,13 +195,17 @@ class HTTPProtocol(asyncio.Protocol):
             self.send(b"HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\n", b"", 405, False)
             return False
         if method not in ("GET", "HEAD"):
-            self.send(b"HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\n", b"", 405, keep_alive)
+            self.send(
+                b"HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\n", b"", 405, keep_alive
+            )
             return keep_alive
         stats = self.stats
         resource = self.site.get(path)
         if resource is None:
             head_404 = b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html; charset=utf-8\r\n"
-            self.send(head_404, NOT_FOUND if method == "GET" else b"", 404, keep_alive, len(NOT_FOUND))
+            self.send(
+                head_404, NOT_FOUND if method == "GET" else b"", 404, keep_alive, len(NOT_FOUND)
+            )
             return keep_alive
         if resource.study:
             stats.study_requests += 1
@@ -251,7 +259,11 @@ class HTTPProtocol(asyncio.Protocol):
         self.transport.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
             + str(len(body)).encode()
-            + (b"\r\nConnection: keep-alive\r\n\r\n" if keep_alive else b"\r\nConnection: close\r\n\r\n")
+            + (
+                b"\r\nConnection: keep-alive\r\n\r\n"
+                if keep_alive
+                else b"\r\nConnection: close\r\n\r\n"
+            )
             + body
         )
         if not keep_alive:

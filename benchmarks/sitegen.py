@@ -77,79 +77,324 @@ MAX_PAGE_BYTES = 80_000
 
 # --- Vocabulary -------------------------------------------------------------------------------
 TREATMENTS = (
-    "Finasteride", "Dutasteride", "Minoxidil", "Oral Minoxidil", "Topical Finasteride",
-    "Ketoconazole Shampoo", "Platelet-Rich Plasma", "Low-Level Laser Therapy", "Microneedling",
-    "Spironolactone", "Bicalutamide", "Clascoterone", "Pyrilutamide", "Baricitinib", "Tofacitinib",
-    "Ruxolitinib", "Ritlecitinib", "Pumpkin Seed Oil", "Rosemary Oil", "Caffeine Solution",
-    "Saw Palmetto", "Latanoprost", "Bimatoprost", "Valproic Acid", "Exosome Therapy",
-    "Stem Cell Conditioned Media", "Melatonin", "Biotin", "Vitamin D", "Zinc", "Iron",
-    "Setipiprant", "Cetirizine", "Botulinum Toxin", "Hair Transplantation", "Dermal Papilla Cells",
+    "Finasteride",
+    "Dutasteride",
+    "Minoxidil",
+    "Oral Minoxidil",
+    "Topical Finasteride",
+    "Ketoconazole Shampoo",
+    "Platelet-Rich Plasma",
+    "Low-Level Laser Therapy",
+    "Microneedling",
+    "Spironolactone",
+    "Bicalutamide",
+    "Clascoterone",
+    "Pyrilutamide",
+    "Baricitinib",
+    "Tofacitinib",
+    "Ruxolitinib",
+    "Ritlecitinib",
+    "Pumpkin Seed Oil",
+    "Rosemary Oil",
+    "Caffeine Solution",
+    "Saw Palmetto",
+    "Latanoprost",
+    "Bimatoprost",
+    "Valproic Acid",
+    "Exosome Therapy",
+    "Stem Cell Conditioned Media",
+    "Melatonin",
+    "Biotin",
+    "Vitamin D",
+    "Zinc",
+    "Iron",
+    "Setipiprant",
+    "Cetirizine",
+    "Botulinum Toxin",
+    "Hair Transplantation",
+    "Dermal Papilla Cells",
 )
 CONDITIONS = (
-    "Androgenetic Alopecia", "Male Pattern Hair Loss", "Female Pattern Hair Loss",
-    "Alopecia Areata", "Telogen Effluvium", "Frontal Fibrosing Alopecia", "Lichen Planopilaris",
-    "Central Centrifugal Cicatricial Alopecia", "Chemotherapy-Induced Alopecia",
-    "Traction Alopecia", "Hair Follicle Miniaturisation", "Scalp Inflammation",
+    "Androgenetic Alopecia",
+    "Male Pattern Hair Loss",
+    "Female Pattern Hair Loss",
+    "Alopecia Areata",
+    "Telogen Effluvium",
+    "Frontal Fibrosing Alopecia",
+    "Lichen Planopilaris",
+    "Central Centrifugal Cicatricial Alopecia",
+    "Chemotherapy-Induced Alopecia",
+    "Traction Alopecia",
+    "Hair Follicle Miniaturisation",
+    "Scalp Inflammation",
 )
 DESIGNS = (
-    "A Randomised Controlled Trial", "A Double-Blind Placebo-Controlled Study",
-    "A Systematic Review and Meta-Analysis", "A Retrospective Cohort Study", "A Pilot Study",
-    "An Open-Label Trial", "A Case Series", "A Network Meta-Analysis", "An In Vitro Study",
-    "A Murine Model", "A Multicentre Review", "A Prospective Observational Study",
+    "A Randomised Controlled Trial",
+    "A Double-Blind Placebo-Controlled Study",
+    "A Systematic Review and Meta-Analysis",
+    "A Retrospective Cohort Study",
+    "A Pilot Study",
+    "An Open-Label Trial",
+    "A Case Series",
+    "A Network Meta-Analysis",
+    "An In Vitro Study",
+    "A Murine Model",
+    "A Multicentre Review",
+    "A Prospective Observational Study",
 )
 TITLE_FORMS = (
-    "{t} for {c}: {d}", "Efficacy and Safety of {t} in {c}", "{t} versus {t2} in {c}: {d}",
-    "Long-Term Outcomes of {t} in {c}", "{t} Combined With {t2} for {c}",
-    "Low-Dose {t} in {c}: {d}", "Effect of {t} on Hair Density in {c}",
-    "Mechanisms of {t} in {c}", "{t} and {t2}: Comparative Effectiveness in {c}",
+    "{t} for {c}: {d}",
+    "Efficacy and Safety of {t} in {c}",
+    "{t} versus {t2} in {c}: {d}",
+    "Long-Term Outcomes of {t} in {c}",
+    "{t} Combined With {t2} for {c}",
+    "Low-Dose {t} in {c}: {d}",
+    "Effect of {t} on Hair Density in {c}",
+    "Mechanisms of {t} in {c}",
+    "{t} and {t2}: Comparative Effectiveness in {c}",
 )
 WORDS = (
-    "hair", "density", "follicle", "scalp", "patients", "treatment", "placebo", "baseline",
-    "improvement", "weeks", "months", "dose", "daily", "topical", "oral", "serum", "levels",
-    "dihydrotestosterone", "androgen", "receptor", "growth", "phase", "anagen", "telogen",
-    "shedding", "count", "thickness", "diameter", "photographs", "assessment", "investigators",
-    "adverse", "events", "tolerated", "significant", "reduction", "increase", "compared",
-    "group", "trial", "cohort", "women", "men", "participants", "response", "regrowth",
-    "inflammation", "biopsy", "expression", "signalling", "pathway", "stem", "cells",
-    "miniaturisation", "terminal", "vellus", "ratio", "outcome", "primary", "secondary",
-    "endpoint", "efficacy", "safety", "study", "results", "suggest", "may", "and", "the", "of",
-    "in", "with", "was", "were", "after", "than", "for", "a", "to", "by", "at", "on",
+    "hair",
+    "density",
+    "follicle",
+    "scalp",
+    "patients",
+    "treatment",
+    "placebo",
+    "baseline",
+    "improvement",
+    "weeks",
+    "months",
+    "dose",
+    "daily",
+    "topical",
+    "oral",
+    "serum",
+    "levels",
+    "dihydrotestosterone",
+    "androgen",
+    "receptor",
+    "growth",
+    "phase",
+    "anagen",
+    "telogen",
+    "shedding",
+    "count",
+    "thickness",
+    "diameter",
+    "photographs",
+    "assessment",
+    "investigators",
+    "adverse",
+    "events",
+    "tolerated",
+    "significant",
+    "reduction",
+    "increase",
+    "compared",
+    "group",
+    "trial",
+    "cohort",
+    "women",
+    "men",
+    "participants",
+    "response",
+    "regrowth",
+    "inflammation",
+    "biopsy",
+    "expression",
+    "signalling",
+    "pathway",
+    "stem",
+    "cells",
+    "miniaturisation",
+    "terminal",
+    "vellus",
+    "ratio",
+    "outcome",
+    "primary",
+    "secondary",
+    "endpoint",
+    "efficacy",
+    "safety",
+    "study",
+    "results",
+    "suggest",
+    "may",
+    "and",
+    "the",
+    "of",
+    "in",
+    "with",
+    "was",
+    "were",
+    "after",
+    "than",
+    "for",
+    "a",
+    "to",
+    "by",
+    "at",
+    "on",
 )
 FIRST_NAMES = (
-    "Antonella", "Ralph", "Nicole", "Maria", "Kazuto", "Yuki", "Wei", "Li", "Sergio", "Ana",
-    "Pedro", "Rodney", "Paul", "Ulrike", "Jerry", "Angela", "Brett", "Rachita", "Gita",
-    "Mariya", "Zoë", "Łukasz", "Søren", "José", "Chloé", "Jürgen", "Ömer", "Nuno", "Ilse",
-    "Hiroshi", "Priya", "Arjun", "Fatima", "Youssef", "Olga", "Ivan", "Siobhán", "Dagny",
-    "Tamás", "Eun-ji", "Minh", "Camila", "Lorenzo", "Giulia", "Henrik", "Anaïs", "Björn",
+    "Antonella",
+    "Ralph",
+    "Nicole",
+    "Maria",
+    "Kazuto",
+    "Yuki",
+    "Wei",
+    "Li",
+    "Sergio",
+    "Ana",
+    "Pedro",
+    "Rodney",
+    "Paul",
+    "Ulrike",
+    "Jerry",
+    "Angela",
+    "Brett",
+    "Rachita",
+    "Gita",
+    "Mariya",
+    "Zoë",
+    "Łukasz",
+    "Søren",
+    "José",
+    "Chloé",
+    "Jürgen",
+    "Ömer",
+    "Nuno",
+    "Ilse",
+    "Hiroshi",
+    "Priya",
+    "Arjun",
+    "Fatima",
+    "Youssef",
+    "Olga",
+    "Ivan",
+    "Siobhán",
+    "Dagny",
+    "Tamás",
+    "Eun-ji",
+    "Minh",
+    "Camila",
+    "Lorenzo",
+    "Giulia",
+    "Henrik",
+    "Anaïs",
+    "Björn",
 )
 LAST_NAMES = (
-    "Tosti", "Trüeb", "Rogers", "Hordinsky", "Kanti", "Blume-Peytavi", "Shapiro", "Sinclair",
-    "Gupta", "Piraccini", "Vañó‐Galván", "Jaén", "Messenger", "Randall", "Christiano",
-    "Paus", "Cotsarelis", "Ohyama", "Tsuboi", "Kim", "Park", "Nguyen", "Müller", "Novák",
-    "Kowalski", "Sørensen", "García‐Doval", "Dhurat", "Rathnayake", "Olsen", "Bergfeld",
-    "Mirmirani", "King", "Mesinkovska", "Goren", "Wambier", "McCoy", "Herskovitz", "Ramos",
-    "Bı\u0301ró", "Yamauchi", "Chen", "Wang", "Zhang", "Liu", "Ferreira", "O’Neill", "Dubois",
+    "Tosti",
+    "Trüeb",
+    "Rogers",
+    "Hordinsky",
+    "Kanti",
+    "Blume-Peytavi",
+    "Shapiro",
+    "Sinclair",
+    "Gupta",
+    "Piraccini",
+    "Vañó‐Galván",
+    "Jaén",
+    "Messenger",
+    "Randall",
+    "Christiano",
+    "Paus",
+    "Cotsarelis",
+    "Ohyama",
+    "Tsuboi",
+    "Kim",
+    "Park",
+    "Nguyen",
+    "Müller",
+    "Novák",
+    "Kowalski",
+    "Sørensen",
+    "García‐Doval",
+    "Dhurat",
+    "Rathnayake",
+    "Olsen",
+    "Bergfeld",
+    "Mirmirani",
+    "King",
+    "Mesinkovska",
+    "Goren",
+    "Wambier",
+    "McCoy",
+    "Herskovitz",
+    "Ramos",
+    "Bı\u0301ró",
+    "Yamauchi",
+    "Chen",
+    "Wang",
+    "Zhang",
+    "Liu",
+    "Ferreira",
+    "O’Neill",
+    "Dubois",
 )
 JOURNAL_FORMS = (
-    "Journal of {x}", "{x} Research", "International Journal of {x}", "Annals of {x}",
-    "{x} and Therapy", "Clinical {x}", "Archives of {x}", "{x} Reports", "Experimental {x}",
+    "Journal of {x}",
+    "{x} Research",
+    "International Journal of {x}",
+    "Annals of {x}",
+    "{x} and Therapy",
+    "Clinical {x}",
+    "Archives of {x}",
+    "{x} Reports",
+    "Experimental {x}",
 )
 JOURNAL_FIELDS = (
-    "Dermatology", "Cosmetic Dermatology", "Investigative Dermatology", "Trichology",
-    "Dermatological Treatment", "Clinical Medicine", "Endocrinology", "Pharmacology",
-    "Skin Pharmacology", "Dermatologic Surgery", "Molecular Medicine", "Cell Biology",
-    "Drugs in Dermatology", "Aesthetic Medicine", "Hair Science", "Skin Appendage Disorders",
+    "Dermatology",
+    "Cosmetic Dermatology",
+    "Investigative Dermatology",
+    "Trichology",
+    "Dermatological Treatment",
+    "Clinical Medicine",
+    "Endocrinology",
+    "Pharmacology",
+    "Skin Pharmacology",
+    "Dermatologic Surgery",
+    "Molecular Medicine",
+    "Cell Biology",
+    "Drugs in Dermatology",
+    "Aesthetic Medicine",
+    "Hair Science",
+    "Skin Appendage Disorders",
 )
 CATEGORIES = ("Treatment", "Research", "Progress", "Question", "Discussion", "News")
 CSS_PROPS = (
-    "display:flex", "display:grid", "align-items:center", "justify-content:space-between",
-    "margin:0 auto", "padding:8px 16px", "padding:0", "gap:12px", "font-size:0.875rem",
-    "font-weight:600", "line-height:1.5", "color:#1f2937", "color:#6b7280",
-    "background-color:#ffffff", "background-color:#f3f4f6", "border-radius:12px",
-    "border:1px solid #e5e7eb", "box-shadow:0 1px 3px rgba(0,0,0,0.08)", "max-width:1200px",
-    "width:100%", "overflow:hidden", "text-overflow:ellipsis", "white-space:nowrap",
-    "transition:all 150ms ease-in-out", "cursor:pointer", "position:relative",
-    "grid-template-columns:repeat(auto-fill,minmax(280px,1fr))", "letter-spacing:-0.01em",
+    "display:flex",
+    "display:grid",
+    "align-items:center",
+    "justify-content:space-between",
+    "margin:0 auto",
+    "padding:8px 16px",
+    "padding:0",
+    "gap:12px",
+    "font-size:0.875rem",
+    "font-weight:600",
+    "line-height:1.5",
+    "color:#1f2937",
+    "color:#6b7280",
+    "background-color:#ffffff",
+    "background-color:#f3f4f6",
+    "border-radius:12px",
+    "border:1px solid #e5e7eb",
+    "box-shadow:0 1px 3px rgba(0,0,0,0.08)",
+    "max-width:1200px",
+    "width:100%",
+    "overflow:hidden",
+    "text-overflow:ellipsis",
+    "white-space:nowrap",
+    "transition:all 150ms ease-in-out",
+    "cursor:pointer",
+    "position:relative",
+    "grid-template-columns:repeat(auto-fill,minmax(280px,1fr))",
+    "letter-spacing:-0.01em",
 )
 
 
@@ -261,7 +506,9 @@ def make_data(params: Params) -> tuple[list[GenStudy], list[GenThread], list[str
     letters = string.ascii_letters + string.digits
     ids = [FOOTER_STUDY[1], *_ids(rng, params.pages - 1, 4, letters, taken)]
     dead_ids = _ids(rng, max(1, params.pages // 500), 4, letters, taken)
-    journals = sorted({rng.choice(JOURNAL_FORMS).format(x=rng.choice(JOURNAL_FIELDS)) for _ in range(400)})
+    journals = sorted(
+        {rng.choice(JOURNAL_FORMS).format(x=rng.choice(JOURNAL_FIELDS)) for _ in range(400)}
+    )
     names = sorted({f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}" for _ in range(6000)})
 
     threads: list[GenThread] = []
@@ -269,18 +516,20 @@ def make_data(params: Params) -> tuple[list[GenStudy], list[GenThread], list[str
     for post_id in post_ids:
         title = f"{rng.choice(TREATMENTS)} {rng.choice(['results', 'question', 'experience', 'update', 'progress after a year', 'side effects?'])}"
         created = _day(rng, date(2018, 1, 1), date(2025, 10, 1))
-        threads.append(GenThread(
-            post_id=post_id,
-            slug=slugify(title),
-            title=title,
-            category=rng.choice(CATEGORIES),
-            author=f"user{rng.randrange(10**6)}",
-            created=f"{created.isoformat()}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z",
-            score=rng.choice([rng.randrange(1, 200), rng.randrange(200, 5000)]),
-            summary=_sentence(rng, 12, 30),
-            body=_paragraph(rng, rng.randint(2, 6)),
-            comments=rng.randint(0, 8),
-        ))
+        threads.append(
+            GenThread(
+                post_id=post_id,
+                slug=slugify(title),
+                title=title,
+                category=rng.choice(CATEGORIES),
+                author=f"user{rng.randrange(10**6)}",
+                created=f"{created.isoformat()}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z",
+                score=rng.choice([rng.randrange(1, 200), rng.randrange(200, 5000)]),
+                summary=_sentence(rng, 12, 30),
+                body=_paragraph(rng, rng.randint(2, 6)),
+                comments=rng.randint(0, 8),
+            )
+        )
 
     studies: list[GenStudy] = []
     for index, study_id in enumerate(ids):
@@ -294,23 +543,25 @@ def make_data(params: Params) -> tuple[list[GenStudy], list[GenThread], list[str
         topics = tuple(sorted(rng.sample(list(TOPICS), rng.choice([1, 1, 2]))))
         published = _day(rng, date(1995, 1, 1), date(2025, 9, 30))
         lastmod = _day(rng, date(2021, 1, 1), date(2025, 10, 31))
-        studies.append(GenStudy(
-            index=index,
-            id=study_id,
-            slug=slug,
-            title=title,
-            published=f"{published.year}-{published.month:02d}",
-            journal=rng.choice(journals),
-            authors=rng.sample(names, rng.randint(1, 12)),
-            tldr=_sentence(rng, 14, 30),
-            summary=_paragraph(rng, rng.randint(4, 12)),
-            source_url=f"https://pubmed.ncbi.nlm.nih.gov/{rng.randrange(10**7, 4 * 10**7)}/",
-            lastmod=lastmod.isoformat(),
-            template="cards" if rng.random() < 0.7 else "flat",
-            topics=topics,
-            citations=rng.choice([rng.randrange(0, 30), rng.randrange(30, 900)]),
-            in_sitemap=index == 0 or rng.random() >= 0.02,
-        ))
+        studies.append(
+            GenStudy(
+                index=index,
+                id=study_id,
+                slug=slug,
+                title=title,
+                published=f"{published.year}-{published.month:02d}",
+                journal=rng.choice(journals),
+                authors=rng.sample(names, rng.randint(1, 12)),
+                tldr=_sentence(rng, 14, 30),
+                summary=_paragraph(rng, rng.randint(4, 12)),
+                source_url=f"https://pubmed.ncbi.nlm.nih.gov/{rng.randrange(10**7, 4 * 10**7)}/",
+                lastmod=lastmod.isoformat(),
+                template="cards" if rng.random() < 0.7 else "flat",
+                topics=topics,
+                citations=rng.choice([rng.randrange(0, 30), rng.randrange(30, 900)]),
+                in_sitemap=index == 0 or rng.random() >= 0.02,
+            )
+        )
     count = len(studies)
     for study in studies:
         others = lambda k: [studies[rng.randrange(count)].id for _ in range(k)]  # noqa: E731
@@ -321,7 +572,9 @@ def make_data(params: Params) -> tuple[list[GenStudy], list[GenThread], list[str
         if rng.random() < 0.3:
             study.related_extra = rng.randrange(1, 300)
         if threads and rng.random() < 0.6:
-            study.community = sorted(set(rng.randrange(len(threads)) for _ in range(rng.randint(1, 4))))
+            study.community = sorted(
+                set(rng.randrange(len(threads)) for _ in range(rng.randint(1, 4)))
+            )
     # Every study outside the sitemaps is linked from one inside them; a few links are dead.
     in_map = [s for s in studies if s.in_sitemap]
     for study in studies:
@@ -367,19 +620,23 @@ def _ref(study_id: str, by_id: dict[str, GenStudy]) -> dict[str, Any]:
     }
 
 
-def page_data(study: GenStudy, by_id: dict[str, GenStudy], threads: list[GenThread]) -> dict[str, Any]:
+def page_data(
+    study: GenStudy, by_id: dict[str, GenStudy], threads: list[GenThread]
+) -> dict[str, Any]:
     """The ``render_study`` input of a study page."""
     cards = []
     for index in study.community:
         thread = threads[index]
-        cards.append({
-            "url": thread.path,
-            "title": thread.title,
-            "category": thread.category,
-            "upvotes": _upvotes(thread.score),
-            "age": _age(thread.created, study.lastmod),
-            "summary": thread.summary,
-        })
+        cards.append(
+            {
+                "url": thread.path,
+                "title": thread.title,
+                "category": thread.category,
+                "upvotes": _upvotes(thread.score),
+                "age": _age(thread.created, study.lastmod),
+                "summary": thread.summary,
+            }
+        )
     data: dict[str, Any] = {
         "title": study.title,
         "published": study.published,
@@ -423,7 +680,9 @@ def _css_block(rng: random.Random, size: int) -> str:
     return '<style data-emotion="css" data-s="">' + "".join(rules) + "</style>\n"
 
 
-def _flight_scripts(rng: random.Random, data: dict[str, Any], pool: list[dict[str, Any]], size: int) -> str:
+def _flight_scripts(
+    rng: random.Random, data: dict[str, Any], pool: list[dict[str, Any]], size: int
+) -> str:
     """``self.__next_f.push`` chunks carrying the page props, like a Next.js app router page."""
     props: dict[str, Any] = {"study": data, "recommended": []}
     text = _script_text(props)
@@ -438,8 +697,11 @@ def _flight_scripts(rng: random.Random, data: dict[str, Any], pool: list[dict[st
 
 
 def render_page(
-    study: GenStudy, by_id: dict[str, GenStudy], threads: list[GenThread],
-    pool: list[dict[str, Any]], seed: int,
+    study: GenStudy,
+    by_id: dict[str, GenStudy],
+    threads: list[GenThread],
+    pool: list[dict[str, Any]],
+    seed: int,
 ) -> bytes:
     """A study page padded to its target weight (30-80 KB) with styles and scripts."""
     rng = random.Random(f"{seed}:page:{study.index}")
@@ -491,7 +753,7 @@ def _simple_page(title: str, body: str, canonical: str | None) -> bytes:
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)} | Tressless</title>\n{link}</head>\n<body>\n"
         f"<header><nav>{nav}</nav></header>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def listing_pages(studies: list[GenStudy]) -> dict[str, bytes]:
@@ -543,7 +805,9 @@ def sitemap_files(studies: list[GenStudy], size: int) -> tuple[dict[str, bytes],
         entries.append(
             f"  <sitemap>\n    <loc>{PLACEHOLDER}/{name}</loc>\n    <lastmod>{newest}</lastmod>\n  </sitemap>\n"
         )
-    files["sitemap.xml"] = f'{head}<sitemapindex xmlns="{SITEMAP_NS}">\n{"".join(entries)}</sitemapindex>\n'.encode()
+    files["sitemap.xml"] = (
+        f'{head}<sitemapindex xmlns="{SITEMAP_NS}">\n{"".join(entries)}</sitemapindex>\n'.encode()
+    )
     lastmod["/sitemap.xml"] = max(lastmod.values())
     # Studies reachable only through links have a Last-Modified too.
     for s in studies:
@@ -559,8 +823,16 @@ def _init_worker(params: Params) -> None:
     studies, threads, _ = make_data(params)
     by_id = {s.id: s for s in studies}
     pool = [
-        {"id": s.id, "slug": s.slug, "title": s.title, "tldr": s.tldr, "journal": s.journal,
-         "published": s.published, "authors": s.authors[:4], "citations": s.citations}
+        {
+            "id": s.id,
+            "slug": s.slug,
+            "title": s.title,
+            "tldr": s.tldr,
+            "journal": s.journal,
+            "published": s.published,
+            "authors": s.authors[:4],
+            "citations": s.citations,
+        }
         for s in studies[:2000]
     ]
     _WORKER.update(params=params, studies=studies, threads=threads, by_id=by_id, pool=pool)
@@ -572,7 +844,9 @@ def _write_range(out: str, start: int, stop: int) -> tuple[int, int]:
     studies: list[GenStudy] = _WORKER["studies"]
     written = 0
     for study in studies[start:stop]:
-        html = render_page(study, _WORKER["by_id"], _WORKER["threads"], _WORKER["pool"], params.seed)
+        html = render_page(
+            study, _WORKER["by_id"], _WORKER["threads"], _WORKER["pool"], params.seed
+        )
         _write(Path(out), study.path, html)
         written += len(html)
     return stop - start, written
@@ -594,7 +868,9 @@ def is_built(out: Path, params: Params) -> bool:
         return False
 
 
-def build(params: Params, out: Path | None = None, *, workers: int | None = None, force: bool = False) -> Path:
+def build(
+    params: Params, out: Path | None = None, *, workers: int | None = None, force: bool = False
+) -> Path:
     """Build the site into ``out`` (default under /tmp) unless the same build is there."""
     out = Path(out or default_dir(params))
     if not force and is_built(out, params):
@@ -611,18 +887,28 @@ def build(params: Params, out: Path | None = None, *, workers: int | None = None
     step = 500
     ranges = [(i, min(i + step, len(studies))) for i in range(0, len(studies), step)]
     total_bytes = 0
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(params,)) as pool:
-        for _, written in pool.map(_write_range, [str(out)] * len(ranges), [a for a, _ in ranges], [b for _, b in ranges]):
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker, initargs=(params,)
+    ) as pool:
+        for _, written in pool.map(
+            _write_range, [str(out)] * len(ranges), [a for a, _ in ranges], [b for _, b in ranges]
+        ):
             total_bytes += written
     for thread in threads:
         _write(out, thread.path, _thread_page(thread, params.seed))
     listings = listing_pages(studies)
     for path, body in listings.items():
         _write(out, path, body)
-    topics = "\n".join(f'<li><a href="/search/research/{t}/1">{escape(n)}</a></li>' for t, n in TOPICS.items())
+    topics = "\n".join(
+        f'<li><a href="/search/research/{t}/1">{escape(n)}</a></li>' for t, n in TOPICS.items()
+    )
     _write(out, "/", _simple_page("Tressless", f"<h1>Tressless</h1>\n<ul>\n{topics}\n</ul>", "/"))
     community = "\n".join(f'<li><a href="{t.path}">{escape(t.title)}</a></li>' for t in threads)
-    _write(out, "/community", _simple_page("Community", f"<h1>Community</h1>\n<ul>\n{community}\n</ul>", "/community"))
+    _write(
+        out,
+        "/community",
+        _simple_page("Community", f"<h1>Community</h1>\n<ul>\n{community}\n</ul>", "/community"),
+    )
     for slug in ("research", "learn", "search", "about", "privacy", "terms"):
         _write(out, f"/{slug}", _simple_page(slug.title(), f"<h1>{slug.title()}</h1>", None))
     robots = f"User-agent: *\nDisallow: {DISALLOWED_PREFIX}\n\nSitemap: {PLACEHOLDER}/sitemap.xml\n"
@@ -645,7 +931,13 @@ def build(params: Params, out: Path | None = None, *, workers: int | None = None
         "build_seconds": round(time.perf_counter() - started, 1),
     }
     (out / MARKER).write_text(json.dumps(info, indent=2) + "\n")  # last: marks a complete build
-    logger.info("Built %d study pages (%.0f MB) into %s in %.0f s", len(studies), total_bytes / 1e6, out, info["build_seconds"])
+    logger.info(
+        "Built %d study pages (%.0f MB) into %s in %.0f s",
+        len(studies),
+        total_bytes / 1e6,
+        out,
+        info["build_seconds"],
+    )
     return out
 
 
@@ -664,10 +956,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=20251101)
     parser.add_argument("--sitemap-size", type=int, default=5000)
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--force", action="store_true", help="rebuild even when the same build exists")
+    parser.add_argument(
+        "--force", action="store_true", help="rebuild even when the same build exists"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    params = Params(args.pages, args.threads or default_threads(args.pages), args.seed, args.sitemap_size)
+    params = Params(
+        args.pages, args.threads or default_threads(args.pages), args.seed, args.sitemap_size
+    )
     out = build(params, args.out, force=args.force)
     print(json.dumps(site_info(out), indent=2))
 

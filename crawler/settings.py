@@ -54,6 +54,10 @@ DOWNLOAD_HANDLERS = {"ftp": None, "file": None, "s3": None, "data": None}
 DOWNLOADER_MIDDLEWARES = {
     # http(s) only; redirected requests stay on the allowed hosts (before robots.txt and offsite).
     "crawler.middlewares.guard.RequestGuardMiddleware": 40,
+    # robots.txt checked for every request, also those that wait for it together (Scrapy's own
+    # lets all but the first through unchecked, scrapy/scrapy#6802).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.ConcurrentSafeRobotsTxtMiddleware": 100,
     # Retries that wait, in place of Scrapy's immediate ones.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
