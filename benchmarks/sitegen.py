@@ -31,6 +31,7 @@ the site goes to ``/tmp/bench-site-<N>-<M>-<seed>`` and is reused when it is alr
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -56,7 +57,8 @@ from crawler.demo.render_threads import render_thread_html  # noqa: E402
 
 logger = logging.getLogger("benchmarks.sitegen")
 
-# Bump when the output changes, so that cached builds in /tmp are rebuilt.
+# Bump when the output changes, so that cached builds in /tmp are rebuilt (a change of this file
+# or of the renderers it uses rebuilds them too: see sources_digest).
 GENERATOR_VERSION = 1
 MARKER = "bench.json"
 LASTMOD_FILE = "lastmod.json"
@@ -412,7 +414,20 @@ class Params:
             "threads": self.threads,
             "seed": self.seed,
             "sitemap_size": self.sitemap_size,
+            "sources": sources_digest(),
         }
+
+
+def sources_digest() -> str:
+    """A hash of the code that renders the pages: a cached site is rebuilt when it changes."""
+    digest = hashlib.sha256()
+    for path in (
+        Path(__file__),
+        ROOT / "crawler" / "demo" / "render.py",
+        ROOT / "crawler" / "demo" / "render_threads.py",
+    ):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
