@@ -1,9 +1,8 @@
 """Render study pages in the markup styles of the site, for fixtures and the demo site.
 
-The live HTML of the site is not available, so pages are rebuilt from the text renderings
-described in ``/work/shared/SITE.md`` as a server-rendered React (Next.js-like) app would emit
-them: generated class names, a navigation header, a footer, JSON state blobs in ``<script>``
-tags. Two templates are supported:
+Pages follow the field order and labels of the site's study pages, marked up as a
+server-rendered React (Next.js-like) app would emit them: generated class names, a navigation
+header, a footer, JSON state blobs in ``<script>`` tags. Two templates are supported:
 
 * ``"cards"`` - the newer, indented template: the study header and each section are cards,
   research entries are whole-card links, community cards are links or plain boxes.

@@ -1,7 +1,7 @@
 """Pure text helpers shared by the page parsers and the normalise pipeline.
 
 Everything here works on already-extracted strings, so it can be tested without HTML. The
-formats are the ones printed by the site (see ``/work/shared/SITE.md``): month-year dates,
+formats are the ones printed by the site's study pages: month-year dates,
 ``<shown> / <total> results`` counters, ``17 citations``, ``2 upvotes``, relative ages such as
 ``4 years ago``, journals wrapped in curly quotes and the ``View this study on <host> →`` link.
 """
