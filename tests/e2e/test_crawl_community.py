@@ -89,29 +89,27 @@ def test_studies_then_community(site_server, db_url: str, tmp_path: Path) -> Non
         assert got == set(studies), post_id
 
 
-def test_one_run_with_follow_community(site_server, sqlite_url: str, tmp_path: Path) -> None:
-    crawl(["studies", "-a", "follow_community=1"], site_server, sqlite_url, tmp_path)
-    threads, _, _ = stored(sqlite_url)
+def test_one_run_with_follow_community(site_server, db_url: str, tmp_path: Path) -> None:
+    crawl(["studies", "-a", "follow_community=1"], site_server, db_url, tmp_path)
+    threads, _, _ = stored(db_url)
     linked = {p for p, spec in MANIFEST["threads"].items() if spec["linked_from"]}
     assert linked <= {p for p, t in threads.items() if t.source == "thread"}
 
 
-def test_single_thread_url_and_exports(site_server, sqlite_url: str, tmp_path: Path) -> None:
+def test_single_thread_url_and_exports(site_server, db_url: str, tmp_path: Path) -> None:
     post_id, spec = next(
         (p, s) for p, s in MANIFEST["threads"].items() if s["format"] == "reddit_json"
     )
     crawl(
         ["community", "-a", f"url={site_server.url}{spec['path']}"],
         site_server,
-        sqlite_url,
+        db_url,
         tmp_path,
     )
-    threads, comments, _ = stored(sqlite_url)
+    threads, comments, _ = stored(db_url)
     assert list(threads) == [post_id] and len(comments[post_id]) == spec["items"]
 
-    out = run_scrapy(
-        ["export", "threads", "--format", "jsonl"], {"DATABASE_URL": sqlite_url}, tmp_path
-    )
+    out = run_scrapy(["export", "threads", "--format", "jsonl"], {"DATABASE_URL": db_url}, tmp_path)
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["post_id"] for r in records] == [post_id]
     assert {
@@ -126,9 +124,7 @@ def test_single_thread_url_and_exports(site_server, sqlite_url: str, tmp_path: P
         "summary",
         "comment_count",
     } <= set(records[0])
-    out = run_scrapy(
-        ["export", "comments", "--format", "csv"], {"DATABASE_URL": sqlite_url}, tmp_path
-    )
+    out = run_scrapy(["export", "comments", "--format", "csv"], {"DATABASE_URL": db_url}, tmp_path)
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert len(rows) == spec["items"] and {r["post_id"] for r in rows} == {post_id}
     assert {"comment_id", "parent_id", "author", "body", "upvotes", "posted_at", "depth"} <= set(

@@ -109,10 +109,10 @@ def test_crawl_stores_every_study_once_and_a_full_second_crawl_changes_nothing(
     engine.dispose()
 
 
-def test_single_url(site_server, sqlite_url: str, tmp_path: Path) -> None:
+def test_single_url(site_server, db_url: str, tmp_path: Path) -> None:
     study_id, path = next(iter(MANIFEST["expected_study_paths"].items()))
-    crawl(site_server, sqlite_url, tmp_path, "-a", f"url={site_server.url}{path}")
-    engine = make_engine(sqlite_url)
+    crawl(site_server, db_url, tmp_path, "-a", f"url={site_server.url}{path}")
+    engine = make_engine(db_url)
     with engine.connect() as conn:
         ids = conn.execute(select(Study.study_id)).scalars().all()
     engine.dispose()
@@ -129,28 +129,28 @@ def test_listings_when_there_is_no_sitemap(site_server, sqlite_url: str, tmp_pat
 
 
 def test_incremental_crawl_fetches_little_and_finds_exactly_the_changed_pages(
-    tmp_path: Path, sqlite_url: str
+    tmp_path: Path, db_url: str
 ) -> None:
     site = tmp_path / "site"
     shutil.copytree(SITE_DIR, site, symlinks=True)
     with SiteServer(site) as server:
-        crawl(server, sqlite_url, tmp_path)
+        crawl(server, db_url, tmp_path)
         first_requests = len(server.requests)
-        engine = make_engine(sqlite_url)
+        engine = make_engine(db_url)
         with engine.connect() as conn:
             before = dict(conn.execute(select(Study.study_id, Study.changed_at)).all())
 
         server.reset_requests()
-        crawl(server, sqlite_url, tmp_path)
+        crawl(server, db_url, tmp_path)
         second_requests = len(server.requests)
         assert second_requests <= 0.2 * first_requests, (second_requests, first_requests)
         with engine.connect() as conn:
             assert dict(conn.execute(select(Study.study_id, Study.changed_at)).all()) == before
-        assert counts(sqlite_url)["history"] == 0
+        assert counts(db_url)["history"] == 0
 
         changed = change_pages(site, ["ZpoR", "Cf9e", "66Gn"])
         server.reset_requests()
-        crawl(server, sqlite_url, tmp_path)
+        crawl(server, db_url, tmp_path)
         with Session(engine) as session:
             updated = {
                 s.study_id: s.tldr
@@ -160,7 +160,7 @@ def test_incremental_crawl_fetches_little_and_finds_exactly_the_changed_pages(
             last = session.execute(select(CrawlRun).order_by(CrawlRun.id.desc())).scalars().first()
         assert updated == changed
         assert last.items_updated == 3 and last.items_new == 0
-        assert counts(sqlite_url)["history"] == 3
+        assert counts(db_url)["history"] == 3
         engine.dispose()
 
 
