@@ -108,3 +108,14 @@ def is_http_url(url: str) -> bool:
 
 def is_community_listing_url(url: str) -> bool:
     return bool(COMMUNITY_LISTING_RE.match(_path(url)))
+
+
+def rebase_on_site(url: str, site_url: str) -> str:
+    """A URL of SITE_URL's host moved onto SITE_URL's scheme and port; other URLs unchanged.
+
+    Stored URLs are canonical (https) while the site may be served otherwise (tests, the demo).
+    """
+    parts, site = urlsplit(url), urlsplit(site_url)
+    if parts.hostname and parts.hostname.lower() == (site.hostname or "").lower():
+        return urlunsplit((site.scheme, site.netloc, parts.path, parts.query, ""))
+    return url

@@ -92,16 +92,24 @@ def lock_for_write(conn: Connection) -> None:
 def ensure_names(
     conn: Connection, model: type[Journal] | type[Author], names: Iterable[str]
 ) -> dict[str, int]:
-    """Upsert distinct names (journals, authors) and return name -> id."""
+    """Ids of distinct names (journals, authors), inserting only the ones not stored yet."""
     wanted = sorted(set(names))
-    if not wanted:
-        return {}
-    conn.execute(
-        _insert(conn, model).on_conflict_do_nothing(index_elements=["name"]),
-        [{"name": name} for name in wanted],
-    )
+    ids = _name_ids(conn, model, wanted)
+    missing = [name for name in wanted if name not in ids]
+    if missing:
+        conn.execute(
+            _insert(conn, model).on_conflict_do_nothing(index_elements=["name"]),
+            [{"name": name} for name in missing],
+        )
+        ids.update(_name_ids(conn, model, missing))
+    return ids
+
+
+def _name_ids(
+    conn: Connection, model: type[Journal] | type[Author], names: Sequence[str]
+) -> dict[str, int]:
     ids: dict[str, int] = {}
-    for chunk in _chunks(wanted, 500):
+    for chunk in _chunks(names, 500):
         rows = conn.execute(select(model.name, model.id).where(model.name.in_(chunk)))
         ids.update({name: id_ for name, id_ in rows})
     return ids

@@ -18,11 +18,11 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from sqlalchemy import select
 
+from crawler import signals as crawler_signals
 from crawler.db.engine import make_engine
 from crawler.db.models import Thread
 from crawler.db.schema import current_revision
 from crawler.failures import FailureAccounting
-from crawler import signals as crawler_signals
 from crawler.items import Drop
 from crawler.parsers.thread_html import parse_thread_html
 from crawler.parsers.thread_reddit import parse_thread_reddit
@@ -31,6 +31,7 @@ from crawler.urls import (
     canonical_url,
     host_of,
     is_community_listing_url,
+    rebase_on_site,
     thread_id_from_url,
     valid_url,
 )
@@ -65,21 +66,14 @@ class ThreadRequests:
     def __init__(self, spider: Any, hosts: list[str], site_url: str) -> None:
         self.spider = spider
         self.hosts = set(hosts)
-        self.site = urlsplit(site_url)
-
-    def on_site(self, url: str) -> str:
-        """Stored URLs are canonical (https); threads on the site itself use SITE_URL's scheme and port."""
-        parts = urlsplit(url)
-        if parts.hostname and parts.hostname.lower() == (self.site.hostname or "").lower():
-            return urlunsplit((self.site.scheme, self.site.netloc, parts.path, parts.query, ""))
-        return url
+        self.site_url = site_url
 
     def allowed(self, url: str) -> bool:
         scheme_ok = valid_url(url) and urlsplit(url).scheme in ("http", "https")
         return scheme_ok and host_of(url) in self.hosts
 
     def request(self, url: str) -> Request | None:
-        url = self.on_site(url)
+        url = rebase_on_site(url, self.site_url)
         if not self.allowed(url) or thread_id_from_url(url) is None:
             return None
         meta = {"handle_httpstatus_list": list(GONE_STATUSES), "thread_url": url}

@@ -21,7 +21,6 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -46,6 +45,7 @@ from crawler.urls import (
     is_listing_url,
     is_study_url,
     join_url,
+    rebase_on_site,
     same_host,
     study_id_from_url,
     valid_url,
@@ -174,7 +174,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         for study_id, url in sorted(urls.items()):
             if study_id in self.touched or canonical_url(url) in dead or not self.on_site(url):
                 continue
-            self.crawler.engine.crawl(self.study_request(self.on_site_url(url)))
+            self.crawler.engine.crawl(self.study_request(rebase_on_site(url, self.site_url)))
             count += 1
         self.crawler.stats.set_value("incremental/swept", count)
         if count:
@@ -277,7 +277,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
                 continue  # requested already, or skipped as unchanged by this run
             if ref.url and is_study_url(ref.url) and self.on_site(ref.url):
                 # The ref URL is canonical (https); fetch it on the site's own scheme and port.
-                yield self.study_request(self.on_site_url(ref.url))
+                yield self.study_request(rebase_on_site(ref.url, self.site_url))
 
     def page_fetched(self, response: Response) -> None:
         crawler_signals.send_page_fetched(
@@ -288,9 +288,6 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
     def on_site(self, url: str) -> bool:
         return valid_url(url) and is_http_url(url) and same_host(url, self.site_url)
 
-    def on_site_url(self, url: str) -> str:
-        """The same path on SITE_URL (canonical URLs are https; the site may not be)."""
-        return f"{self.site_url}{urlsplit(url).path}"
 
 
 def robots_sitemaps(text: str, base_url: str) -> list[str]:
