@@ -33,10 +33,12 @@ if str(ROOT) not in sys.path:
 import lxml.html  # noqa: E402
 from itemadapter import ItemAdapter  # noqa: E402
 
+from crawler import settings as crawler_settings  # noqa: E402
+from crawler.db.store import thread_key  # noqa: E402
 from crawler.items import Drop  # noqa: E402
 from crawler.parsers.study import parse_study  # noqa: E402
 
-BATCH_SIZE = 100
+BATCH_SIZE = crawler_settings.STORE_BATCH_SIZE  # as the crawl writes them
 
 
 def study_pages(site: Path, limit: int | None = None) -> list[tuple[str, bytes]]:
@@ -200,6 +202,8 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
         "last_seen",
         "changed_at",
         "last_run_id",
+        "edited",
+        "snapshot",
     ),
     "study_threads": ("study_id", "position", "thread_id", "age_text"),
 }
@@ -273,7 +277,7 @@ def raw_batches(
                         )
                     )
             for pos, card in enumerate(s.get("community_posts") or []):
-                key = card.get("post_id") or card.get("url") or card.get("title")
+                key = thread_key(card.get("post_id"), card.get("url"), card.get("title"))
                 if key is None:
                     continue
                 if key not in threads:
@@ -297,6 +301,8 @@ def raw_batches(
                             now,
                             now,
                             None,
+                            False,
+                            "{}",
                         )
                     )
                 rows["study_threads"].append((s["study_id"], pos, threads[key], card.get("age")))
@@ -308,19 +314,34 @@ def _row_count(batches: Iterable[dict[str, list[tuple[Any, ...]]]]) -> int:
     return sum(len(rows) for batch in batches for rows in batch.values())
 
 
-def time_raw_sqlite(path: Path, studies: Sequence[dict[str, Any]]) -> tuple[float, int]:
+def time_raw_sqlite(
+    path: Path, studies: Sequence[dict[str, Any]], *, schema: str = "crawler"
+) -> tuple[float, int]:
+    """Seconds for raw ``executemany`` of the rows, one transaction per batch.
+
+    ``schema="crawler"`` inserts into the crawler's own tables (made by its migrations: the same
+    keys, indexes and foreign keys, the same pragmas as its engine); ``"plain"`` into tables with
+    the same columns and no keys or indexes at all.
+    """
     import sqlite3
 
     from crawler.db.runs import utcnow
 
     batches = raw_batches(studies, utcnow().isoformat())
+    prefix = ""
+    if schema == "crawler":
+        _make_crawler_schema(f"sqlite:///{path}")
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")  # as the crawler's engine does
-        for table, columns in RAW_TABLES.items():
-            conn.execute(f"CREATE TABLE raw_{table} ({', '.join(columns)})")
+        if schema == "crawler":
+            conn.execute("PRAGMA foreign_keys=ON")
+        else:
+            prefix = "raw_"
+            for table, columns in RAW_TABLES.items():
+                conn.execute(f"CREATE TABLE raw_{table} ({', '.join(columns)})")
         inserts = {
-            t: f"INSERT INTO raw_{t} VALUES ({', '.join('?' * len(c))})"
+            t: f"INSERT INTO {prefix}{t} ({', '.join(c)}) VALUES ({', '.join('?' * len(c))})"
             for t, c in RAW_TABLES.items()
         }
         started = time.perf_counter()
@@ -335,7 +356,21 @@ def time_raw_sqlite(path: Path, studies: Sequence[dict[str, Any]]) -> tuple[floa
         conn.close()
 
 
-def time_raw_postgres(database_url: str, studies: Sequence[dict[str, Any]]) -> tuple[float, int]:
+def _make_crawler_schema(database_url: str) -> None:
+    from crawler.db.engine import make_engine
+    from crawler.db.schema import ensure_schema
+
+    engine = make_engine(database_url)
+    try:
+        ensure_schema(engine)
+    finally:
+        engine.dispose()
+
+
+def time_raw_postgres(
+    database_url: str, studies: Sequence[dict[str, Any]], *, schema: str = "crawler"
+) -> tuple[float, int]:
+    """As :func:`time_raw_sqlite`, with psycopg into a fresh PostgreSQL database."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -365,13 +400,17 @@ def time_raw_postgres(database_url: str, studies: Sequence[dict[str, Any]]) -> t
         "related_total_is_lower_bound": "boolean",
         "community_total_is_lower_bound": "boolean",
     }
-    batches = raw_batches(studies, utcnow().replace(tzinfo=None))
+    batches = raw_batches(studies, utcnow())
+    prefix = "raw_" if schema == "plain" else ""
+    if schema == "crawler":
+        _make_crawler_schema(database_url)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        for table, columns in RAW_TABLES.items():
-            cols = ", ".join(f"{c} {types.get(c, 'text')}" for c in columns)
-            conn.execute(f"CREATE TABLE raw_{table} ({cols})")
+        if schema == "plain":
+            for table, columns in RAW_TABLES.items():
+                cols = ", ".join(f"{c} {types.get(c, 'text')}" for c in columns)
+                conn.execute(f"CREATE TABLE raw_{table} ({cols})")
         inserts = {
-            t: f"INSERT INTO raw_{t} VALUES ({', '.join(['%s'] * len(c))})"
+            t: f"INSERT INTO {prefix}{t} ({', '.join(c)}) VALUES ({', '.join(['%s'] * len(c))})"
             for t, c in RAW_TABLES.items()
         }
         started = time.perf_counter()
@@ -390,6 +429,7 @@ class StoreResult:
     store_s: float
     raw_s: float
     raw_rows: int
+    plain_s: float = 0.0  # raw executemany into plain tables: no keys, indexes or constraints
 
     @property
     def store_rate(self) -> float:
@@ -403,15 +443,24 @@ class StoreResult:
     def ratio(self) -> float:
         return self.store_rate / self.raw_rate if self.raw_rate else 0.0
 
+    @property
+    def plain_rate(self) -> float:
+        return self.items / self.plain_s if self.plain_s else 0.0
+
+    @property
+    def plain_ratio(self) -> float:
+        return self.store_rate / self.plain_rate if self.plain_rate else 0.0
+
 
 def store_benchmark_sqlite(workdir: Path, studies: Sequence[dict[str, Any]]) -> StoreResult:
     workdir.mkdir(parents=True, exist_ok=True)
-    for name in ("store.db", "raw.db"):
+    for name in ("store.db", "raw.db", "plain.db"):
         for suffix in ("", "-wal", "-shm"):
             (workdir / f"{name}{suffix}").unlink(missing_ok=True)
     store_s = time_write_studies(f"sqlite:///{workdir / 'store.db'}", studies)
     raw_s, rows = time_raw_sqlite(workdir / "raw.db", studies)
-    return StoreResult("SQLite", len(studies), store_s, raw_s, rows)
+    plain_s, _ = time_raw_sqlite(workdir / "plain.db", studies, schema="plain")
+    return StoreResult("SQLite", len(studies), store_s, raw_s, rows, plain_s)
 
 
 def store_benchmark_postgres(
@@ -423,7 +472,9 @@ def store_benchmark_postgres(
         store_s = time_write_studies(url, studies)
     with postgres_database(admin_url, f"bench_raw_{tag}") as url:
         raw_s, rows = time_raw_postgres(url, studies)
-    return StoreResult("PostgreSQL", len(studies), store_s, raw_s, rows)
+    with postgres_database(admin_url, f"bench_plain_{tag}") as url:
+        plain_s, _ = time_raw_postgres(url, studies, schema="plain")
+    return StoreResult("PostgreSQL", len(studies), store_s, raw_s, rows, plain_s)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -444,13 +495,15 @@ def main(argv: list[str] | None = None) -> None:
     sq = store_benchmark_sqlite(args.workdir, studies)
     print(
         f"store SQLite: write_studies {sq.store_rate:.0f} items/s, raw {sq.raw_rate:.0f} items/s "
-        f"({sq.raw_rows} rows), ratio {sq.ratio:.2f}"
+        f"({sq.raw_rows} rows), ratio {sq.ratio:.2f}; raw into plain tables "
+        f"{sq.plain_rate:.0f} items/s, ratio {sq.plain_ratio:.2f}"
     )
     if args.postgres_url:
         pg = store_benchmark_postgres(args.postgres_url, studies, "micro")
         print(
-            f"store PostgreSQL: write_studies {pg.store_rate:.0f} items/s, raw {pg.raw_rate:.0f} items/s "
-            f"({pg.raw_rows} rows), ratio {pg.ratio:.2f}"
+            f"store PostgreSQL: write_studies {pg.store_rate:.0f} items/s, "
+            f"raw {pg.raw_rate:.0f} items/s ({pg.raw_rows} rows), ratio {pg.ratio:.2f}; "
+            f"raw into plain tables {pg.plain_rate:.0f} items/s, ratio {pg.plain_ratio:.2f}"
         )
 
 

@@ -82,7 +82,7 @@ ITEM_PIPELINES = {
 }
 CONCURRENT_ITEMS = 16  # Scrapy's 100 starts 100 tasks per response (README, "Benchmarks")
 # Items buffered before one transaction writes them.
-STORE_BATCH_SIZE = 100
+STORE_BATCH_SIZE = 500
 # A batch that fails on a transient database error is retried this many times, waiting
 # STORE_RETRY_BACKOFF s, then twice that, ...; then it goes to a journal file in JOURNAL_DIR
 # (one per run) and `scrapy db replay` loads it later.

@@ -8,6 +8,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from crawler.db.snapshots import json_serializer
+
 logger = logging.getLogger(__name__)
 
 
@@ -15,6 +17,8 @@ def make_engine(
     url: str, *, immediate: bool = False, busy_timeout: float = 30.0, **kwargs: object
 ) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout (``busy_timeout`` s).
+
+    JSON columns take text already encoded (:class:`crawler.db.snapshots.JsonText`) as it is.
 
     The directory of a SQLite file is created so that the default
     ``sqlite:///data/crawler.db`` works on a fresh checkout. ``immediate``
@@ -27,7 +31,12 @@ def make_engine(
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)  # type: ignore[arg-type]
+        engine = create_engine(
+            url,
+            connect_args={"timeout": busy_timeout},
+            json_serializer=json_serializer,
+            **kwargs,  # type: ignore[arg-type]
+        )
         event.listen(engine, "connect", _sqlite_on_connect)
         if busy_timeout != 30.0:
             event.listen(engine, "connect", _sqlite_busy_timeout(busy_timeout))
@@ -39,7 +48,13 @@ def make_engine(
     if parsed.get_backend_name() == "postgresql":
         # An unreachable host must fail (and be retried or journaled), not hang a write.
         connect_args["connect_timeout"] = 10
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)  # type: ignore[arg-type]
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        json_serializer=json_serializer,
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

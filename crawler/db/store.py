@@ -9,8 +9,6 @@ that several crawler processes can share one database.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,14 +29,13 @@ from crawler.db.models import (
     StudyThread,
     Thread,
 )
+from crawler.db.names import NameIds, name_ids_for
+from crawler.db.snapshots import hash_and_snapshot
 
 logger = logging.getLogger(__name__)
 
 # Any constant works; it only has to be the same for every crawler process.
 WRITE_LOCK_KEY = 0x7E55_1E55
-
-# Card fields that describe time relative to the crawl, not the page's content.
-VOLATILE_CARD_FIELDS = ("age", "posted_approx", "posted_precision")
 
 
 @dataclass
@@ -53,18 +50,6 @@ class BatchResult:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.gone += other.gone
-
-
-def content_hash(data: dict[str, Any]) -> str:
-    """A stable hash of an item's content, ignoring what only reflects the crawl time."""
-    payload = dict(data)
-    if "community_posts" in payload:
-        payload["community_posts"] = [
-            {k: v for k, v in card.items() if k not in VOLATILE_CARD_FIELDS}
-            for card in payload["community_posts"]
-        ]
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def thread_key(post_id: str | None, url: str | None, title: str | None) -> str | None:
@@ -93,26 +78,7 @@ def ensure_names(
     conn: Connection, model: type[Journal] | type[Author], names: Iterable[str]
 ) -> dict[str, int]:
     """Ids of distinct names (journals, authors), inserting only the ones not stored yet."""
-    wanted = sorted(set(names))
-    ids = _name_ids(conn, model, wanted)
-    missing = [name for name in wanted if name not in ids]
-    if missing:
-        conn.execute(
-            _insert(conn, model).on_conflict_do_nothing(index_elements=["name"]),
-            [{"name": name} for name in missing],
-        )
-        ids.update(_name_ids(conn, model, missing))
-    return ids
-
-
-def _name_ids(
-    conn: Connection, model: type[Journal] | type[Author], names: Sequence[str]
-) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    for chunk in _chunks(names, 500):
-        rows = conn.execute(select(model.name, model.id).where(model.name.in_(chunk)))
-        ids.update({name: id_ for name, id_ in rows})
-    return ids
+    return NameIds().ids(conn, model, names)
 
 
 def _chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -138,14 +104,6 @@ STUDY_COLUMNS = (
 )
 
 
-def _study_row(data: dict[str, Any], journal_ids: dict[str, int], digest: str) -> dict[str, Any]:
-    row = {column: data.get(column) for column in STUDY_COLUMNS}
-    row["journal_id"] = journal_ids.get(data["journal"]) if data.get("journal") else None
-    row["snapshot"] = data
-    row["content_hash"] = digest
-    return row
-
-
 def write_studies(
     engine: Engine, studies: Sequence[dict[str, Any]], run_id: int | None, now: datetime
 ) -> BatchResult:
@@ -154,92 +112,126 @@ def write_studies(
     result = BatchResult()
     if not by_id:
         return result
-    with engine.begin() as conn:
-        lock_for_write(conn)
-        existing = {
-            row.study_id: row
-            for chunk in _chunks(list(by_id), 500)
-            for row in conn.execute(
-                select(Study.study_id, Study.content_hash, Study.snapshot).where(
-                    Study.study_id.in_(chunk)
-                )
-            )
-        }
-        journal_ids = ensure_names(
-            conn, Journal, (s["journal"] for s in by_id.values() if s.get("journal"))
-        )
-        author_ids = ensure_names(
-            conn, Author, (a for s in by_id.values() for a in s.get("authors") or [])
-        )
-
-        new_rows: list[dict[str, Any]] = []
-        changed_rows: list[dict[str, Any]] = []
-        history_rows: list[dict[str, Any]] = []
-        unchanged_ids: list[str] = []
-        for study_id, data in by_id.items():
-            digest = content_hash(data)
-            old = existing.get(study_id)
-            if old is None:
-                row = _study_row(data, journal_ids, digest)
-                row.update(
-                    study_id=study_id,
-                    first_seen=now,
-                    last_seen=now,
-                    changed_at=now,
-                    first_run_id=run_id,
-                    last_run_id=run_id,
-                )
-                new_rows.append(row)
-            elif old.content_hash != digest:
-                row = _study_row(data, journal_ids, digest)
-                row.update(b_study_id=study_id, changed_at=now, last_seen=now, last_run_id=run_id)
-                changed_rows.append(row)
-                history_rows.append(
-                    {
-                        "entity": "study",
-                        "entity_key": study_id,
-                        "run_id": run_id,
-                        "recorded_at": now,
-                        "content_hash": old.content_hash,
-                        "data": old.snapshot,
-                    }
-                )
-            else:
-                unchanged_ids.append(study_id)
-
-        if new_rows:
-            conn.execute(_insert(conn, Study), new_rows)
-        if changed_rows:
-            conn.execute(insert(History), history_rows)
-            values: dict[str, Any] = {
-                key: bindparam(key) for key in changed_rows[0] if key != "b_study_id"
-            }
-            values.update(gone_at=None, gone_run_id=None, gone_status=None)
-            conn.execute(
-                update(Study).where(Study.study_id == bindparam("b_study_id")).values(values),
-                changed_rows,
-            )
-        for chunk in _chunks(unchanged_ids, 500):
-            conn.execute(
-                update(Study)
-                .where(Study.study_id.in_(chunk))
-                .values(
-                    last_seen=now,
-                    last_run_id=run_id,
-                    gone_at=None,
-                    gone_run_id=None,
-                    gone_status=None,
-                )
-            )
-
-        rewritten = [row.get("study_id") or row["b_study_id"] for row in new_rows + changed_rows]
-        _write_children(conn, [by_id[sid] for sid in rewritten], author_ids, run_id, now)
-        result.new, result.updated, result.unchanged = (
-            len(new_rows),
-            len(changed_rows),
-            len(unchanged_ids),
-        )
+    names = name_ids_for(engine)
+    try:
+        with engine.begin() as conn:
+            _write_studies(conn, by_id, names, run_id, now, result)
+    except BaseException:
+        names.rollback()
+        raise
+    names.commit()
     return result
+
+
+def _write_studies(
+    conn: Connection,
+    by_id: dict[str, dict[str, Any]],
+    names: NameIds,
+    run_id: int | None,
+    now: datetime,
+    result: BatchResult,
+) -> None:
+    lock_for_write(conn)
+    stored: dict[str, str] = dict(
+        row
+        for chunk in _chunks(list(by_id), 500)
+        for row in conn.execute(
+            select(Study.study_id, Study.content_hash).where(Study.study_id.in_(chunk))
+        )
+    )
+    journal_ids = names.ids(
+        conn, Journal, (s["journal"] for s in by_id.values() if s.get("journal"))
+    )
+    author_ids = names.ids(
+        conn, Author, (a for s in by_id.values() for a in s.get("authors") or [])
+    )
+
+    new_rows: list[dict[str, Any]] = []
+    changed_rows: list[dict[str, Any]] = []
+    unchanged_ids: list[str] = []
+    for study_id, data in by_id.items():
+        digest, snapshot = hash_and_snapshot(data)
+        old_hash = stored.get(study_id)
+        if old_hash == digest:
+            unchanged_ids.append(study_id)
+            continue
+        row = {column: data.get(column) for column in STUDY_COLUMNS}
+        row["journal_id"] = journal_ids.get(data["journal"]) if data.get("journal") else None
+        row.update(snapshot=snapshot, content_hash=digest, changed_at=now, last_seen=now)
+        row["last_run_id"] = run_id
+        if old_hash is None:
+            row.update(study_id=study_id, first_seen=now, first_run_id=run_id)
+            new_rows.append(row)
+        else:
+            row["b_study_id"] = study_id
+            changed_rows.append(row)
+
+    if new_rows:
+        conn.execute(_insert(conn, Study), new_rows)
+    changed_ids = [row["b_study_id"] for row in changed_rows]
+    if changed_rows:
+        _keep_history(conn, changed_ids, run_id, now)
+        values: dict[str, Any] = {
+            key: bindparam(key) for key in changed_rows[0] if key != "b_study_id"
+        }
+        values.update(gone_at=None, gone_run_id=None, gone_status=None)
+        conn.execute(
+            update(Study).where(Study.study_id == bindparam("b_study_id")).values(values),
+            changed_rows,
+        )
+    for chunk in _chunks(unchanged_ids, 500):
+        conn.execute(
+            update(Study)
+            .where(Study.study_id.in_(chunk))
+            .values(
+                last_seen=now, last_run_id=run_id, gone_at=None, gone_run_id=None, gone_status=None
+            )
+        )
+
+    # A new study has no children yet (foreign keys): only changed ones need clearing.
+    _delete_children(conn, changed_ids)
+    rewritten = [row["study_id"] for row in new_rows] + changed_ids
+    _write_children(conn, [by_id[sid] for sid in rewritten], author_ids, run_id, now)
+    result.new, result.updated, result.unchanged = (
+        len(new_rows),
+        len(changed_rows),
+        len(unchanged_ids),
+    )
+
+
+def _keep_history(
+    conn: Connection, study_ids: Sequence[str], run_id: int | None, now: datetime
+) -> None:
+    """Copy the stored versions of studies about to change into the history table."""
+    rows = [
+        {
+            "entity": "study",
+            "entity_key": study_id,
+            "run_id": run_id,
+            "recorded_at": now,
+            "content_hash": digest,
+            "data": snapshot,
+        }
+        for chunk in _chunks(study_ids, 500)
+        for study_id, digest, snapshot in conn.execute(
+            select(Study.study_id, Study.content_hash, Study.snapshot).where(
+                Study.study_id.in_(chunk)
+            )
+        )
+    ]
+    if rows:
+        conn.execute(insert(History), rows)
+
+
+def _delete_children(conn: Connection, study_ids: Sequence[str]) -> None:
+    """Remove the authors, research links and community cards of changed studies."""
+    for model, key in (
+        (StudyAuthor, StudyAuthor.study_id),
+        (ResearchLink, ResearchLink.source_study_id),
+        (StudyThread, StudyThread.study_id),
+    ):
+        for chunk in _chunks(study_ids, 500):
+            conn.execute(delete(model).where(key.in_(chunk)))
 
 
 def _write_children(
@@ -249,45 +241,42 @@ def _write_children(
     run_id: int | None,
     now: datetime,
 ) -> None:
-    """Replace the authors, research links and community cards of new or changed studies."""
+    """Insert the authors, research links and community cards of new or changed studies."""
     if not studies:
         return
-    ids = [s["study_id"] for s in studies]
-    for model, key in (
-        (StudyAuthor, StudyAuthor.study_id),
-        (ResearchLink, ResearchLink.source_study_id),
-        (StudyThread, StudyThread.study_id),
-    ):
-        for chunk in _chunks(ids, 500):
-            conn.execute(delete(model).where(key.in_(chunk)))
 
-    author_rows = [
-        {"study_id": s["study_id"], "position": pos, "author_id": author_ids[name]}
-        for s in studies
-        for pos, name in enumerate(s.get("authors") or [])
-    ]
-    if author_rows:
-        conn.execute(insert(StudyAuthor), author_rows)
-
-    link_rows = [
-        {
-            "source_study_id": s["study_id"],
-            "kind": kind,
-            "position": pos,
-            "target_study_id": ref.get("study_id"),
-            "url": ref.get("url"),
-            "title": ref.get("title"),
-            "citations": ref.get("citations"),
-            "published": ref.get("published"),
-            "journal": ref.get("journal"),
-            "tldr": ref.get("tldr"),
-        }
-        for s in studies
-        for kind in ("cited", "related")
-        for pos, ref in enumerate(s.get(kind) or [])
-    ]
-    if link_rows:
-        conn.execute(insert(ResearchLink), link_rows)
+    insert_plain_rows(
+        conn,
+        StudyAuthor,
+        ("study_id", "position", "author_id"),
+        [
+            (s["study_id"], pos, author_ids[name])
+            for s in studies
+            for pos, name in enumerate(s.get("authors") or [])
+        ],
+    )
+    insert_plain_rows(
+        conn,
+        ResearchLink,
+        LINK_COLUMNS,
+        [
+            (
+                s["study_id"],
+                kind,
+                pos,
+                ref.get("study_id"),
+                ref.get("url"),
+                ref.get("title"),
+                ref.get("citations"),
+                ref.get("published"),
+                ref.get("journal"),
+                ref.get("tldr"),
+            )
+            for s in studies
+            for kind in ("cited", "related")
+            for pos, ref in enumerate(s.get(kind) or [])
+        ],
+    )
 
     cards = [
         (s["study_id"], pos, card)
@@ -295,21 +284,50 @@ def _write_children(
         for pos, card in enumerate(s.get("community_posts") or [])
     ]
     thread_ids = upsert_cards(conn, [card for _, _, card in cards], run_id, now)
-    link_rows = []
+    card_rows = []
     for study_id, pos, card in cards:
         card_key = thread_key(card.get("post_id"), card.get("url"), card.get("title"))
-        if card_key is None:
-            continue
-        link_rows.append(
-            {
-                "study_id": study_id,
-                "position": pos,
-                "thread_id": thread_ids[card_key],
-                "age_text": card.get("age"),
-            }
-        )
-    if link_rows:
-        conn.execute(insert(StudyThread), link_rows)
+        if card_key is not None:
+            card_rows.append((study_id, pos, thread_ids[card_key], card.get("age")))
+    insert_plain_rows(
+        conn, StudyThread, ("study_id", "position", "thread_id", "age_text"), card_rows
+    )
+
+
+LINK_COLUMNS = (
+    "source_study_id",
+    "kind",
+    "position",
+    "target_study_id",
+    "url",
+    "title",
+    "citations",
+    "published",
+    "journal",
+    "tldr",
+)
+
+
+def insert_plain_rows(
+    conn: Connection, model: Any, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """INSERT rows of plain values (str, int, None) straight through the driver's executemany.
+
+    Child rows are most of a batch's rows, and none of their values needs SQLAlchemy's per-row
+    type processing, which costs more than the driver's insert itself; the statement is still
+    compiled by SQLAlchemy for the connection's dialect and parameter style.
+    """
+    if not rows:
+        return
+    compiled = insert(model).compile(dialect=conn.dialect, column_keys=list(columns))
+    if compiled.positiontup is not None:  # qmark / format: tuples in the statement's order
+        order = [columns.index(name) for name in compiled.positiontup]
+        if order != list(range(len(columns))):
+            rows = [tuple(row[i] for i in order) for row in rows]
+        conn.exec_driver_sql(compiled.string, list(rows))
+    else:  # named / pyformat
+        named = [dict(zip(columns, row, strict=True)) for row in rows]
+        conn.exec_driver_sql(compiled.string, named)
 
 
 def upsert_cards(
@@ -379,15 +397,9 @@ def upsert_cards(
             "last_run_id": ex.last_run_id,
         },
     )
-    conn.execute(stmt, list(rows.values()))
-    ids: dict[str, int] = {}
-    keys = list(rows)
-    for chunk in _chunks(keys, 500):
-        rows_ = conn.execute(
-            select(Thread.thread_key, Thread.id).where(Thread.thread_key.in_(chunk))
-        )
-        ids.update({key: id_ for key, id_ in rows_})
-    return ids
+    # DO UPDATE returns every row, inserted or not: no second select for the ids.
+    returned = conn.execute(stmt.returning(Thread.thread_key, Thread.id), list(rows.values()))
+    return {key: id_ for key, id_ in returned}
 
 
 def mark_studies_gone(

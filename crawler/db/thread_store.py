@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from crawler.db.models import Comment, History, Thread
-from crawler.db.store import BatchResult, _chunks, _insert, content_hash, lock_for_write
+from crawler.db.snapshots import content_hash
+from crawler.db.store import BatchResult, _chunks, _insert, lock_for_write
 
 logger = logging.getLogger(__name__)
 

@@ -135,7 +135,7 @@ class StorePipeline:
         pipeline = cls(
             crawler,
             settings.get("DATABASE_URL"),
-            settings.getint("STORE_BATCH_SIZE", 100),
+            settings.getint("STORE_BATCH_SIZE", 500),
             retry_times=settings.getint("STORE_RETRY_TIMES", 3),
             retry_backoff=settings.getfloat("STORE_RETRY_BACKOFF", 1.0),
             journal_dir=settings.get("JOURNAL_DIR") or "data/journal",
@@ -210,7 +210,7 @@ class StorePipeline:
         for attempt in range(1, attempts + 1):
             try:
                 counts = await asyncio.to_thread(self.write, batch, run_id)
-            except Exception as exc:  # noqa: BLE001 - every failure ends in a retry or the journal
+            except Exception as exc:
                 self._inc("store/batch_failed")
                 if not is_transient(exc):
                     logger.exception("A batch of %d items was refused by the database", len(batch))

@@ -190,3 +190,51 @@ def test_snapshot_is_the_normalised_item(engine) -> None:
     with engine.connect() as conn:
         snapshot = conn.execute(select(Study.snapshot)).scalar_one()
     assert snapshot == data
+
+
+def test_ids_of_a_rolled_back_batch_are_not_reused(engine) -> None:
+    """A failed batch's new author ids must not be remembered: those rows were never stored."""
+    broken = study("Zp9", title=None)  # NOT NULL: the batch fails after its names were inserted
+    with pytest.raises(Exception):  # noqa: B017 - IntegrityError, wrapped per dialect
+        store.write_studies(
+            engine, [study("Zp1", authors=["Only In Failed Batch"]), broken], None, T0
+        )
+    with engine.begin() as conn:  # another name takes the place the rolled-back row had
+        conn.execute(Author.__table__.insert(), [{"name": f"Someone Else {i}"} for i in range(9)])
+
+    store.write_studies(engine, [study("Zp1", authors=["Only In Failed Batch"])], None, T0)
+
+    with engine.connect() as conn:
+        names = (
+            conn.execute(select(Author.name).join(StudyAuthor, StudyAuthor.author_id == Author.id))
+            .scalars()
+            .all()
+        )
+    assert names == ["Only In Failed Batch"]
+
+
+def test_names_known_from_earlier_batches_are_not_inserted_again(engine) -> None:
+    store.write_studies(engine, [study("Zp1")], None, T0)
+    store.write_studies(engine, [study("Zp2")], None, T0)  # same three authors and journal
+    assert count(engine, Author) == 3
+    assert count(engine, Journal) == 1
+    with engine.connect() as conn:
+        linked = conn.execute(
+            select(StudyAuthor.study_id, Author.name)
+            .join(Author, Author.id == StudyAuthor.author_id)
+            .order_by(StudyAuthor.study_id, StudyAuthor.position)
+        ).all()
+    assert [name for sid, name in linked if sid == "Zp2"] == study("Zp2")["authors"]
+
+
+def test_name_cache_is_bounded() -> None:
+    from crawler.db.names import NameIds
+
+    cache = NameIds(size=2)
+    cache.pending[Author] = {"a": 1, "b": 2, "c": 3}
+    cache.commit()
+    assert list(cache.known[Author]) == ["b", "c"]
+    cache.pending[Author] = {"d": 4}
+    cache.rollback()
+    cache.commit()
+    assert list(cache.known[Author]) == ["b", "c"]

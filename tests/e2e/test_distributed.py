@@ -24,7 +24,6 @@ import redis
 from sqlalchemy import func, select
 
 from crawler.db.engine import make_engine
-from crawler.db.store import content_hash
 from crawler.db.models import (
     Author,
     CrawlRun,
@@ -37,6 +36,7 @@ from crawler.db.models import (
     StudyThread,
     Thread,
 )
+from crawler.db.snapshots import content_hash
 from crawler.demo.server import SiteServer
 from tests.conftest import SITE_DIR, run_scrapy, start_scrapy
 
