@@ -89,22 +89,22 @@ def parse_experiment(site: Path, limit: int | None) -> None:
     # Where the remaining time goes, stage by stage (CPU time).
     from parsel import Selector
 
-    from crawler.parsers import study
+    from crawler.parsers import lines
 
     texts = [(url, body.decode("utf-8")) for url, body in pages]
     stages = {}
     clock = time.process_time
     t = clock()
     for _, html in texts:
-        study.CONTROL_RE.sub("", html)
+        lines.CONTROL_RE.sub("", html)
     stages["CONTROL_RE.sub over the page"] = clock() - t
     t = clock()
     selectors = [Selector(text=html) for _, html in texts]
     stages["parsel Selector(text=...) (lxml parse)"] = clock() - t
     t = clock()
     for sel in selectors:
-        study._linearise(sel.root)
-    stages["_linearise (tree walk to lines)"] = clock() - t
+        lines.linearise(sel.root)
+    stages["linearise (tree walk to lines)"] = clock() - t
     t = clock()
     for url, html in texts:
         parse_study(html, url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -37,6 +38,9 @@ def _path(url: str) -> str:
         return ""
 
 
+# Pure functions of the URL, asked about the same links over and over (every line of a list
+# entry, every page citing a study): cached, bounded.
+@lru_cache(maxsize=4096)
 def study_id_from_url(url: str) -> str | None:
     """The study id of a ``/research/<slug>-<id>`` URL, else None."""
     match = STUDY_PATH_RE.match(_path(url))
@@ -57,6 +61,7 @@ def is_listing_url(url: str) -> bool:
     return bool(LISTING_PATH_RE.match(_path(url)))
 
 
+@lru_cache(maxsize=4096)
 def thread_id_from_url(url: str) -> str | None:
     """The post id of a community thread URL (Reddit or site-hosted), else None."""
     path = _path(url)

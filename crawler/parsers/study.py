@@ -1,11 +1,12 @@
 """Parse a study page (``/research/<slug>-<id>``) into a ``StudyItem``.
 
 The site's markup is generated (class names change between builds and templates), so this
-parser never looks at classes or ids. It turns the visible part of the page into a list of
-text lines ("chunks") in document order, each remembering its enclosing block element and
-link, and then reads the fields off that list by their labels ("TLDR", "Research cited in
-this study", "<N> / <M> results", ...), by link patterns (``/research/<slug>-<id>``, thread
-URLs) and by their order (the ``h1`` title, then the date/journal line, the authors, ...).
+parser never looks at classes or ids. ``crawler.parsers.lines`` turns the visible part of the
+page into a list of text lines ("chunks") in document order, each remembering its enclosing
+block element, link and ``h1``; this module reads the fields off that list by their labels
+("TLDR", "Research cited in this study", "<N> / <M> results", ...), by link patterns
+(``/research/<slug>-<id>``, thread URLs) and by their order (the ``h1`` title, then the
+date/journal line, the authors, ...).
 
 ``parse_study`` is a pure function of ``(html, url)`` and never raises: pages that cannot be
 a study come back as a ``Drop`` with a short reason.
@@ -15,14 +16,15 @@ from __future__ import annotations
 
 import logging
 import re
+import string
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from lxml import etree
-from parsel import Selector
 
 from crawler.items import CommunityCard, Drop, ResearchRef, StudyItem
 from crawler.parsers import text as tx
+from crawler.parsers.lines import UNSET, Chunk, document_bytes, linearise, parse_root
 from crawler.urls import canonical_url, study_id_from_url, study_slug_from_url, thread_id_from_url
 
 logger = logging.getLogger(__name__)
@@ -30,31 +32,20 @@ logger = logging.getLogger(__name__)
 __all__ = ["parse_study"]
 
 # ---------------------------------------------------------------------------------------------
-# Everything that ties this parser to the page: labels, link rules and the few XPaths used.
+# Everything that ties this parser to the page: labels, link rules and the elements read.
+# (Which elements show no text and which start a line is HTML's: see crawler.parsers.lines.)
 # ---------------------------------------------------------------------------------------------
 
-CANONICAL_XPATH = (
-    "//link[contains(concat(' ', translate(normalize-space(@rel),"
-    " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), ' '), ' canonical ')]/@href"
-)
-# fmt: off
-# Elements whose text is never page content.
-IGNORED_TAGS = frozenset({
-    "head", "script", "style", "noscript", "template", "nav", "header", "footer", "svg",
-    "button", "iframe", "object", "select", "textarea", "dialog", "math", "canvas",
-})
-# Elements that start a new line of text when rendered.
-BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
-    "div", "dl", "dt", "fieldset", "figcaption", "figure", "form", "h1", "h2", "h3", "h4",
-    "h5", "h6", "hgroup", "hr", "html", "legend", "li", "main", "menu", "ol", "p", "pre",
-    "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-})
-# fmt: on
-TITLE_TAG = "h1"
+# <link rel="canonical" href>: the word in rel in any ASCII case, between XML blanks; what the
+# XPath //link[contains(concat(' ', translate(normalize-space(@rel), <A-Z>, <a-z>), ' '),
+# ' canonical ')]/@href selects.
+CANONICAL_REL = "canonical"
+REL_FOLD = str.maketrans(string.ascii_uppercase + "\t\n\r", string.ascii_lowercase + "   ")
 IMAGE_ALT_RE = re.compile(r"^\s*image\s+of\s+(?:the\s+)?study\b", re.IGNORECASE)
 TLDR_RE = re.compile(r"^TL;?\s?DR\b\s*[:.\-\u2013\u2014]?\s*", re.IGNORECASE)
 DISCUSS_RE = re.compile(r"^\s*Discuss\s+this\s+study\s+in\s+the\s+Community\b", re.IGNORECASE)
+# The first letters of "View this study on" (tx.SOURCE_CTA_RE) and of DISCUSS_RE.
+CTA_INITIALS = "VvDd"
 SECTION_LABELS = {
     "research cited in this study": "cited",
     "cited in this study": "cited",
@@ -70,57 +61,20 @@ JOURNAL_OPEN_RE = re.compile(r"^\s*,?\s*in\s*[“\"]\s*")
 JOURNAL_CLOSE = '”"'
 CITATIONS_PREFIX_RE = re.compile(r"^\s*(?P<n>\d[\d,]*)\s*citations?\b\s*,?\s*", re.IGNORECASE)
 UPVOTES_SUFFIX_RE = re.compile(r"(?P<n>\d+(?:[.,]\d+)*\s*[kKmM]?)\s*upvotes?\s*$", re.IGNORECASE)
+# A site-relative link of plain path segments: nothing in it for urljoin to resolve (dot or
+# empty segments) or for urlsplit to split off or remove (";", "?", "#", ":", whitespace).
+PLAIN_PATH_RE = re.compile(r"/|(?:/(?!\.\.?(?:/|$))[A-Za-z0-9_.~%+-]+)+/?")
 CATEGORY_RE = re.compile(r"^in\s+(?P<category>\S.*?)\s*$")
 NOT_FOUND_RE = re.compile(
     r"^(?:404\b|page\s+not\s+found|not\s+found|page\s+missing)", re.IGNORECASE
 )
-# Unlike XML, HTML text may not hold these; they only appear when binary data was decoded.
-CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-# No space is put before closing or after opening punctuation when joining inline pieces.
-CLOSING_PUNCTUATION = ",.;:!?)]\u201d\u2019"
-OPENING_PUNCTUATION = "([\u201c\u2018"
 MAX_AUTHORS = 60
 MAX_CATEGORY_WORDS = 3
 
 # ---------------------------------------------------------------------------------------------
 
-
-@dataclass
-class Chunk:
-    """One rendered line of visible text (or one image) with where it sits in the page."""
-
-    text: str  # as a browser shows it: text nodes concatenated, whitespace collapsed
-    spaced: str  # text nodes joined by spaces: separates fields set in adjacent inline elements
-    pieces: tuple[str, ...]
-    block: int  # index of the innermost block element holding the line
-    link: int | None = None  # index of the <a> holding the start of the line
-    href: str | None = None  # its href
-    link_text: str = ""  # the part of the line inside that link
-    rest: str = ""  # the part after it (spaced)
-    links: tuple[tuple[str, str], ...] = ()  # (href, text) of every link on the line, in order
-    h1: int | None = None  # index of the enclosing h1, if any
-    img_alt: str | None = None
-    img_src: str | None = None
-
-    @property
-    def is_image(self) -> bool:
-        return self.img_src is not None
-
-
-@dataclass
-class _Walk:
-    """The state of the linearising walk."""
-
-    chunks: list[Chunk] = field(default_factory=list)
-    buffer: list[tuple[str, int | None, str | None]] = field(default_factory=list)
-    blocks: list[int] = field(default_factory=lambda: [0])
-    links: list[tuple[int, str | None]] = field(default_factory=list)
-    h1s: list[int] = field(default_factory=list)
-    counter: int = 0
-
-    def next_index(self) -> int:
-        self.counter += 1
-        return self.counter
+_Counter = tuple[int, int | None, bool]  # shown, total, total is a lower bound
+_Head = tuple[str | None, _Counter | None]  # section kind, counter
 
 
 def parse_study(html: str, url: str) -> StudyItem | Drop:
@@ -136,12 +90,12 @@ def _parse(html: str, url: str) -> StudyItem | Drop:
     study_id = _study_id(url)
     if study_id is None:
         return Drop("not_a_study_url", detail=str(url)[:200])
-    html = CONTROL_RE.sub("", html or "")
-    if not html.strip():
+    body = document_bytes(html)
+    if not body:
         return Drop("empty_page")
-    selector = Selector(text=html, type="html")  # never guess: JSON bodies exist too
-    page_url = _page_url(selector, url, study_id)
-    chunks = _linearise(selector.root)
+    root = parse_root(body)
+    chunks, link_elements = linearise(root)
+    page_url = _page_url(link_elements, url, study_id)
     title_at, title = _title(chunks)
     start = title_at[-1] + 1 if title_at else 0
     end = _header_end(chunks, start)
@@ -161,14 +115,25 @@ def _parse(html: str, url: str) -> StudyItem | Drop:
 # -- urls -------------------------------------------------------------------------------------
 
 
-def _page_url(selector: Selector, url: str, study_id: str) -> str:
+def _page_url(link_elements: list[etree._Element], url: str, study_id: str) -> str:
     """The canonical link when it names this study (same id, same site), else ``url``."""
     fetched = canonical_url(url)
-    for href in selector.xpath(CANONICAL_XPATH).getall():
+    for href in _canonical_hrefs(link_elements):
         candidate = _resolve(href, fetched)
         if candidate and _study_id(candidate) == study_id and _site(candidate) == _site(fetched):
             return candidate
     return fetched
+
+
+def _canonical_hrefs(link_elements: list[etree._Element]) -> list[str]:
+    """The hrefs of the ``rel="canonical"`` ones among the page's ``<link>`` elements."""
+    hrefs = []
+    for element in link_elements:
+        rel = (element.get("rel") or "").translate(REL_FOLD)
+        href = element.get("href")
+        if href is not None and CANONICAL_REL in rel.split(" "):
+            hrefs.append(href)
+    return hrefs
 
 
 def _study_id(url: str | None) -> str | None:
@@ -197,10 +162,25 @@ def _resolve(href: str | None, base: str, *, https: bool = True) -> str | None:
     if not href or href.startswith("#"):
         return None
     try:
+        if PLAIN_PATH_RE.fullmatch(href):
+            origin = urlsplit(base)
+            if origin.scheme in ("http", "https") and origin.netloc.isascii():
+                return _on_origin(origin, href, https=https)
         absolute = canonical_url(href, base, https=https)
         return absolute if urlsplit(absolute).scheme in ("http", "https") else None
     except ValueError:  # a malformed link costs the link, not the page
         return None
+
+
+def _on_origin(origin: SplitResult, path: str, *, https: bool) -> str:
+    """``canonical_url(path, base)`` for a PLAIN_PATH_RE path and an http(s) base.
+
+    What ``urljoin`` and ``urlsplit`` come to for such a path, the usual link: it replaces
+    the base's path, query and fragment, and nothing in it is resolved or removed. The base's
+    host has been checked by ``urlsplit`` already (an ASCII host needs no more checks).
+    """
+    scheme = "https" if https and origin.scheme == "http" else origin.scheme
+    return f"{scheme}://{origin.netloc.lower()}{path.rstrip('/') or '/'}"
 
 
 def _absolute(href: str | None, base: str) -> str | None:
@@ -209,147 +189,14 @@ def _absolute(href: str | None, base: str) -> str | None:
     if not href or href.startswith(("#", "data:", "javascript:")):
         return None
     try:
+        if PLAIN_PATH_RE.fullmatch(href):
+            origin = urlsplit(base)
+            if origin.scheme in ("http", "https"):
+                return f"{origin.scheme}://{origin.netloc}{href}"  # what urljoin makes of it
         absolute = urljoin(base, href)
         return absolute if urlsplit(absolute).scheme in ("http", "https") else None
     except ValueError:
         return None
-
-
-# -- linearising ------------------------------------------------------------------------------
-
-
-def _linearise(root: etree._Element) -> list[Chunk]:
-    """The visible lines of the page in document order."""
-    walk = _Walk()
-    walker = etree.iterwalk(root, events=("start", "end"))
-    skipping = False
-    for event, element in walker:
-        tag = _tag(element)
-        if event == "start":
-            if tag is None or tag in IGNORED_TAGS:
-                walker.skip_subtree()  # the next event is this element's "end"
-                skipping = True
-                continue
-            _start(element, tag, walk)
-        else:
-            if skipping:
-                skipping = False
-            else:
-                _end(tag, walk)
-            _add_text(element.tail, walk)
-    _flush(walk)
-    return walk.chunks
-
-
-def _tag(element: etree._Element) -> str | None:
-    tag = element.tag
-    if not isinstance(tag, str):
-        return None  # comments and processing instructions
-    return tag.rsplit("}", 1)[-1].lower()
-
-
-def _start(element: etree._Element, tag: str, walk: _Walk) -> None:
-    if tag in BLOCK_TAGS or tag in ("br", "img"):
-        _flush(walk)
-    if tag == "img":
-        src = _image_source(element)
-        walk.chunks.append(
-            Chunk(
-                text="",
-                spaced="",
-                pieces=(),
-                block=walk.blocks[-1],
-                img_alt=tx.clean_text(element.get("alt")),
-                img_src=src.strip(),
-            )
-        )
-        return
-    if tag in BLOCK_TAGS:
-        walk.blocks.append(walk.next_index())
-    if tag == "a":
-        walk.links.append((walk.next_index(), element.get("href")))
-    if tag == TITLE_TAG:
-        walk.h1s.append(walk.next_index())
-    _add_text(element.text, walk)
-
-
-def _end(tag: str | None, walk: _Walk) -> None:
-    if tag == "a" and walk.links:
-        walk.links.pop()
-    if tag in BLOCK_TAGS:
-        _flush(walk)
-        if len(walk.blocks) > 1:
-            walk.blocks.pop()
-    if tag == TITLE_TAG and walk.h1s:
-        walk.h1s.pop()
-
-
-def _image_source(element: etree._Element) -> str:
-    """The image's URL; lazy-loading pages put a data: placeholder in ``src``."""
-    srcset = (element.get("srcset") or element.get("data-srcset") or "").split()
-    candidates = [element.get("src"), element.get("data-src"), srcset[0] if srcset else None]
-    for candidate in candidates:
-        candidate = (candidate or "").strip().rstrip(",")
-        if candidate and not candidate.lower().startswith("data:"):
-            return candidate
-    return ""
-
-
-def _add_text(value: str | None, walk: _Walk) -> None:
-    if value:
-        link, href = walk.links[-1] if walk.links else (None, None)
-        walk.buffer.append((tx.strip_debris(value), link, href))
-
-
-def _flush(walk: _Walk) -> None:
-    """Close the current line: keep it when it has visible text."""
-    buffer, walk.buffer = walk.buffer, []
-    text = tx.clean_text("".join(value for value, _, _ in buffer))
-    if not text:
-        return
-    start = next(i for i, (value, _, _) in enumerate(buffer) if value.strip())
-    _, link, href = buffer[start]
-    run = start
-    while run < len(buffer) and buffer[run][1] == link:
-        run += 1
-    pieces = tuple(p for p in (tx.clean_text(value) for value, _, _ in buffer) if p)
-    after = tuple(p for p in (tx.clean_text(value) for value, _, _ in buffer[run:]) if p)
-    walk.chunks.append(
-        Chunk(
-            text=text,
-            spaced=_join_pieces(pieces),
-            pieces=pieces,
-            block=walk.blocks[-1],
-            link=link,
-            href=href,
-            link_text=tx.clean_text("".join(v for v, _, _ in buffer[start:run])) if link else "",
-            rest=_join_pieces(after) if link else "",
-            links=_links_of(buffer),
-            h1=walk.h1s[-1] if walk.h1s else None,
-        )
-    )
-
-
-def _links_of(buffer: list[tuple[str, int | None, str | None]]) -> tuple[tuple[str, str], ...]:
-    """(href, text) of each link that has text on the line."""
-    texts: dict[int, list[str]] = {}
-    hrefs: dict[int, str] = {}
-    for value, link, href in buffer:
-        if link is not None:
-            texts.setdefault(link, []).append(value)
-            hrefs[link] = (href or "").strip()
-    links = ((hrefs[link], tx.clean_text("".join(parts))) for link, parts in texts.items())
-    return tuple((href, text) for href, text in links if text)
-
-
-def _join_pieces(pieces: tuple[str, ...]) -> str:
-    """Pieces joined by a space, except before closing and after opening punctuation."""
-    out = ""
-    for piece in pieces:
-        if out and not (piece[0] in CLOSING_PUNCTUATION or out[-1] in OPENING_PUNCTUATION):
-            out += " "
-        out += piece
-    return out
 
 
 # -- header: title, date line, authors, image, TLDR, summary, calls to action -----------------
@@ -438,9 +285,9 @@ def _read_meta(item: StudyItem, chunks: list[Chunk]) -> int:
     if end < len(chunks) and JOURNAL_OPEN_RE.match(chunks[end].spaced) and _is_plain(chunks[end]):
         end = _block_end(chunks, end)
     lines = [c.spaced for c in chunks[at:end]]
-    date = tx.month_year_match(first.spaced)
-    if date is not None and date.start() == 0:
-        item.published = tx.parse_month_year(date.group(0))
+    date = tx.month_year_at(first.spaced)
+    if date is not None:
+        item.published = tx.month_year_iso(date)
         lines[0] = lines[0][date.end() :].strip()
     item.journal = _journal_from_lines([line for line in lines if line])
     return end
@@ -450,8 +297,7 @@ def _is_meta_start(chunk: Chunk) -> bool:
     """A line starting with ``<Month> <YYYY>`` or ``in “``."""
     if not _is_plain(chunk) or chunk.link is not None:
         return False
-    date = tx.month_year_match(chunk.spaced)
-    return (date is not None and date.start() == 0) or bool(JOURNAL_OPEN_RE.match(chunk.spaced))
+    return tx.month_year_at(chunk.spaced) is not None or bool(JOURNAL_OPEN_RE.match(chunk.spaced))
 
 
 def _block_end(chunks: list[Chunk], i: int) -> int:
@@ -491,6 +337,13 @@ def _is_plain(chunk: Chunk) -> bool:
 
 def _after_tldr_label(chunk: Chunk) -> str | None:
     """The text after a leading TLDR label ("" when alone), None without the label."""
+    rest = chunk.tldr_rest
+    if rest is UNSET:
+        rest = chunk.tldr_rest = _tldr_rest(chunk)
+    return rest  # type: ignore[return-value]
+
+
+def _tldr_rest(chunk: Chunk) -> str | None:
     match = TLDR_RE.match(chunk.text)
     if match:
         return chunk.text[match.end() :]
@@ -502,8 +355,30 @@ def _after_tldr_label(chunk: Chunk) -> str | None:
 
 def _is_cta(chunk: Chunk) -> bool:
     """A "View this study on" or "Discuss this study" line (both may share one line)."""
-    texts = [chunk.spaced] + [text for _, text in chunk.links]
-    return any(tx.parse_source_cta(t) is not None or DISCUSS_RE.match(t) for t in texts)
+    cta = chunk.cta
+    if cta is None:
+        cta = chunk.cta = _has_cta(chunk)
+    return cta
+
+
+def _has_cta(chunk: Chunk) -> bool:
+    return _is_cta_text(chunk.spaced) or any(_is_cta_text(text) for _, text in chunk.links)
+
+
+def _is_cta_text(text: str) -> bool:
+    return _may_be_cta(text) and (
+        tx.parse_source_cta(text) is not None or DISCUSS_RE.match(text) is not None
+    )
+
+
+def _may_be_cta(text: str) -> bool:
+    """False when ``text`` starts with an ASCII character that no call to action starts with.
+
+    Cleaning only removes blanks and (non-ASCII) invisible characters, and no other letter
+    matches V or D, even ignoring case, so such a text cannot match either pattern.
+    """
+    first = text[:1]
+    return not first.isascii() or first.isspace() or first in CTA_INITIALS
 
 
 def _source_url(chunk: Chunk, page_url: str) -> str | None:
@@ -574,7 +449,7 @@ def _read_sections(item: StudyItem, chunks: list[Chunk], page_url: str) -> bool:
             signal = True
             _on_head(label, counter, cursor, sections)
             continue
-        if chunk.is_image or _is_cta(chunk) or chunk.text.casefold() == JOIN_LABEL:
+        if chunk.is_image or _is_cta(chunk) or _is_join_label(chunk):
             continue
         kind = "community" if _is_card_label(chunk) else _entry_kind(chunk)
         if kind or cursor.section is None:
@@ -588,20 +463,29 @@ def _read_sections(item: StudyItem, chunks: list[Chunk], page_url: str) -> bool:
     return signal
 
 
-def _section_head(chunk: Chunk) -> tuple[str | None, tuple[int, int | None, bool] | None]:
+def _section_head(chunk: Chunk) -> _Head:
     """(section kind, counter) when the line is a section label and/or a results counter."""
+    head = chunk.head
+    if head is None:
+        head = chunk.head = _head_of(chunk)
+    return head
+
+
+def _head_of(chunk: Chunk) -> _Head:
     if chunk.is_image or _entry_kind(chunk):
         return None, None
     spaced = chunk.spaced
     counter = tx.parse_counter(spaced)
     rest = tx.COUNTER_RE.sub(" ", spaced) if counter else spaced
     rest = tx.clean_text(rest)
-    if rest.casefold().endswith(" " + JOIN_LABEL):
+    folded = rest.casefold()
+    if folded.endswith(" " + JOIN_LABEL):
         rest = rest[: -len(JOIN_LABEL)].strip()
-    label = SECTION_LABELS.get(rest.casefold())
+        folded = rest.casefold()
+    label = SECTION_LABELS.get(folded)
     if label:
         return label, counter
-    if counter and (not rest or rest.casefold() == JOIN_LABEL):
+    if counter and (not rest or folded == JOIN_LABEL):
         return None, counter
     return None, None
 
@@ -653,6 +537,13 @@ def _close_entries(cursor: _Cursor) -> None:
 
 def _entry_kind(chunk: Chunk) -> str | None:
     """ "research" for a line starting a link to a study, "community" for a thread link."""
+    kind = chunk.kind
+    if kind is None:
+        kind = chunk.kind = _kind_of(chunk) or ""
+    return kind or None
+
+
+def _kind_of(chunk: Chunk) -> str | None:
     if chunk.link is None or not chunk.href:
         return None
     href = chunk.href.strip()
@@ -663,8 +554,14 @@ def _entry_kind(chunk: Chunk) -> str | None:
     return None
 
 
+def _is_join_label(chunk: Chunk) -> bool:
+    return len(chunk.text) <= len(JOIN_LABEL) and chunk.text.casefold() == JOIN_LABEL
+
+
 def _is_card_label(chunk: Chunk) -> bool:
-    return bool(chunk.pieces) and chunk.pieces[0].casefold() == CARD_LABEL
+    # casefold() never shortens a text: a longer one cannot be the label.
+    first = chunk.pieces[0] if chunk.pieces else ""
+    return 0 < len(first) <= len(CARD_LABEL) and first.casefold() == CARD_LABEL
 
 
 # research entries
@@ -728,9 +625,9 @@ def _entry_meta(spaced: str) -> tuple[bool, int | None, str | None, str | None, 
     if match:
         citations = int(match.group("n").replace(",", ""))
         rest = rest[match.end() :]
-    date = tx.month_year_match(rest)
-    if date is not None and not rest[: date.start()].strip(" ,"):
-        published = tx.parse_month_year(date.group(0))
+    date = tx.month_year_at(rest, len(rest) - len(rest.lstrip(" ,")))
+    if date is not None:
+        published = tx.month_year_iso(date)
         rest = rest[date.end() :]
     opening = JOURNAL_OPEN_RE.match(rest)
     if opening and (citations is not None or published is not None or opening.end() < len(rest)):

@@ -21,6 +21,8 @@ __all__ = [
     "approx_date_from_age",
     "clean_text",
     "compact_int",
+    "month_year_at",
+    "month_year_iso",
     "month_year_match",
     "none_if_empty",
     "parse_age",
@@ -38,7 +40,6 @@ DEBRIS = "[object Object]"
 
 # Characters that take no room on screen and only break comparisons.
 _INVISIBLE_RE = re.compile("[\u200b\u2060\ufeff]")
-_WS_RE = re.compile(r"\s+")
 
 MONTH_NAMES = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 MONTH_NAMES.update(
@@ -117,14 +118,19 @@ def clean_text(value: str | None) -> str:
 
     NFC keeps composed letters (``Trüeb``) as one code point and leaves sequences that have no
     composed form (a dotless i followed by a combining acute accent, as in one author's name)
-    as they are, so text compares equal
-    however the page encoded it.
+    as they are, so text compares equal however the page encoded it.
+
+    ``str.split()`` splits on exactly the characters ``\\s`` matches in a ``str`` pattern
+    (``str.isspace``), so splitting and joining collapses whitespace like ``\\s+`` would; this
+    runs on every text node of every page, hence no regular expression on the common path.
     """
     if not value:
         return ""
-    text = _INVISIBLE_RE.sub("", value)
-    text = _WS_RE.sub(" ", text).strip()
-    return unicodedata.normalize("NFC", text)
+    if value.isascii():  # no invisible characters, nothing to normalise
+        return " ".join(value.split())
+    if "\u200b" in value or "\u2060" in value or "\ufeff" in value:
+        value = _INVISIBLE_RE.sub("", value)
+    return unicodedata.normalize("NFC", " ".join(value.split()))
 
 
 def none_if_empty(value: str | None) -> str | None:
@@ -164,7 +170,9 @@ def parse_counter(text: str | None) -> tuple[int, int | None, bool] | None:
     ``"11 / results"`` and ``"14 / NoResults"`` give a total of None. Returns None when the
     text holds no counter (a bare ``"3 / 4"`` without a total marker still counts).
     """
-    for match in COUNTER_RE.finditer(text or ""):
+    if not text or "/" not in text:  # the one character every counter has
+        return None
+    for match in COUNTER_RE.finditer(text):
         has_total = match.group("total") is not None
         if not (has_total or match.group("none") or match.group("word")):
             continue
@@ -179,12 +187,23 @@ def parse_counter(text: str | None) -> tuple[int, int | None, bool] | None:
 def month_year_match(text: str | None) -> re.Match[str] | None:
     """The first valid ``<Month> <YYYY>`` in ``text`` (the match, for its span)."""
     for match in MONTH_YEAR_RE.finditer(text or ""):
-        if _month_year_iso(match) is not None:
+        if month_year_iso(match) is not None:
             return match
     return None
 
 
-def _month_year_iso(match: re.Match[str]) -> str | None:
+def month_year_at(text: str, pos: int = 0) -> re.Match[str] | None:
+    """The valid ``<Month> <YYYY>`` starting exactly at ``pos``, else None.
+
+    For callers that only take a date at the start of a line (after separators):
+    ``month_year_match`` would scan the whole line for one.
+    """
+    match = MONTH_YEAR_RE.match(text, pos)
+    return match if match is not None and month_year_iso(match) is not None else None
+
+
+def month_year_iso(match: re.Match[str]) -> str | None:
+    """ "YYYY-MM" of a ``MONTH_YEAR_RE`` match; None for an unknown month or a year out of range."""
     month = MONTH_NAMES.get(match.group("month").lower())
     year = int(match.group("year"))
     if month is None or not MIN_YEAR <= year <= MAX_YEAR:
@@ -195,7 +214,7 @@ def _month_year_iso(match: re.Match[str]) -> str | None:
 def parse_month_year(text: str | None) -> str | None:
     """ "November 2017" -> "2017-11"; None when there is no valid month and year."""
     match = month_year_match(text)
-    return _month_year_iso(match) if match else None
+    return month_year_iso(match) if match else None
 
 
 def parse_citations(text: str | None) -> int | None:

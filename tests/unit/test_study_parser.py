@@ -11,11 +11,15 @@ import dataclasses
 import json
 import re
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
 from crawler.items import Drop, StudyItem
+from crawler.parsers import study
+from crawler.parsers.lines import CONTROL_RE, linearise, parse_root
 from crawler.parsers.study import parse_study
+from crawler.urls import canonical_url
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "study"
 SAVED_FROM_RE = re.compile(r"<!--\s*saved from url=(?:\(\d+\))?(\S+)\s*-->")
@@ -89,3 +93,109 @@ def test_a_malformed_link_costs_the_link_not_the_page() -> None:
         "Dermatologic Adverse Events Associated With Sorafenib",
         1,
     )
+
+
+# -- shortcuts: each must give what the general code gives -------------------------------------
+
+BASES = [
+    "https://tressless.com/research/x-ZpoR",
+    "http://127.0.0.1:8000/research/x-ZpoR?q=1#f",
+    "https://TRESSLESS.com",
+    "http:///research/x-ZpoR",
+    "https://tréssless.com/research/x-ZpoR",
+    "ftp://tressless.com/x",
+    "http://[::1]:8000/a",
+    "http://[/research/x-ZpoR",
+    "",
+]
+HREFS = [
+    "/",
+    "/research/some-study-Ab12",
+    "/research/some-study-Ab12/",
+    "/community/valproic-acid-side-effects-il3c1l",
+    "/images/studies/Lvqj.jpg",
+    "/a/./b",
+    "/a/../b",
+    "/a/..",
+    "/a//b",
+    "//evil.example/x",
+    "/a;p",
+    "/a?q=1",
+    "/a#f",
+    "/a b",
+    "/\t/x",
+    "/é",
+    "research/x-Ab12",
+    "https://pubmed.ncbi.nlm.nih.gov/19895745/",
+    "javascript:void(0)",
+    "#top",
+]
+
+
+def _resolve_by_joining(href: str, base: str, *, https: bool) -> str | None:
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return None
+    try:
+        absolute = canonical_url(href, base, https=https)
+        return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+    except ValueError:
+        return None
+
+
+def _absolute_by_joining(href: str, base: str) -> str | None:
+    href = href.strip()
+    if not href or href.startswith(("#", "data:", "javascript:")):
+        return None
+    try:
+        absolute = urljoin(base, href)
+        return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("base", BASES)
+@pytest.mark.parametrize("href", HREFS)
+def test_links_resolve_as_joining_them_would(href: str, base: str) -> None:
+    for https in (True, False):
+        assert study._resolve(href, base, https=https) == _resolve_by_joining(
+            href, base, https=https
+        )
+    assert study._absolute(href, base) == _absolute_by_joining(href, base)
+
+
+CANONICAL_XPATH = (
+    "//link[contains(concat(' ', translate(normalize-space(@rel),"
+    " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), ' '), ' canonical ')]/@href"
+)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<html><head><link rel="canonical" href="/a"></head><body><p>x</p></body></html>',
+        '<html><head><link rel="icon" href="/i"></head><body><p><link rel="Canonical" href="/b">'
+        "</p><svg><link rel=canonical href=/c></svg></body></html>",
+        '<html><body><h1>T</h1></body></html><link rel="canonical" href="/after">',
+        '<link rel="x\tCANONICAL\n" href="/before"><html><body>x</body></html>',
+        '<html><head><link rel="canonical\xa0" href="/nbsp"><link rel="canonical"></head></html>',
+        '<html><head><!-- <link rel="canonical" href="/comment"> --></head></html>',
+    ],
+)
+def test_canonical_links_are_the_ones_the_xpath_selects(markup: str) -> None:
+    root = parse_root(markup.encode("utf-8"))
+    _, link_elements = linearise(root)
+    assert study._canonical_hrefs(link_elements) == [str(h) for h in root.xpath(CANONICAL_XPATH)]
+
+
+@pytest.mark.parametrize(
+    "junk", ["\x00", "\x01\x1f", "\x7f", "\ud800", "\udfff\ud800", "\ufffe", "\uffff", "\x0c"]
+)
+def test_control_characters_are_removed_before_parsing(junk: str) -> None:
+    page = SORAFENIB.read_text(encoding="utf-8")
+    url = _url_of(page, SORAFENIB.stem)
+    at = page.index("<h1")
+    dirty = f"{junk} {page[:at]}<h{junk}1{page[at + 3 :]}{junk}"
+    clean = CONTROL_RE.sub("", dirty).strip()
+    assert parse_study(dirty, url) == parse_study(clean, url)
+    assert isinstance(parse_study(clean, url), StudyItem)

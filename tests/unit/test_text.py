@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crawler.parsers.text import (
     approx_date_from_age,
     clean_text,
     compact_int,
+    month_year_at,
+    month_year_iso,
+    month_year_match,
     none_if_empty,
     parse_age,
     parse_citations,
@@ -201,3 +207,50 @@ def test_parse_journal(raw: str | None, expected: str | None) -> None:
 )
 def test_parse_source_cta(raw: str, expected: str | None) -> None:
     assert parse_source_cta(raw) == expected
+
+
+# The regular expressions clean_text stood for: its shortcuts must give the same text.
+_INVISIBLE_RE = re.compile("[\u200b\u2060\ufeff]")
+_WHITESPACE_RE = re.compile(r"\s+")
+
+
+def _clean_text_by_regex(value: str) -> str:
+    text = _WHITESPACE_RE.sub(" ", _INVISIBLE_RE.sub("", value)).strip()
+    return unicodedata.normalize("NFC", text)
+
+
+_BLANKS = [chr(c) for c in range(0x3001) if chr(c).isspace() or _WHITESPACE_RE.match(chr(c))]
+
+
+@pytest.mark.parametrize("blank", _BLANKS, ids=lambda c: f"U+{ord(c):04X}")
+def test_clean_text_collapses_what_backslash_s_matches(blank: str) -> None:
+    for raw in (f"a{blank}b", f"{blank}a{blank}{blank}b{blank}", f"é{blank}\u200b{blank}e\u0301"):
+        assert clean_text(raw) == _clean_text_by_regex(raw)
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(" \t\n\x0b\x1c\x85\xa0\u2028\u3000\u200b\u2060\ufeffaé\u0301ı")
+    )
+)
+def test_clean_text_matches_the_regular_expressions(raw: str) -> None:
+    assert clean_text(raw) == _clean_text_by_regex(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "pos", "expected"),
+    [
+        ("May 2014 in “Journal", 0, "2014-05"),
+        (", May 2014", 2, "2014-05"),
+        ("17 citations, May 2014", 0, None),  # only at ``pos``
+        ("Smarch 2017", 0, None),
+        ("xMay 2014", 1, None),  # glued to a letter before ``pos``
+        ("November 1066", 0, None),
+    ],
+)
+def test_month_year_at(raw: str, pos: int, expected: str | None) -> None:
+    match = month_year_at(raw, pos)
+    assert (month_year_iso(match) if match else None) == expected
+    first = month_year_match(raw)
+    if expected is not None:
+        assert first is not None and first.span() == match.span()

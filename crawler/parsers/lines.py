@@ -1,0 +1,335 @@
+"""An HTML page as the lines a browser would show, each remembering its block, link and
+heading.
+
+The page is parsed as HTML (never guessed) and walked once in document order. Elements that
+never show text (``head``, ``script``, ``nav``, ...) are skipped; every block element, ``br``
+and ``img`` ends the line being collected. Each line ("chunk") keeps the index of its
+innermost block element, of the ``<a>`` its text starts in, and of the ``h1`` it sits in, so
+that a parser can read fields off the list by labels, link patterns and order without ever
+looking at class names or ids.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lxml import etree
+
+from crawler.parsers import text as tx
+
+__all__ = [
+    "BLOCK_TAGS",
+    "CONTROL_RE",
+    "HEADING_TAG",
+    "IGNORED_TAGS",
+    "UNSET",
+    "Chunk",
+    "document_bytes",
+    "join_pieces",
+    "linearise",
+    "parse_root",
+]
+
+# fmt: off
+# Elements whose text is never page content.
+IGNORED_TAGS = frozenset({
+    "head", "script", "style", "noscript", "template", "nav", "header", "footer", "svg",
+    "button", "iframe", "object", "select", "textarea", "dialog", "math", "canvas",
+})
+# Elements that start a new line of text when rendered.
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
+    "div", "dl", "dt", "fieldset", "figcaption", "figure", "form", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hgroup", "hr", "html", "legend", "li", "main", "menu", "ol", "p", "pre",
+    "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+})
+# fmt: on
+HEADING_TAG = "h1"  # the heading each line remembers (Chunk.h1)
+# Unlike XML, HTML text may not hold these; they only appear when binary data was decoded.
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# No space is put before closing or after opening punctuation when joining inline pieces.
+CLOSING_PUNCTUATION = ",.;:!?)]\u201d\u2019"
+OPENING_PUNCTUATION = "([\u201c\u2018"
+
+UNSET = object()  # a Chunk's answer not worked out yet, where None is an answer
+
+
+class Chunk:
+    """One rendered line of visible text (or one image) with where it sits in the page.
+
+    A page parser asks the same questions of a line several times (is it a call to action,
+    a list entry, a section head?); it keeps the answers on the line the first time, in the
+    last four slots, which start unanswered (None, or UNSET where None is an answer).
+    """
+
+    __slots__ = (
+        "text", "spaced", "pieces", "block", "link", "href", "link_text", "rest", "links", "h1",
+        "img_alt", "img_src", "is_image", "cta", "kind", "head", "tldr_rest",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        text: str,  # as a browser shows it: text nodes concatenated, whitespace collapsed
+        spaced: str,  # text nodes joined by spaces: separates fields in adjacent inline elements
+        pieces: tuple[str, ...],
+        block: int,  # index of the innermost block element holding the line
+        link: int | None = None,  # index of the <a> holding the start of the line
+        href: str | None = None,  # its href
+        link_text: str = "",  # the part of the line inside that link
+        rest: str = "",  # the part after it (spaced)
+        links: tuple[tuple[str, str], ...] = (),  # (href, text) of every link on the line
+        h1: int | None = None,  # index of the enclosing h1, if any
+        img_alt: str | None = None,
+        img_src: str | None = None,
+    ) -> None:
+        self.text = text
+        self.spaced = spaced
+        self.pieces = pieces
+        self.block = block
+        self.link = link
+        self.href = href
+        self.link_text = link_text
+        self.rest = rest
+        self.links = links
+        self.h1 = h1
+        self.img_alt = img_alt
+        self.img_src = img_src
+        self.is_image = img_src is not None
+        self.cta: bool | None = None  # a call to action?
+        self.kind: str | None = None  # the kind of list entry it starts; "" for none
+        self.head: Any = None  # what it says as a section head
+        self.tldr_rest: str | None | object = UNSET  # the text after a leading TLDR label
+
+
+# -- the document -----------------------------------------------------------------------------
+
+# CONTROL_RE's characters as UTF-8 bytes: the ASCII ones are single bytes that never occur
+# inside the encoding of another character; lone surrogates cannot be encoded at all.
+_CONTROL_BYTES = tuple(bytes([b]) for b in range(0x80) if CONTROL_RE.match(chr(b)))
+_CONTROL_NON_ASCII = ("\ufffe", "\uffff")  # and the ones above ASCII that UTF-8 can encode
+
+
+def document_bytes(html: str) -> bytes:
+    """The page as the UTF-8 bytes lxml parses: stripped, without CONTROL_RE's characters.
+
+    Finding out that a page holds none of them (the usual case) is cheaper on the encoded
+    bytes than with the regular expression over the whole text.
+    """
+    if isinstance(html, str) and not any(ch in html for ch in _CONTROL_NON_ASCII):
+        try:
+            body = html.strip().encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: removed below
+            pass
+        else:
+            if not any(b in body for b in _CONTROL_BYTES):
+                return body
+    return CONTROL_RE.sub("", html or "").strip().encode("utf-8")
+
+
+def parse_root(body: bytes) -> etree._Element:
+    """The page's element tree, parsed as ``parsel.Selector(text=..., type="html")`` does.
+
+    Always as HTML, never guessed: JSON bodies exist too, and must come out as plain text.
+    """
+    parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+    root = etree.fromstring(body, parser=parser)
+    if root is None:  # nothing but comments, say
+        root = etree.fromstring(b"<html/>", parser=parser)
+    return root
+
+
+# -- linearising ------------------------------------------------------------------------------
+
+_Piece = tuple[str, int | None, str | None]  # a text node: (text, link index, link href)
+_TAG_NAMES: dict[str, str] = {}  # element tag -> lower-case name without namespace
+
+
+def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element]]:
+    """The visible lines of the page in document order, and its ``<link>`` elements.
+
+    One loop over the tree's start/end events; each element opening a block, a ``br`` or an
+    ``img`` closes the line being collected. The ``<link>`` elements (in ``head`` as a rule)
+    are picked up on the way, in document order, to save another search of the whole tree.
+    """
+    chunks: list[Chunk] = []
+    link_elements = _links_beside(root, preceding=True)
+    buffer: list[_Piece] = []  # the text nodes of the open line
+    blocks = [0]  # indexes of the open block elements
+    links: list[tuple[int, str | None]] = []  # (index, href) of the open <a> elements
+    h1s: list[int] = []
+    counter = 0  # elements that matter get an index, in document order
+    debris = tx.DEBRIS
+    walker = etree.iterwalk(root, events=("start", "end"))
+    skipping = False
+    for event, element in walker:
+        tag = _TAG_NAMES.get(element.tag) or _tag(element)
+        if event == "start":
+            if tag is None or tag in IGNORED_TAGS:
+                if tag is not None:
+                    link_elements.extend(element.iter("link"))
+                walker.skip_subtree()  # the next event is this element's "end"
+                skipping = True
+                continue
+            is_block = tag in BLOCK_TAGS
+            if is_block or tag == "br" or tag == "img":
+                if buffer:
+                    _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
+                    buffer = []
+                if tag == "img":
+                    chunks.append(_image(element, blocks[-1]))
+                    continue
+            if is_block:
+                counter += 1
+                blocks.append(counter)
+            elif tag == "a":
+                counter += 1
+                links.append((counter, element.get("href")))
+            elif tag == "link" and element.tag == "link":
+                link_elements.append(element)
+            if tag == HEADING_TAG:
+                counter += 1
+                h1s.append(counter)
+            value = element.text
+        else:
+            if skipping:
+                skipping = False
+            else:
+                if tag == "a":
+                    if links:
+                        links.pop()
+                elif tag in BLOCK_TAGS:
+                    if buffer:
+                        _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
+                        buffer = []
+                    if len(blocks) > 1:
+                        blocks.pop()
+                if tag == HEADING_TAG and h1s:
+                    h1s.pop()
+            value = element.tail
+        if value:
+            if debris in value:
+                value = tx.strip_debris(value)
+            if links:
+                buffer.append((value, *links[-1]))
+            elif buffer or not value.isspace():  # a blank outside links starts no line
+                buffer.append((value, None, None))
+    if buffer:
+        _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
+    link_elements += _links_beside(root, preceding=False)
+    return chunks, link_elements
+
+
+def _links_beside(root: etree._Element, *, preceding: bool) -> list[etree._Element]:
+    """The ``<link>`` elements beside the root element (markup after ``</html>`` can go there)."""
+    siblings = list(root.itersiblings(preceding=preceding))
+    if preceding:
+        siblings.reverse()
+    return [link for sibling in siblings for link in sibling.iter("link")]
+
+
+def _tag(element: etree._Element) -> str | None:
+    """The element's lower-case tag name; None for comments and processing instructions."""
+    tag = element.tag
+    if not isinstance(tag, str):
+        return None
+    name = tag.rsplit("}", 1)[-1].lower()
+    if len(_TAG_NAMES) < 1024:  # bounded: pages may invent tag names
+        _TAG_NAMES[tag] = name
+    return name
+
+
+def _image(element: etree._Element, block: int) -> Chunk:
+    return Chunk(
+        text="",
+        spaced="",
+        pieces=(),
+        block=block,
+        img_alt=tx.clean_text(element.get("alt")),
+        img_src=_image_source(element).strip(),
+    )
+
+
+def _image_source(element: etree._Element) -> str:
+    """The image's URL; lazy-loading pages put a data: placeholder in ``src``."""
+    srcset = (element.get("srcset") or element.get("data-srcset") or "").split()
+    candidates = [element.get("src"), element.get("data-src"), srcset[0] if srcset else None]
+    for candidate in candidates:
+        candidate = (candidate or "").strip().rstrip(",")
+        if candidate and not candidate.lower().startswith("data:"):
+            return candidate
+    return ""
+
+
+def _flush(buffer: list[_Piece], block: int, h1: int | None, chunks: list[Chunk]) -> None:
+    """Close the line made of ``buffer``: keep it when it has visible text."""
+    links: tuple[tuple[str, str], ...]
+    if len(buffer) == 1:  # most lines: one text node
+        value, link, href = buffer[0]
+        text = tx.clean_text(value)
+        if text:
+            links = (((href or "").strip(), text),) if link is not None else ()
+            link_text = text if link else ""
+            chunks.append(Chunk(text, text, (text,), block, link, href, link_text, "", links, h1))
+        return
+    values = [value for value, _, _ in buffer]
+    text = tx.clean_text("".join(values))
+    if not text:
+        return
+    cleaned = [tx.clean_text(value) for value in values]
+    pieces = tuple(filter(None, cleaned))
+    _, link, href = buffer[0]
+    if all(piece[1] == link for piece in buffer):  # the whole line in one link (or none)
+        links = (((href or "").strip(), text),) if link is not None else ()
+        link_text = text if link else ""
+        spaced = join_pieces(pieces)
+        chunks.append(Chunk(text, spaced, pieces, block, link, href, link_text, "", links, h1))
+        return
+    start = 0
+    while not values[start].strip():
+        start += 1
+    _, link, href = buffer[start]
+    run = start + 1
+    while run < len(buffer) and buffer[run][1] == link:
+        run += 1
+    if link:
+        link_text = (
+            cleaned[start] if run == start + 1 else tx.clean_text("".join(values[start:run]))
+        )
+        rest = join_pieces(tuple(filter(None, cleaned[run:])))
+    else:
+        link_text = rest = ""
+    links = _links_of(buffer, cleaned)
+    spaced = join_pieces(pieces)
+    chunks.append(Chunk(text, spaced, pieces, block, link, href, link_text, rest, links, h1))
+
+
+def _links_of(buffer: list[_Piece], cleaned: list[str]) -> tuple[tuple[str, str], ...]:
+    """(href, text) of each link that has text on the line; ``cleaned``: each piece's text."""
+    at: dict[int, list[int]] = {}  # link index -> positions of its pieces
+    for i, (_, link, _) in enumerate(buffer):
+        if link is not None:
+            at.setdefault(link, []).append(i)
+    if not at:
+        return ()
+    links = []
+    for positions in at.values():
+        if len(positions) == 1:
+            text = cleaned[positions[0]]
+        else:
+            text = tx.clean_text("".join(buffer[i][0] for i in positions))
+        if text:
+            links.append(((buffer[positions[-1]][2] or "").strip(), text))
+    return tuple(links)
+
+
+def join_pieces(pieces: tuple[str, ...]) -> str:
+    """Pieces joined by a space, except before closing and after opening punctuation."""
+    if len(pieces) == 1:
+        return pieces[0]
+    out = ""
+    for piece in pieces:
+        if out and not (piece[0] in CLOSING_PUNCTUATION or out[-1] in OPENING_PUNCTUATION):
+            out += " "
+        out += piece
+    return out
