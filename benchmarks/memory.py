@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--interval", type=float, default=10.0)
     parser.add_argument(
+        "--trim", action="store_true", help="malloc_trim(0) before each probe: is it glibc?"
+    )
+    parser.add_argument(
+        "--gc-every", type=int, default=0, help="count live objects by type every N probes"
+    )
+    parser.add_argument(
         "--no-store",
         action="store_true",
         help="without the store pipeline (items are dropped after dedupe): is it the database?",
@@ -51,7 +57,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = {
         **common.LOCAL_CRAWL_SETTINGS,
         "MEMPROBE_INTERVAL": str(args.interval),
-        "MEMPROBE_GC_EVERY": "0",
+        "MEMPROBE_GC_EVERY": str(args.gc_every),
+        "MEMPROBE_TRIM": "1" if args.trim else "0",
         "MEMPROBE_TRACEMALLOC": str(args.tracemalloc),
     }
     spider = "studies"
@@ -76,13 +83,25 @@ def main(argv: list[str] | None = None) -> None:
         f"most requests waiting {max((p['scheduler'] or 0) for p in probes) if probes else 'n/a'}"
     )
     print(
-        f"{'t (s)':>7} {'RSS MB':>7} {'pages':>7} {'waiting':>8} {'fingerprints':>12} {'live Requests':>14}"
+        f"{'t (s)':>7} {'RSS MB':>7} {'pages':>7} {'waiting':>8} {'fingerprints':>12} "
+        f"{'live Requests':>14} {'blocks':>9} {'SQLite MB':>9} {'traced MB':>9}"
     )
     for p in probes:
         print(
             f"{p['t']:7.0f} {p['rss_mb']:7.0f} {p['responses']:7d} {p['scheduler'] or 0:8d} "
-            f"{p['fingerprints']:12d} {p['live'].get('Request', 0):14d}"
+            f"{p['fingerprints']:12d} {p['live'].get('Request', 0):14d} {p.get('blocks', 0):9d} "
+            f"{p.get('sqlite_mb') or '':>9} "
+            f"{p.get('traced_mb', ''):>9}"
         )
+    counted = [p for p in probes if "gc_top" in p]
+    if len(counted) >= 2:
+        first, last = counted[0], counted[-1]
+        print(
+            f"\nobjects on the gc heap: {first['gc_objects']} at {first['t']:.0f} s, "
+            f"{last['gc_objects']} at the end; most numerous at the end:"
+        )
+        for name, n in last["gc_top"].items():
+            print(f"  {name:>20} {n:9d} (was {first['gc_top'].get(name, '-')})")
     top = re.search(r"MEMPROBE_TOP [^\n]*\n((?:\s+[\d.]+ MB.*\n?)+)", result.log)
     if top:
         print("\nlargest allocation sites still live at the end (tracemalloc):")

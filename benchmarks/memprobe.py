@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import sys
 import time
 import tracemalloc
 from collections import Counter
@@ -26,6 +27,18 @@ from scrapy.utils import trackref
 from twisted.internet import task
 
 logger = logging.getLogger(__name__)
+
+
+def sqlite_memory_mb() -> float | None:
+    """What SQLite's allocator holds in this process (page caches, prepared statements)."""
+    try:
+        import ctypes
+
+        used = ctypes.CDLL("libsqlite3.so.0").sqlite3_memory_used
+        used.restype = ctypes.c_int64
+        return round(used() / 2**20, 1)
+    except (OSError, AttributeError):
+        return None
 
 
 def rss_kb() -> int:
@@ -79,6 +92,10 @@ class MemProbe:
 
     def probe(self, force_gc: bool = False) -> None:
         self.count += 1
+        if self.crawler.settings.getbool("MEMPROBE_TRIM"):
+            import ctypes
+
+            ctypes.CDLL("libc.so.6").malloc_trim(0)  # what glibc holds free goes back first
         engine: Any = self.crawler.engine
         slot = getattr(engine, "_slot", None) or getattr(engine, "slot", None)
         scheduler = getattr(slot, "scheduler", None)
@@ -96,7 +113,11 @@ class MemProbe:
             "scheduler": len(scheduler) if scheduler is not None else None,
             "fingerprints": len(getattr(dupefilter, "fingerprints", ()) or ()),
             "live": live,
+            "blocks": sys.getallocatedblocks(),
+            "sqlite_mb": sqlite_memory_mb(),  # live pymalloc blocks: objects, not pages held
         }
+        if tracemalloc.is_tracing():
+            record["traced_mb"] = round(tracemalloc.get_traced_memory()[0] / 2**20, 1)
         if force_gc or (self.gc_every and self.count % self.gc_every == 0):
             counts = Counter(type(o).__name__ for o in gc.get_objects())
             record["gc_objects"] = sum(counts.values())

@@ -171,7 +171,7 @@ class StorePipeline:
             self._inc("store/ignored/" + type(item).__name__)
             return item
         if len(self.buffer) >= self.batch_size:
-            await self.flush()
+            await self.flush(full_only=True)
         return item
 
     async def close_spider(self) -> None:
@@ -188,12 +188,22 @@ class StorePipeline:
             if self.engine is not None:
                 self.engine.dispose()
 
-    async def flush(self) -> None:
-        """Write what is buffered; batches are written one at a time."""
-        batch, self.buffer = self.buffer, Buffer()
-        if not len(batch):
-            return
+    async def flush(self, full_only: bool = False) -> None:
+        """Write what is buffered; batches are written one at a time.
+
+        While a batch is being written, items keep arriving and the buffer grows past the batch
+        size; an item that finds it full waits here for the write in progress. Its response
+        stays active in the scraper meanwhile, so Scrapy's backpressure
+        (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``) slows the crawl to the database's pace instead of
+        letting batches pile up in memory. ``full_only``: skip when another waiter has taken
+        the buffer already.
+        """
         async with self.lock:
+            if full_only and len(self.buffer) < self.batch_size:
+                return
+            batch, self.buffer = self.buffer, Buffer()
+            if not len(batch):
+                return
             run_id = self.stats.get_value(RUN_ID_STAT) if self.stats else None
             crawled_at = utcnow()
             counts = await self.write_with_retries(batch, run_id)

@@ -37,6 +37,7 @@ from crawler.failures import FailureAccounting, record_failure
 from crawler.incremental import conditional_headers, unchanged_since_seen
 from crawler.items import Drop, StudyItem
 from crawler.parsers.study import parse_study
+from crawler.spiders.backlog import Backlog
 from crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_hosts
 from crawler.urls import (
     canonical_url,
@@ -84,6 +85,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         self.follow_links = truthy(follow_links)
         self.force_listings = truthy(listings)
         self.site_url = ""
+        self.backlog: Backlog | None = None  # set in from_crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> StudiesSpider:
@@ -94,7 +96,8 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             spider.allowed_domains = community_hosts(crawler, spider.site_url)
             spider.threads = ThreadRequests(spider, spider.allowed_domains, spider.site_url)
         spider.max_age = timedelta(days=crawler.settings.getfloat("INCREMENTAL_MAX_AGE_DAYS", 30))
-        crawler.signals.connect(spider.sweep_known, signal=signals.spider_idle)
+        spider.backlog = Backlog.for_crawler(crawler, spider.study_request)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         return spider
 
     # --- start --------------------------------------------------------------
@@ -163,6 +166,12 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             return True
         return False
 
+    def on_idle(self) -> None:
+        """Nothing left to fetch: feed the sitemap backlog, then sweep the known studies."""
+        if self.backlog is not None and self.backlog.feed_idle():
+            raise DontCloseSpider
+        self.sweep_known()
+
     def sweep_known(self) -> None:
         """When the frontier is empty, visit known studies this run has not touched (once)."""
         if self.swept or self.single_url or self.full:
@@ -222,7 +231,20 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             elif is_study_url(loc):
                 self.crawler.stats.inc_value("discovery/sitemap_studies")
                 if not self.skip_unchanged(loc, entry.get("lastmod")):
-                    yield self.study_request(loc)
+                    yield from self.queue_study(loc)
+        if self.backlog is not None:
+            yield from self.backlog.take()
+
+    def queue_study(self, url: str) -> Iterator[Request]:
+        """A sitemap's study: into the backlog (marked as touched, so links do not fetch it
+        ahead of its turn), or straight to the scheduler when there is no backlog."""
+        if self.backlog is None:
+            yield self.study_request(url)
+            return
+        study_id = study_id_from_url(url)
+        if study_id:
+            self.touched.add(study_id)
+        yield from self.backlog.add(url)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         if not isinstance(response, TextResponse):

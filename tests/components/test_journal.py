@@ -9,6 +9,7 @@ crash and any file a running crawl still holds.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -202,3 +203,42 @@ def test_the_store_journals_a_batch_the_database_refuses_and_replay_loads_it(
     result = replay(sqlite_url, journal)
     assert result.batches == 1 and result.counts["store/new"] == 1
     assert set(rows(sqlite_url)[0]) == {"ZpoR"}
+
+
+def test_items_arriving_during_a_slow_write_wait_and_go_into_the_next_batch(
+    sqlite_url: str,
+) -> None:
+    """Batches do not pile up in memory behind a slow database: the pipeline holds the items
+    that fill the buffer until the write in progress is done (Scrapy's backpressure)."""
+    crawler = get_crawler(
+        StudiesSpider,
+        {"DATABASE_URL": sqlite_url, "STORE_BATCH_SIZE": 2, "SQLITE_BUSY_TIMEOUT": 30},
+    )
+    pipeline = StorePipeline.from_crawler(crawler)
+    base = parse_study(PAGE.read_text(encoding="utf-8"), URL)
+    items = [dataclasses.replace(base, study_id=f"Bp{i}") for i in range(10)]
+
+    async def run() -> tuple[int, int]:
+        await pipeline.open_spider()
+        holder = sqlite3.connect(make_url(sqlite_url).database, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")  # the first batch's write waits for this
+        tasks = []
+        for item in items:
+            tasks.append(asyncio.ensure_future(pipeline.process_item(item)))
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)
+        returned_while_locked = sum(task.done() for task in tasks)
+        buffered_while_locked = len(pipeline.buffer)
+        holder.execute("COMMIT")
+        holder.close()
+        await asyncio.gather(*tasks)
+        await pipeline.close_spider()
+        return returned_while_locked, buffered_while_locked
+
+    returned, buffered = asyncio.run(run())
+    # Item 1 was buffered, item 2 started the write; item 3 was buffered and items 4..10
+    # wait with the buffer, which holds 3..10 until the write is done.
+    assert (returned, buffered) == (2, 8)
+    stats = crawler.stats.get_stats()
+    assert stats["store/batches"] == 2 and stats["store/new"] == 10
+    assert set(rows(sqlite_url)[0]) == {f"Bp{i}" for i in range(10)}

@@ -128,6 +128,23 @@ def test_listings_when_there_is_no_sitemap(site_server, sqlite_url: str, tmp_pat
     assert ids == set(MANIFEST["expected_study_ids"])
 
 
+def test_sitemap_studies_wait_as_urls_and_all_arrive(
+    site_server, sqlite_url: str, tmp_path: Path
+) -> None:
+    """With a backlog batch of 2 nearly every sitemap study waits as a URL, not a Request."""
+    crawl(site_server, sqlite_url, tmp_path, "-s", "BACKLOG_BATCH=2", "-s", "CONCURRENT_REQUESTS=2")
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        ids = set(conn.execute(select(Study.study_id)).scalars())
+        stats = conn.execute(select(CrawlRun.stats)).scalar_one()
+    engine.dispose()
+    assert ids == set(MANIFEST["expected_study_ids"])
+    in_sitemaps = stats["discovery/sitemap_studies"]
+    assert in_sitemaps >= 40
+    # Each sitemap's studies were held back but the two handed over at once.
+    assert stats["backlog/max"] >= in_sitemaps // 2 - 2
+
+
 def test_incremental_crawl_fetches_little_and_finds_exactly_the_changed_pages(
     tmp_path: Path, db_url: str
 ) -> None:
