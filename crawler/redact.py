@@ -4,10 +4,12 @@ Scrapy logs the settings given with ``-s`` when a crawl starts ("Overridden
 settings"), so ``-s DATABASE_URL=postgresql://user:secret@host/db`` would put the
 password in every log file, and so would any exception or message that happens
 to quote such a URL. The :class:`RedactCredentials` add-on (in ``ADDONS``) runs
-before that line is logged and installs a log record factory that rewrites
-each record's message (and exception text) with URL passwords replaced by
-``***``. A record factory, unlike a handler filter, also covers handlers added
-later (``--logfile``, a second crawler).
+before that line is logged and installs a log record factory whose records give
+their message (and exception text) with URL passwords replaced by ``***``. A
+record factory, unlike a handler filter, also covers handlers added later
+(``--logfile``, a second crawler). The work is done when a handler formats the
+record, not when it is created: Scrapy creates a DEBUG record for every response
+and item (with the item's full repr) that an INFO handler then discards.
 
 What is stored (crawl_runs settings, stats) and exported is redacted where it is
 produced (:func:`crawler.db.engine.redact_url`); :func:`redact_secrets` is the
@@ -47,19 +49,20 @@ def redact_secrets(text: str) -> str:
     return QUERY_PASSWORD_RE.sub(lambda m: m.group("head") + MASK, text)
 
 
-def _redact_record(record: logging.LogRecord) -> None:
-    try:
-        message = record.getMessage()
-    except Exception:
-        return
-    clean = redact_secrets(message)
-    if clean != message:
-        record.msg, record.args = clean, None
-    if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-        text = logging.Formatter().formatException(record.exc_info)
-        clean = redact_secrets(text)
-        if clean != text:
-            record.exc_text = clean  # formatters use the cached text instead of formatting again
+class RedactedLogRecord(logging.LogRecord):
+    """A log record whose message and exception text come out with passwords masked."""
+
+    def getMessage(self) -> str:
+        return redact_secrets(super().getMessage())
+
+    @property
+    def exc_text(self) -> str | None:  # type: ignore[override]
+        return self.__dict__.get("_exc_text")
+
+    @exc_text.setter
+    def exc_text(self, value: str | None) -> None:
+        # Formatters cache the formatted traceback here before writing it.
+        self.__dict__["_exc_text"] = redact_secrets(value) if value else value
 
 
 def install_log_redaction() -> None:
@@ -72,7 +75,10 @@ def install_log_redaction() -> None:
 
         def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = previous(*args, **kwargs)
-            _redact_record(record)
+            if type(record) is logging.LogRecord:
+                exc_text = record.exc_text
+                record.__class__ = RedactedLogRecord
+                record.exc_text = exc_text
             return record
 
         logging.setLogRecordFactory(factory)

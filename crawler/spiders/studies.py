@@ -233,7 +233,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
                 if not self.skip_unchanged(loc, entry.get("lastmod")):
                     yield from self.queue_study(loc)
         if self.backlog is not None:
-            yield from self.backlog.take()
+            yield from self.backlog.prime()
 
     def queue_study(self, url: str) -> Iterator[Request]:
         """A sitemap's study: into the backlog (marked as touched, so links do not fetch it
