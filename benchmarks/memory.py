@@ -1,11 +1,11 @@
 """Where the memory of a crawl goes: peak RSS with the pending requests and live objects over time.
 
-``python benchmarks/memory.py --pages N [--lazy]`` builds (or reuses) a site of N study pages,
-serves it and runs ``scrapy crawl studies`` into a fresh SQLite database with
-``benchmarks/memprobe.py`` enabled (``benchmarks/memsettings.py``); it prints the peak RSS of
-the crawl process and, every probe, its RSS, the requests waiting in the scheduler, the
-dupefilter's fingerprints and the live Requests/Responses. ``--lazy`` runs the prototype of
-``benchmarks/lazyspider.py`` (sitemap URLs fed to the scheduler a few at a time) instead.
+``python benchmarks/memory.py --pages N [--no-store] [--trim] [--gc-every K] [--tracemalloc F]``
+builds (or reuses) a site of N study pages, serves it and runs ``scrapy crawl studies`` into a
+fresh SQLite database with ``benchmarks/memprobe.py`` enabled (``benchmarks/memsettings.py``);
+it prints the peak RSS of the crawl process and, every probe, its RSS, the requests waiting in
+the scheduler, the dupefilter's fingerprints, the live Requests, the live pymalloc blocks and
+what SQLite's allocator holds. Growing RSS with flat blocks points at native memory.
 """
 
 from __future__ import annotations
@@ -27,9 +27,6 @@ import sitegen  # noqa: E402
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Memory of a crawl over time.")
     parser.add_argument("--pages", type=int, default=10_000)
-    parser.add_argument(
-        "--lazy", action="store_true", help="the lazy sitemap prototype (lazyspider.py)"
-    )
     parser.add_argument("--interval", type=float, default=10.0)
     parser.add_argument(
         "--trim", action="store_true", help="malloc_trim(0) before each probe: is it glibc?"
@@ -67,9 +64,6 @@ def main(argv: list[str] | None = None) -> None:
 
         pipelines = {k: v for k, v in ITEM_PIPELINES.items() if not k.endswith("StorePipeline")}
         settings["ITEM_PIPELINES"] = json.dumps(pipelines)
-    if args.lazy:
-        settings["SPIDER_MODULES"] = "crawler.spiders,lazyspider"
-        spider = "studies_lazy"
     with common.serve(site) as server, tempfile.TemporaryDirectory() as tmp:
         settings.update(SITE_URL=server.url, DATABASE_URL=f"sqlite:///{tmp}/crawl.db")
         cmd = [common.PYTHON, "-m", "scrapy", "crawl", spider]

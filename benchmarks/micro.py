@@ -3,12 +3,15 @@
 * :func:`parse_benchmark` times ``crawler.parsers.study.parse_study`` (UTF-8 decoding included,
   as the spider hands it ``response.text``) against a bare ``lxml.html.fromstring`` of the same
   bytes, page by page, interleaved so that both see the same cache state.
-* :func:`store_benchmark` times ``crawler.db.store.write_studies`` over batches of
-  ``STORE_BATCH_SIZE`` normalised item dicts (parsed from the benchmark site) into a fresh
-  database, against raw DB-API ``executemany`` of the same rows (studies, journals, authors,
-  study_authors, research_links, threads, study_threads, prepared before the clock starts) into
-  plain tables with the same columns and no keys or indexes, one transaction per batch: the floor
-  of what storing those items can cost on that database.
+* :func:`store_benchmark_sqlite` / :func:`store_benchmark_postgres` time
+  ``crawler.db.store.write_studies`` over batches of ``STORE_BATCH_SIZE`` normalised item dicts
+  (parsed from the benchmark site) into a fresh database, against raw DB-API ``executemany`` of
+  the same rows (studies, journals, authors, study_authors, research_links, threads,
+  study_threads, prepared before the clock starts, snapshots and hashes included), one
+  transaction per batch, into the crawler's own tables made by its migrations (the same keys,
+  indexes and foreign keys, the same connection settings): what the store layer costs on top of
+  the driver for the same schema. For information, the same raw inserts into plain tables with
+  no keys or indexes give the floor of what storing those rows can cost at all.
 
 Run ``python benchmarks/micro.py SITE_DIR [--limit N] [--postgres-url URL]`` on its own.
 """
