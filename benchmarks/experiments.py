@@ -80,10 +80,12 @@ def parse_experiment(site: Path, limit: int | None) -> None:
     same = _as_dicts(patched.items) == reference
     print(f"{len(pages)} pages")
     print(
-        f"  as is:    parse_study {base.parse_cpu_ms:.3f} CPU ms/page, lxml {base.lxml_cpu_ms:.3f}, ratio {base.cpu_ratio:.1f}x"
+        f"  as is:    parse_study {base.parse_cpu_ms:.3f} CPU ms/page, "
+        f"lxml {base.lxml_cpu_ms:.3f}, ratio {base.cpu_ratio:.1f}x"
     )
     print(
-        f"  patched:  parse_study {patched.parse_cpu_ms:.3f} CPU ms/page, lxml {patched.lxml_cpu_ms:.3f}, "
+        f"  patched:  parse_study {patched.parse_cpu_ms:.3f} CPU ms/page, "
+        f"lxml {patched.lxml_cpu_ms:.3f}, "
         f"ratio {patched.cpu_ratio:.1f}x; same items: {same}"
     )
     # Where the remaining time goes, stage by stage (CPU time).
@@ -134,7 +136,8 @@ def store_experiment(site: Path, limit: int | None) -> None:
             store_s = micro.time_write_studies(f"sqlite:///{tmp}/store.db", studies)
             raw_s, _ = micro.time_raw_sqlite(Path(tmp) / "raw.db", studies)
         print(
-            f"batch {batch:4d}, synchronous={synchronous:6s}: write_studies {len(studies) / store_s:7.0f} items/s, "
+            f"batch {batch:4d}, synchronous={synchronous:6s}: "
+            f"write_studies {len(studies) / store_s:7.0f} items/s, "
             f"raw {len(studies) / raw_s:7.0f} items/s, ratio {raw_s / store_s:.2f}"
         )
     engine_module._sqlite_on_connect = original
@@ -156,7 +159,8 @@ def crawl_experiment(site: Path, settings: dict[str, str], rounds: int) -> None:
                     print(result.log_tail)
                 results[label].append(result)
                 print(
-                    f"  {label}: {result.pages_per_s:.0f} pages/s, {result.cpu_ms_per_page:.2f} CPU ms/page, "
+                    f"  {label}: {result.pages_per_s:.0f} pages/s, "
+                    f"{result.cpu_ms_per_page:.2f} CPU ms/page, "
                     f"load {common.load_average():.2f}",
                     flush=True,
                 )
@@ -164,7 +168,8 @@ def crawl_experiment(site: Path, settings: dict[str, str], rounds: int) -> None:
         rates = [r.pages_per_s for r in runs]
         cpu = [r.cpu_ms_per_page for r in runs]
         print(
-            f"{label}: median {statistics.median(rates):.0f} pages/s, {statistics.median(cpu):.2f} CPU ms/page"
+            f"{label}: median {statistics.median(rates):.0f} pages/s, "
+            f"{statistics.median(cpu):.2f} CPU ms/page"
         )
 
 

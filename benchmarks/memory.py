@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> None:
         result = common.run_command(cmd, label=spider, cwd=Path(tmp), env=env, keep_log=True)
     probes = [json.loads(m) for m in re.findall(r"MEMPROBE (\{.*\})", result.log)]
     print(
-        f"{spider}: {result.responses} pages, {result.pages_per_s:.0f} pages/s, exit {result.returncode}, "
+        f"{spider}: {result.responses} pages, {result.pages_per_s:.0f} pages/s, "
+        f"exit {result.returncode}, "
         f"peak RSS {result.maxrss_kb / 1024:.0f} MB, "
         f"most requests waiting {max((p['scheduler'] or 0) for p in probes) if probes else 'n/a'}"
     )

@@ -492,7 +492,8 @@ def main(argv: list[str] | None = None) -> None:
     result = parse_benchmark(pages)
     print(
         f"parse: {result.pages} pages, parse_study {result.parse_ms:.3f} ms/page, "
-        f"lxml.html.fromstring {result.lxml_ms:.3f} ms/page, ratio {result.ratio:.2f}x, drops {result.drops}"
+        f"lxml.html.fromstring {result.lxml_ms:.3f} ms/page, ratio {result.ratio:.2f}x, "
+        f"drops {result.drops}"
     )
     studies = normalised_dicts(result.items)
     sq = store_benchmark_sqlite(args.workdir, studies)

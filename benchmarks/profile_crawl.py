@@ -10,7 +10,8 @@ the crawl into a fresh SQLite database under a sampling profiler:
   ``AREAS``), the top functions by inclusive and by self time, and the hottest stacks;
 * ``pyinstrument``: its own text report of the main thread (the store's threads are missing).
 
-The summary is printed and written to ``--out`` (default ``benchmarks/results/profile-<tool>-<N>.txt``).
+The summary is printed and written to ``--out`` (default
+``benchmarks/results/profile-<tool>-<N>.txt``).
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ AREAS = (
 
 # Leaf frames of threads that wait (py-spy counts some of them as active): left out of the shares.
 IDLE_LEAVES = re.compile(
-    r"^(Condition\.wait|_worker|Queue\.get|EpollSelector\.select|select|wait) \((threading|concurrent/futures/thread|queue|selectors)\.py"
+    r"^(Condition\.wait|_worker|Queue\.get|EpollSelector\.select|select|wait) "
+    r"\((threading|concurrent/futures/thread|queue|selectors)\.py"
 )
 
 FRAME_RE = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
@@ -191,9 +193,11 @@ def main(argv: list[str] | None = None) -> None:
             )
             wall = time.perf_counter() - started
         header = (
-            f"Profile of `scrapy crawl studies` ({args.tool}), {result.responses} pages of a generated "
+            f"Profile of `scrapy crawl studies` ({args.tool}), "
+            f"{result.responses} pages of a generated "
             f"site ({sitegen.site_info(site)['mean_study_kb']} KB/page), SQLite, "
-            f"{result.pages_per_s:.0f} pages/s under the profiler, wall {wall:.0f} s, exit {result.returncode}\n"
+            f"{result.pages_per_s:.0f} pages/s under the profiler, wall {wall:.0f} s, "
+            f"exit {result.returncode}\n"
             f"settings: "
             + ", ".join(f"{k}={v}" for k, v in common.LOCAL_CRAWL_SETTINGS.items())
             + "\n\n"

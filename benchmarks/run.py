@@ -527,7 +527,8 @@ def print_report(figures: dict[str, Any], rows: list[Row]) -> None:
     site = figures.get("site", {})
     print()
     print(
-        f"Benchmarks, {figures['date']}: {m['cpu']}; {m['os']}; Python {m['python']}; {m['packages']}; "
+        f"Benchmarks, {figures['date']}: {m['cpu']}; {m['os']}; Python {m['python']}; "
+        f"{m['packages']}; "
         f"SQLite {m['sqlite']}" + (f"; PostgreSQL {m['postgresql']}" if "postgresql" in m else "")
     )
     if site:
@@ -544,8 +545,9 @@ def print_report(figures: dict[str, Any], rows: list[Row]) -> None:
     for figure, value, target, result in rows:
         print(f"{figure:<{width}}  {value:>16}  {target:<13}  {result}")
     print(
-        f"\n(total {figures.get('total_seconds', 0)} s; 1-minute load average {figures.get('load_before', 0):.2f} "
-        f"before, {figures.get('load_after', 0):.2f} after: above ~0.5, other work on the machine skews timings)"
+        f"\n(total {figures.get('total_seconds', 0)} s; 1-minute load average "
+        f"{figures.get('load_before', 0):.2f} before, {figures.get('load_after', 0):.2f} after: "
+        "above ~0.5, other work on the machine skews timings)"
     )
 
 

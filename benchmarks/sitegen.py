@@ -529,7 +529,17 @@ def make_data(params: Params) -> tuple[list[GenStudy], list[GenThread], list[str
     threads: list[GenThread] = []
     post_ids = _ids(rng, params.threads, 6, string.ascii_lowercase + string.digits, set())
     for post_id in post_ids:
-        title = f"{rng.choice(TREATMENTS)} {rng.choice(['results', 'question', 'experience', 'update', 'progress after a year', 'side effects?'])}"
+        topic = rng.choice(
+            [
+                "results",
+                "question",
+                "experience",
+                "update",
+                "progress after a year",
+                "side effects?",
+            ]
+        )
+        title = f"{rng.choice(TREATMENTS)} {topic}"
         created = _day(rng, date(2018, 1, 1), date(2025, 10, 1))
         threads.append(
             GenThread(
@@ -779,7 +789,8 @@ def listing_pages(studies: list[GenStudy]) -> dict[str, bytes]:
         for page in range(1, count + 1):
             items = []
             for s in listed[(page - 1) * LISTING_PAGE_SIZE : page * LISTING_PAGE_SIZE]:
-                meta = f"{s.citations} citations, {month_year_text(s.published)} in “{escape(s.journal)}”"
+                when = month_year_text(s.published)
+                meta = f"{s.citations} citations, {when} in “{escape(s.journal)}”"
                 items.append(
                     f'<li><a href="{s.path}">{escape(s.title)}</a><div>{meta}</div>'
                     f"<p>{escape(s.tldr)}</p></li>"
@@ -811,14 +822,16 @@ def sitemap_files(studies: list[GenStudy], size: int) -> tuple[dict[str, bytes],
         chunk = urls[start : start + size]
         name = f"sitemaps/research-{number}.xml"
         body = "".join(
-            f"  <url>\n    <loc>{PLACEHOLDER}{path}</loc>\n    <lastmod>{value}</lastmod>\n  </url>\n"
+            f"  <url>\n    <loc>{PLACEHOLDER}{path}</loc>\n"
+            f"    <lastmod>{value}</lastmod>\n  </url>\n"
             for path, value in chunk
         )
         files[name] = f'{head}<urlset xmlns="{SITEMAP_NS}">\n{body}</urlset>\n'.encode()
         newest = max(value for _, value in chunk)
         lastmod["/" + name] = newest
         entries.append(
-            f"  <sitemap>\n    <loc>{PLACEHOLDER}/{name}</loc>\n    <lastmod>{newest}</lastmod>\n  </sitemap>\n"
+            f"  <sitemap>\n    <loc>{PLACEHOLDER}/{name}</loc>\n"
+            f"    <lastmod>{newest}</lastmod>\n  </sitemap>\n"
         )
     files["sitemap.xml"] = (
         f'{head}<sitemapindex xmlns="{SITEMAP_NS}">\n{"".join(entries)}</sitemapindex>\n'.encode()

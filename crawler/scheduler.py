@@ -103,7 +103,9 @@ class SharedScheduler(Scheduler):
         requeued = self._reclaim()
         logger.info(
             "Worker %s on the shared frontier %s (%d queued%s)",
-            self.worker, self.queue.key, len(self.queue),
+            self.worker,
+            self.queue.key,
+            len(self.queue),
             f", {requeued} requeued from stopped workers" if requeued else "",
         )
         if not self.durable_when_done:
@@ -142,7 +144,7 @@ class SharedScheduler(Scheduler):
         field, data = popped
         try:
             request = self.decode(self.queue, data, self.spider)
-        except Exception:  # noqa: BLE001 - a request this code cannot rebuild is dropped, loudly
+        except Exception:
             logger.exception("Dropping a request this worker cannot decode (entry %s)", field)
             self.ledger.finished([field], durable=True)
             self._inc("frontier/undecodable")
@@ -190,7 +192,8 @@ class SharedScheduler(Scheduler):
             logger.log(
                 logging.WARNING if count else logging.INFO,
                 "Worker %s stopped without closing: %d of its requests are back in the queue",
-                worker, count,
+                worker,
+                count,
             )
         if total:
             self._inc("frontier/requeued", total)
@@ -204,12 +207,13 @@ class SharedScheduler(Scheduler):
                 logger.warning(
                     "Worker %s missed its heartbeat for over %.0f s: the others may have requeued "
                     "its requests in flight, which are then fetched twice",
-                    self.worker, self.worker_ttl,
+                    self.worker,
+                    self.worker_ttl,
                 )
                 self._inc("frontier/heartbeat_missed")
             self.settle()
             self._reclaim()
-        except Exception as exc:  # noqa: BLE001 - a failed beat must not stop the next ones
+        except Exception as exc:
             logger.warning("Frontier heartbeat failed: %s", exc)
 
     def _inc(self, key: str, count: int = 1) -> None:

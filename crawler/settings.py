@@ -116,7 +116,8 @@ ADDONS = {
     "crawler.redact.RedactCredentials": -100,
     "crawler.distributed.DistributedCrawl": 0,
 }
-# Redis keys are <prefix>:<crawl id>:<spider>:...; concurrent crawls of one spider need distinct ids.
+# Redis keys are <prefix>:<crawl id>:<spider>:...;
+# concurrent crawls of one spider need distinct ids.
 REDIS_KEY_PREFIX = "tressless-crawler"
 CRAWL_ID = "default"
 # Requests per second per host, over all workers together (0 turns the shared limit off).

@@ -105,7 +105,7 @@ def run_scrapy(
 def start_scrapy(
     args: list[str], settings: dict[str, str], cwd: Path, log: Path
 ) -> subprocess.Popen[bytes]:
-    """Start the real ``scrapy`` command in the background, as run_scrapy does; output to ``log``."""
+    """Start the real ``scrapy`` command in the background, as run_scrapy does; output: ``log``."""
     cmd = [sys.executable, "-m", "scrapy", *args]
     for name, value in {**FAST_CRAWL, **settings}.items():
         cmd += ["-s", f"{name}={value}"]

@@ -353,10 +353,7 @@ def _e(text: str) -> str:
 # --- robots.txt, sitemaps, lastmod ---------------------------------------------------------
 def robots_txt() -> str:
     return (
-        "User-agent: *\n"
-        f"Disallow: {sd.DISALLOWED_PREFIX}\n"
-        "\n"
-        f"Sitemap: {PLACEHOLDER}/sitemap.xml\n"
+        f"User-agent: *\nDisallow: {sd.DISALLOWED_PREFIX}\n\nSitemap: {PLACEHOLDER}/sitemap.xml\n"
     )
 
 

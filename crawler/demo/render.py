@@ -30,10 +30,10 @@ Sections (``<kind>`` is ``cited``, ``related`` or ``community``)
     ``cited`` / ``related``: lists of entries. An entry is a dict with the fields of
     ``crawler.items.ResearchRef`` (``url`` is the href, rendered as given; no ``url`` renders an
     unlinked title, which the site itself never shows and the parser only tells apart from the
-    previous entry when that one ends with its TLDR; ``published`` is "YYYY-MM") plus knobs ``citations_text`` (str replacing the
-    rendered "<N> citations"), ``journal_close`` (bool, default True) and ``debris_before``
-    (bool: a ``[object Object]`` line before the entry). The string ``"[object Object]"`` as an
-    entry renders a debris line alone.
+    previous entry when that one ends with its TLDR; ``published`` is "YYYY-MM") plus knobs
+    ``citations_text`` (str replacing the rendered "<N> citations"), ``journal_close`` (bool,
+    default True) and ``debris_before`` (bool: a ``[object Object]`` line before the entry). The
+    string ``"[object Object]"`` as an entry renders a debris line alone.
     ``community_posts``: list of dicts with the fields of ``crawler.items.CommunityCard`` (``url``
     is the href as given, e.g. ``/community/<slug>-<post_id>`` or
     ``/r/tressless/comments/<post_id>/<slug>/``; no ``url`` renders an unlinked card;

@@ -424,7 +424,8 @@ class _Page:
         url = thread.get("url") or ""
         parts = urlsplit(url)
         if parts.netloc:
-            origin = f"{parts.scheme}://{parts.netloc}" if SITE_THREAD_RE.match(parts.path) else SITE_ORIGIN
+            own = SITE_THREAD_RE.match(parts.path)
+            origin = f"{parts.scheme}://{parts.netloc}" if own else SITE_ORIGIN
             self.canonical = origin + self.path
         else:  # a root-relative URL: the page works on any host and port
             self.canonical = self.path

@@ -18,6 +18,7 @@ Run it by hand with ``python -m crawler.demo.server ROOT [--port N]``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import email.utils
 import hashlib
 import json
@@ -53,7 +54,7 @@ CONTENT_TYPES = {
 # Only these are templated: substituting inside pages would hide relative-link bugs.
 TEMPLATED_SUFFIXES = frozenset({".txt", ".xml"})
 NOT_FOUND_BODY = (
-    b"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>404 Not Found</title></head>"
+    b'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>404 Not Found</title></head>'
     b"<body><h1>404</h1><p>This page could not be found.</p></body></html>\n"
 )
 
@@ -175,7 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _method_not_allowed
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s %s", self.address_string(), format % args)
 
 
@@ -242,10 +243,8 @@ class SiteServer:
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._httpd = None

@@ -145,7 +145,7 @@ class Thread:
         return self.path.rstrip("/") + ".json" if self.hosted == "reddit" else None
 
 
-def C(  # noqa: N802 - short constructor keeps the comment trees readable
+def C(
     cid: str, author: str | None, score: int | None, minutes: int, body: str,
     *replies: Comment | More, **flags: Any,
 ) -> Comment:

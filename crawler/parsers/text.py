@@ -240,10 +240,8 @@ def parse_age(text: str | None) -> tuple[int, str] | None:
         word = match.group("now").lower()
         return (1, "day") if word == "yesterday" else (0, "second")
     count_text = match.group("count").lower()
-    if count_text.isdigit():
-        count = int(count_text)
-    else:  # "a", "an", "one"; "a few" is taken as three
-        count = 3 if "few" in count_text else 1
+    # "a", "an", "one" are one; "a few" is taken as three.
+    count = int(count_text) if count_text.isdigit() else 3 if "few" in count_text else 1
     unit_text = match.group("unit").lower()
     unit = AGE_UNITS.get(unit_text) or AGE_UNITS.get(unit_text.rstrip("s"))
     return (count, unit) if unit else None

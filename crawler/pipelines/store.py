@@ -47,13 +47,19 @@ class Buffer:
 
     def __len__(self) -> int:
         return (
-            len(self.studies) + len(self.threads) + len(self.pages) + sum(map(len, self.gone.values()))
+            len(self.studies)
+            + len(self.threads)
+            + len(self.pages)
+            + sum(map(len, self.gone.values()))
         )
 
     def as_record(self) -> dict[str, Any]:
         """The batch as a JSON-able journal record."""
         return {
-            "studies": self.studies, "threads": self.threads, "gone": self.gone, "pages": self.pages
+            "studies": self.studies,
+            "threads": self.threads,
+            "gone": self.gone,
+            "pages": self.pages,
         }
 
     @classmethod
@@ -183,7 +189,8 @@ class StorePipeline:
                 logger.warning(
                     "%d batch(es) could not be stored and are in the journal %s: "
                     "load them with `scrapy db replay` once the database is back",
-                    self.journal.records, self.journal.path,
+                    self.journal.records,
+                    self.journal.path,
                 )
             if self.engine is not None:
                 self.engine.dispose()
@@ -233,7 +240,10 @@ class StorePipeline:
                 self._inc("store/retries")
                 logger.warning(
                     "Database write failed (%s): retry %d of %d in %.1f s",
-                    _brief(exc), attempt, attempts - 1, delay,
+                    _brief(exc),
+                    attempt,
+                    attempts - 1,
+                    delay,
                 )
                 await asyncio.sleep(delay)
             else:
@@ -270,7 +280,8 @@ class StorePipeline:
         if first:
             logger.error(
                 "The database is not taking writes: batches go to the journal %s "
-                "(load them with `scrapy db replay`)", self.journal.path,
+                "(load them with `scrapy db replay`)",
+                self.journal.path,
             )
         else:
             logger.info("Journaled another batch of %d items", len(batch))

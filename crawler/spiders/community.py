@@ -98,7 +98,9 @@ class ThreadCallbacks:
         if not isinstance(response, TextResponse) and response.status not in GONE_STATUSES:
             self.crawler.stats.inc_value("parse/dropped/not_html")
             return
-        yield from self.handle_thread(response, lambda: parse_thread_html(response.text, response.url))
+        yield from self.handle_thread(
+            response, lambda: parse_thread_html(response.text, response.url)
+        )
 
     def handle_thread(self, response: Response, parse: Any) -> Iterator[Any]:
         stats = self.crawler.stats
@@ -183,7 +185,9 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
                 return []
             with engine.connect() as conn:
                 rows = conn.execute(
-                    select(Thread.url).where(Thread.url.is_not(None), Thread.gone_at.is_(None)).order_by(Thread.id)
+                    select(Thread.url)
+                    .where(Thread.url.is_not(None), Thread.gone_at.is_(None))
+                    .order_by(Thread.id)
                 )
                 return [url for (url,) in rows]
         finally:

@@ -109,14 +109,18 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
                 return
         if self.single_url:
             if not is_study_url(self.single_url):
-                raise ValueError(f"-a url={self.single_url!r} is not a study URL (/research/<slug>-<id>)")
+                raise ValueError(
+                    f"-a url={self.single_url!r} is not a study URL (/research/<slug>-<id>)"
+                )
             yield self.study_request(self.single_url, follow=False)
             return
         if not self.full:
             self.known = await asyncio.to_thread(self.load_known)
             logger.info(
-                "Incremental crawl: %d studies and %d page validators known (-a full=1 refetches all)",
-                len(self.known.last_seen), len(self.known.pages),
+                "Incremental crawl: %d studies and %d page validators known "
+                "(-a full=1 refetches all)",
+                len(self.known.last_seen),
+                len(self.known.pages),
             )
         if self.force_listings:
             yield self.home_request()
@@ -160,7 +164,9 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         study_id = study_id_from_url(url)
         if self.full or study_id is None:
             return False
-        if unchanged_since_seen(lastmod, self.known.last_seen.get(study_id), utcnow(), self.max_age):
+        if unchanged_since_seen(
+            lastmod, self.known.last_seen.get(study_id), utcnow(), self.max_age
+        ):
             self.touched.add(study_id)
             self.crawler.stats.inc_value("incremental/skipped_lastmod")
             return True
@@ -192,11 +198,15 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
 
     # --- discovery ------------------------------------------------------------
     def parse_robots(self, response: Response) -> Iterator[Request]:
-        text = response.text if isinstance(response, TextResponse) and response.status == 200 else ""
+        text = (
+            response.text if isinstance(response, TextResponse) and response.status == 200 else ""
+        )
         sitemaps = [url for url in robots_sitemaps(text, response.url) if self.on_site(url)]
         self.crawler.stats.set_value("discovery/robots_sitemaps", len(sitemaps))
         if not sitemaps:
-            logger.info("No sitemap in robots.txt (status %s): walking the listings", response.status)
+            logger.info(
+                "No sitemap in robots.txt (status %s): walking the listings", response.status
+            )
             yield self.home_request()
             return
         for url in sitemaps:
@@ -218,7 +228,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
                 return
         try:
             sitemap = Sitemap(body)
-        except Exception:  # noqa: BLE001 - lxml raises several types on junk
+        except Exception:
             self.crawler.stats.inc_value("discovery/sitemap_invalid")
             logger.warning("Sitemap %s could not be parsed", response.url)
             return
@@ -275,7 +285,9 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         # A dropped page's validators are not kept: a soft 404 must not answer 304 next time.
         if not isinstance(response, TextResponse):
             stats.inc_value("parse/dropped/not_html")
-            logger.warning("Not an HTML page at %s (%s)", response.url, response.headers.get("Content-Type"))
+            logger.warning(
+                "Not an HTML page at %s (%s)", response.url, response.headers.get("Content-Type")
+            )
             return
         result = parse_study(response.text, response.url)
         if isinstance(result, Drop):
@@ -303,13 +315,16 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
 
     def page_fetched(self, response: Response) -> None:
         crawler_signals.send_page_fetched(
-            self.crawler, response, "study", study_id_from_url(response.url), canonical_url(response.url)
+            self.crawler,
+            response,
+            "study",
+            study_id_from_url(response.url),
+            canonical_url(response.url),
         )
 
     # --- helpers --------------------------------------------------------------
     def on_site(self, url: str) -> bool:
         return valid_url(url) and is_http_url(url) and same_host(url, self.site_url)
-
 
 
 def robots_sitemaps(text: str, base_url: str) -> list[str]:

@@ -98,7 +98,12 @@ def test_ledger_pop_finish_and_requeue_of_a_dead_worker(
     field, _ = alive.pop() or ("", b"")
     alive.finished([field], durable=True)
     assert frontier_state(server, keys, keys.queue) == {
-        "queued": 2, "seen": 0, "in_flight": 0, "processed": 0, "alive_workers": 1, "workers": 1,
+        "queued": 2,
+        "seen": 0,
+        "in_flight": 0,
+        "processed": 0,
+        "alive_workers": 1,
+        "workers": 1,
     }
     alive.unregister()
     assert alive.workers() == []
@@ -118,7 +123,7 @@ def test_rate_limit_reservations_are_spaced_whoever_asks(
         asked = time.monotonic()
         wait_ms = int(scripts[turn % 3](keys=[f"{redis_prefix}:ratelimit:host"], args=[100]))
         sends.append(asked + wait_ms / 1000)
-    gaps = [b - a for a, b in zip(sends, sends[1:])]
+    gaps = [b - a for a, b in zip(sends, sends[1:], strict=False)]
     assert all(0.092 <= gap <= 0.108 for gap in gaps), gaps
 
 
@@ -127,7 +132,9 @@ def test_our_requests_survive_the_trip_through_redis(
 ) -> None:
     """Callbacks, cb_kwargs, meta and headers come back as they went, via scrapy-redis' pickling."""
     settings = {
-        "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": redis_prefix, "SITE_URL": "http://127.0.0.1:1"
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": redis_prefix,
+        "SITE_URL": "http://127.0.0.1:1",
     }
     crawler = get_crawler(StudiesSpider, settings)
     spider = StudiesSpider.from_crawler(crawler)

@@ -50,8 +50,6 @@ def test_sqlite_enforces_foreign_keys(sqlite_url: str) -> None:
     schema.upgrade(engine)
     with pytest.raises(Exception, match="FOREIGN KEY"), engine.begin() as conn:
         conn.execute(
-            text(
-                "INSERT INTO study_authors (study_id, position, author_id) VALUES ('nope', 0, 1)"
-            )
+            text("INSERT INTO study_authors (study_id, position, author_id) VALUES ('nope', 0, 1)")
         )
     engine.dispose()

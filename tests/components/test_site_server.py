@@ -30,9 +30,7 @@ SITE_DIR = ROOT / "tests" / "fixtures" / "site"
 MANIFEST: dict[str, Any] = json.loads((SITE_DIR / "manifest.json").read_text(encoding="utf-8"))
 LASTMOD: dict[str, str] = json.loads((SITE_DIR / "lastmod.json").read_text(encoding="utf-8"))
 ALL_STUDY_PATHS = sorted(
-    (path, study_id)
-    for study_id, study in MANIFEST["studies"].items()
-    for path in study["paths"]
+    (path, study_id) for study_id, study in MANIFEST["studies"].items() for path in study["paths"]
 )
 
 
@@ -82,8 +80,14 @@ def test_home_listing_and_study_pages_are_served(server: SiteServer) -> None:
 
 
 def test_unknown_paths_get_a_real_404(server: SiteServer) -> None:
-    for path in ("/nope", MANIFEST["dead_link"]["path"], "/manifest.json", "/lastmod.json",
-                 "/../pyproject.toml", "/community/nothing-zz9zz9"):
+    for path in (
+        "/nope",
+        MANIFEST["dead_link"]["path"],
+        "/manifest.json",
+        "/lastmod.json",
+        "/../pyproject.toml",
+        "/community/nothing-zz9zz9",
+    ):
         reply = fetch(server.url + path)
         assert reply.status == 404, path
         assert reply.headers["Content-Type"].startswith("text/html")
@@ -267,10 +271,17 @@ def test_site_has_the_promised_shape() -> None:
 
 def test_traps_are_served_as_the_manifest_says(server: SiteServer) -> None:
     urlsets = [fetch(server.url + path).text for path in MANIFEST["sitemaps"]["urlsets"]]
-    in_sitemap = {loc.removeprefix(server.url) for text in urlsets
-                  for loc in re.findall(r"<loc>([^<]+)</loc>", text)}
-    listed = {href for pages in MANIFEST["listings"].values() for page in pages
-              for href in re.findall(r'href="(/research/[^"]+)"', fetch(server.url + page).text)}
+    in_sitemap = {
+        loc.removeprefix(server.url)
+        for text in urlsets
+        for loc in re.findall(r"<loc>([^<]+)</loc>", text)
+    }
+    listed = {
+        href
+        for pages in MANIFEST["listings"].values()
+        for page in pages
+        for href in re.findall(r'href="(/research/[^"]+)"', fetch(server.url + page).text)
+    }
 
     duplicate = MANIFEST["duplicate_slug"]
     for path in (duplicate["canonical_path"], *duplicate["alternate_paths"]):

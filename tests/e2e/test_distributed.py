@@ -103,7 +103,9 @@ def database_view(url: str, site_url: str) -> dict[str, Any]:
 def assert_same_rows(view: dict[str, Any], reference: dict[str, Any]) -> None:
     """The view equals the reference; says what differs when not."""
     missing = sorted(set(reference["studies"]) - set(view["studies"]))
-    changed = sorted(k for k in view["studies"] if view["studies"][k] != reference["studies"].get(k))
+    changed = sorted(
+        k for k in view["studies"] if view["studies"][k] != reference["studies"].get(k)
+    )
     assert view["counts"] == reference["counts"], (missing, changed)
     assert not missing and not changed, (missing, changed)
     assert view == reference

@@ -1,4 +1,4 @@
-"""Crawl report, fill-rate warning, ``scrapy report`` and ``scrapy export`` on a crawled database."""
+"""Crawl report, fill-rate warning, ``scrapy report`` and ``scrapy export`` of a crawled store."""
 
 from __future__ import annotations
 
