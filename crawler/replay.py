@@ -23,7 +23,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from crawler.db.models import Page, Study, Thread
+from crawler.db import runs
+from crawler.db.models import CrawlRun, Page, Study, Thread
 from crawler.journal import JournalBusy, journal_files, locked, mark_replayed, read_records
 from crawler.pipelines.store import Buffer, write_batch
 
@@ -37,6 +38,7 @@ class ReplayResult:
     failed: list[Path] = field(default_factory=list)  # a batch failed: left for another replay
     batches: int = 0
     items: int = 0
+    runs_finished: int = 0  # crawl_runs rows closed from the journal (the database was down)
     stale: int = 0
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -65,6 +67,10 @@ def replay_journal(engine: Engine, directory: Path | str) -> ReplayResult:
 def _replay_file(engine: Engine, path: Path, result: ReplayResult) -> None:
     for number, record in read_records(path):
         crawled_at = _time(record.get("crawled_at"))
+        if "run_finish" in record:
+            result.runs_finished += _finish_run(engine, record, crawled_at)
+            logger.info("%s line %d: end of crawl run %s", path.name, number, record.get("run_id"))
+            continue
         batch = Buffer.from_record(record)
         result.stale += _drop_stale(engine, batch, crawled_at)
         if len(batch):
@@ -74,6 +80,22 @@ def _replay_file(engine: Engine, path: Path, result: ReplayResult) -> None:
         result.batches += 1
         result.items += len(batch)
         logger.info("%s line %d: %d items loaded", path.name, number, len(batch))
+
+
+def _finish_run(engine: Engine, record: dict[str, Any], finished_at: datetime) -> int:
+    """Close a run whose end was journaled, unless it was closed since (1 if it was closed)."""
+    run_id = record.get("run_id")
+    finish = record["run_finish"]
+    if run_id is None:
+        return 0
+    with engine.connect() as conn:
+        status = conn.execute(select(CrawlRun.status).where(CrawlRun.id == run_id)).scalar()
+    if status not in ("running", "interrupted"):
+        return 0  # unknown run, or finished already (a replay run twice)
+    runs.finish_run(
+        engine, run_id, finish.get("reason") or "finished", finish.get("stats") or {}, finished_at
+    )
+    return 1
 
 
 def _drop_stale(engine: Engine, batch: Buffer, crawled_at: datetime) -> int:

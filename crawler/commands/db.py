@@ -72,7 +72,9 @@ class Command(ScrapyCommand):
             f"{redact_url(url)}: replayed {result.batches} batches "
             f"({result.items} items: {new} new, "
             f"{updated} updated; {result.stale} older than the database, skipped) "
-            f"from {len(result.files)} journal file(s) in {directory}\n"
+            f"from {len(result.files)} journal file(s) in {directory}"
+            + (f"; closed {result.runs_finished} crawl run(s)" if result.runs_finished else "")
+            + "\n"
         )
         for path in result.busy:
             sys.stdout.write(f"{path}: still being written by a running crawl, left for later\n")

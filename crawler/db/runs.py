@@ -71,7 +71,7 @@ def finish_run(
                 finished_at=now,
                 status=status,
                 finish_reason=reason,
-                stats=_jsonable(stats),
+                stats=jsonable_stats(stats),
                 **run_summary(stats),
             )
         )
@@ -113,7 +113,7 @@ def get_run(
         return session.execute(stmt.order_by(CrawlRun.id.desc()).limit(1)).scalars().first()
 
 
-def _jsonable(stats: Mapping[str, Any]) -> dict[str, Any]:
+def jsonable_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in stats.items():
         if isinstance(value, datetime):

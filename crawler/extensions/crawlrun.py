@@ -4,23 +4,30 @@ When the crawler is built (before anything is fetched) it creates or checks
 the schema, takes the crawl lock for this spider and opens a crawl_runs row;
 a failure there stops the crawl with a clear message and a non-zero exit. When
 the spider closes, the row gets its status and numbers and the lock is released.
+If the database does not answer at that moment (a transient error), the closing
+record goes to the store's journal instead, and ``scrapy db replay`` applies it
+with the batches; the lock then expires on its own (``CRAWL_LOCK_STALE_SECONDS``).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from sqlalchemy import Engine
 from twisted.internet import task
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
 from crawler.db import locks, runs
-from crawler.db.engine import make_engine, redact_url
+from crawler.db.engine import is_transient, make_engine, redact_url
 from crawler.db.schema import SchemaOutdated, ensure_schema
+from crawler.journal import JournalWriter, journal_name
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +62,10 @@ class CrawlRunRecorder:
         self.name: str = getattr(crawler.spidercls, "name", "") or "crawl"
         self.use_lock = settings.getbool("CRAWL_LOCK_ENABLED", True)
         self.stale_after = settings.getfloat("CRAWL_LOCK_STALE_SECONDS", 120.0)
-        self.engine = make_engine(self.database_url)
+        self.journal_dir = settings.get("JOURNAL_DIR") or "data/journal"
+        self.engine = make_engine(
+            self.database_url, busy_timeout=settings.getfloat("SQLITE_BUSY_TIMEOUT", 30.0)
+        )
         self.heartbeat: task.LoopingCall | None = None
         self.run_id = self.prepare()
 
@@ -132,10 +142,16 @@ class CrawlRunRecorder:
 
         def finish() -> str:
             try:
-                status = runs.finish_run(self.engine, run_id, reason, stats, runs.utcnow())
-                if self.use_lock:
-                    locks.release(self.engine, self.name)
-                return status
+                return close_run(
+                    self.engine,
+                    self.name,
+                    run_id,
+                    reason,
+                    stats,
+                    runs.utcnow(),
+                    use_lock=self.use_lock,
+                    journal_dir=self.journal_dir,
+                )
             finally:
                 self.engine.dispose()
 
@@ -143,3 +159,46 @@ class CrawlRunRecorder:
             logger.info("Crawl run %d %s (%s)", run_id, status, reason)
 
         return deferToThread(finish).addCallback(finished)
+
+
+def close_run(
+    engine: Engine,
+    spider: str,
+    run_id: int,
+    reason: str,
+    stats: dict[str, Any],
+    now: datetime,
+    *,
+    use_lock: bool,
+    journal_dir: Path | str,
+) -> str:
+    """Finish the run's row and release the lock; journal the row's update if the database is
+    down. Returns the run's status, or "journaled"."""
+    try:
+        status = runs.finish_run(engine, run_id, reason, stats, now)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        journal = JournalWriter(journal_dir, journal_name(spider, run_id))
+        try:
+            journal.append(
+                {
+                    "run_id": run_id,
+                    "crawled_at": now.isoformat(),
+                    "items": 0,
+                    "run_finish": {"reason": reason, "stats": runs.jsonable_stats(stats)},
+                }
+            )
+        finally:
+            journal.close()
+        logger.error(
+            "The database did not take the end of crawl run %d (%s): it is in the journal %s "
+            "(load it with `scrapy db replay`)",
+            run_id,
+            str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200],
+            journal.path,
+        )
+        return "journaled"
+    if use_lock:
+        locks.release(engine, spider)
+    return status

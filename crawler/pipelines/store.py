@@ -19,11 +19,10 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from sqlalchemy import exc as sa_exc
 
 from crawler import signals as crawler_signals
 from crawler.db import store, thread_store
-from crawler.db.engine import make_engine, redact_url
+from crawler.db.engine import is_transient, make_engine, redact_url
 from crawler.db.runs import utcnow
 from crawler.db.schema import SchemaOutdated, ensure_schema
 from crawler.db.store import BatchResult
@@ -71,22 +70,6 @@ class Buffer:
         batch.gone = {kind: dict(gone.get(kind) or {}) for kind in ("study", "thread")}
         batch.pages = list(record.get("pages") or [])
         return batch
-
-
-# Errors that may pass: connection refused or lost, server restarting, database locked, pool full.
-TRANSIENT_ERRORS = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.DisconnectionError,
-    sa_exc.TimeoutError,
-)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A database error that may pass: connection refused or lost, database locked, pool timeout."""
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, TRANSIENT_ERRORS)
 
 
 def write_batch(engine: Any, batch: Buffer, run_id: int | None, now: datetime) -> dict[str, int]:

@@ -20,6 +20,7 @@ from itemadapter import ItemAdapter
 from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from crawler.db.engine import make_engine
 from crawler.db.models import History, Page, Study
@@ -242,3 +243,51 @@ def test_items_arriving_during_a_slow_write_wait_and_go_into_the_next_batch(
     stats = crawler.stats.get_stats()
     assert stats["store/batches"] == 2 and stats["store/new"] == 10
     assert set(rows(sqlite_url)[0]) == {f"Bp{i}" for i in range(10)}
+
+
+def test_the_end_of_a_run_is_journaled_when_the_database_is_down_and_replay_closes_it(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from crawler.db import runs
+    from crawler.db.models import CrawlRun
+    from crawler.db.schema import ensure_schema
+    from crawler.extensions.crawlrun import close_run
+
+    journal = tmp_path / "journal"
+    engine = make_engine(sqlite_url, busy_timeout=0.1)
+    ensure_schema(engine)
+    started = datetime(2026, 5, 1, tzinfo=UTC)
+    run_id = runs.start_run(engine, "studies", {}, started)
+    stats = {"item_scraped_count": 7, "start_time": started, "store/new": 7}
+
+    holder = sqlite3.connect(make_url(sqlite_url).database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # the database "does not answer" when the crawl ends
+    try:
+        status = close_run(
+            engine,
+            "studies",
+            run_id,
+            "finished",
+            stats,
+            started + timedelta(minutes=5),
+            use_lock=False,
+            journal_dir=journal,
+        )
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert status == "journaled"
+    with engine.connect() as conn:
+        assert conn.execute(select(CrawlRun.status)).scalar_one() == "running"
+    engine.dispose()
+
+    first = replay(sqlite_url, journal)
+    second = replay(sqlite_url, journal)
+    assert (first.runs_finished, second.runs_finished) == (1, 0)
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        run = session.execute(select(CrawlRun)).scalar_one()
+    engine.dispose()
+    assert run.status == "finished" and run.finish_reason == "finished"
+    assert run.stats["item_scraped_count"] == 7 and run.items_new == 7
+    assert run.finished_at is not None
