@@ -11,8 +11,11 @@ before handing the retry back:
   with "equal jitter" (half fixed, half random) so that retries of many
   requests do not arrive together.
 
-The wait is a timer on the reactor: nothing blocks, other requests go on. It
-replaces the built-in middleware at the same order (550); see settings.py.
+The wait is a timer on the reactor: nothing blocks. A Retry-After speaks for the
+whole host, not only for the page that got it, so until it has passed every other
+request to that host waits too (``retry/host_paused/count`` and ``.../wait_ms``);
+backoff after an error without one only delays the failed request. It replaces
+the built-in middleware at the same order (550); see settings.py.
 Stats: ``retry/count``, ``retry/reason_count/<reason>``, ``retry/max_reached``
 (Scrapy's), plus ``retry/backoff/count``, ``retry/retry_after/count`` and
 ``retry/wait_ms``.
@@ -30,6 +33,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 from twisted.internet.task import deferLater
 
@@ -83,12 +87,31 @@ class BackoffRetryMiddleware(RetryMiddleware):
             0.0, settings.getfloat("RETRY_AFTER_MAX", DEFAULT_RETRY_AFTER_MAX)
         )
         self.random = random.Random()
+        self.paused_until: dict[str, float] = {}  # host -> time.monotonic() it may be asked again
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
         return cls(crawler)
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+    async def process_request(self, request: Request) -> None:
+        """Hold a request to a host that asked (Retry-After) to be left alone for a while."""
+        host = urlparse_cached(request).netloc
+        until = self.paused_until.get(host)
+        if until is None:
+            return
+        remaining = until - time.monotonic()
+        if remaining <= 0:
+            self.paused_until.pop(host, None)
+            return
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value("retry/host_paused/count")
+            stats.inc_value("retry/host_paused/wait_ms", int(remaining * 1000))
+        await sleep(remaining)
+
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         retry = self._retry(request, response_status_message(response.status))
@@ -127,5 +150,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
             stats.inc_value(f"retry/{why}/count")
             stats.inc_value("retry/wait_ms", int(seconds * 1000))
         logger.debug("Retrying %s in %.2f s (%s)", request.url, seconds, why)
+        if why == "retry_after" and seconds > 0:
+            host = urlparse_cached(request).netloc
+            until = time.monotonic() + seconds
+            if until > self.paused_until.get(host, 0.0):
+                logger.info(
+                    "%s asked for a pause (Retry-After): %.1f s for the host", host, seconds
+                )
+                self.paused_until[host] = until
         if seconds > 0:
             await sleep(seconds)

@@ -216,6 +216,44 @@ def test_retry_after_is_honoured_in_seconds_and_as_an_http_date(
     }
 
 
+class Arrivals:
+    """Fault hooks for many pages that note when each request arrived; the ``nth`` one to
+    arrive gets ``fault`` (once)."""
+
+    def __init__(self, nth: int, fault: Fault) -> None:
+        self.nth, self.fault = nth, fault
+        self.times: list[tuple[float, str]] = []
+        self.faulted: tuple[float, str] | None = None
+        self.lock = threading.Lock()
+
+    def hook(self, path: str) -> Callable[[FaultRequest], Fault | None]:
+        def on_request(request: FaultRequest) -> Fault | None:
+            with self.lock:
+                self.times.append((time.monotonic(), path))
+                if self.faulted is None and len(self.times) == self.nth:
+                    self.faulted = self.times[-1]
+                    return self.fault
+            return None
+
+        return on_request
+
+
+def test_retry_after_pauses_the_whole_host(tmp_path: Path, sqlite_url: str) -> None:
+    """After a 429 with Retry-After: 2, no other page of the site is asked for 2 s either."""
+    arrivals = Arrivals(5, Fault(status=429, headers={"Retry-After": "2"}))
+    hooks = {sid: arrivals.hook(path) for sid, path in PATHS.items()}
+    outcome = crawl_site(hooks, tmp_path, sqlite_url, CONCURRENT_REQUESTS_PER_DOMAIN="2")
+    assert_stored_exactly(outcome, broken=set())
+    assert arrivals.faulted is not None
+    at, path = arrivals.faulted
+    # Requests already on their way when the 429 was sent may still arrive just after it.
+    during = [p for t, p in arrivals.times if at + 0.3 < t < at + 1.9]
+    after = [p for t, p in arrivals.times if t >= at + 1.9]
+    assert during == [], during
+    assert path in after and len(after) > 10, (path, len(after))
+    assert outcome.stats["retry/host_paused/count"] >= 1
+
+
 def test_transient_faults_are_retried_with_backoff_and_stored_on_both_databases(
     tmp_path: Path, db_url: str
 ) -> None:
