@@ -37,7 +37,7 @@ import lxml.html  # noqa: E402
 from itemadapter import ItemAdapter  # noqa: E402
 
 from crawler import settings as crawler_settings  # noqa: E402
-from crawler.db.store import thread_key  # noqa: E402
+from crawler.db.store import LINK_COLUMNS, thread_key  # noqa: E402
 from crawler.items import Drop  # noqa: E402
 from crawler.parsers.study import parse_study  # noqa: E402
 
@@ -175,18 +175,7 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
         "last_run_id",
     ),
     "study_authors": ("study_id", "position", "author_id"),
-    "research_links": (
-        "source_study_id",
-        "kind",
-        "position",
-        "target_study_id",
-        "url",
-        "title",
-        "citations",
-        "published",
-        "journal",
-        "tldr",
-    ),
+    "research_links": LINK_COLUMNS,
     "threads": (
         "id",
         "thread_key",

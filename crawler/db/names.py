@@ -12,18 +12,16 @@ from __future__ import annotations
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from crawler.db.models import Author, Journal
+from crawler.db.sql import chunks, dialect_insert
 
 NameModel = type[Journal] | type[Author]
 
 # Per model; a bounded cache so that a long crawl's memory does not grow with its authors.
 CACHE_SIZE = 20_000
-IN_CHUNK = 500
 
 
 class NameIds:
@@ -54,7 +52,7 @@ class NameIds:
             missing = [name for name in unknown if name not in found]
             if missing:
                 stmt = (
-                    _insert(conn, model)
+                    dialect_insert(conn, model)
                     .on_conflict_do_nothing(index_elements=["name"])
                     .returning(model.name, model.id)
                 )
@@ -92,12 +90,6 @@ def name_ids_for(engine: Engine) -> NameIds:
 
 def _select_ids(conn: Connection, model: NameModel, names: Sequence[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
-    for start in range(0, len(names), IN_CHUNK):
-        chunk = names[start : start + IN_CHUNK]
+    for chunk in chunks(names):
         ids.update(conn.execute(select(model.name, model.id).where(model.name.in_(chunk))).all())
     return ids
-
-
-def _insert(conn: Connection, table: Any) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)

@@ -10,13 +10,12 @@ that several crawler processes can share one database.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, case, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from crawler.db.models import (
     Author,
@@ -31,6 +30,7 @@ from crawler.db.models import (
 )
 from crawler.db.names import NameIds, name_ids_for
 from crawler.db.snapshots import hash_and_snapshot
+from crawler.db.sql import chunks, dialect_insert
 
 logger = logging.getLogger(__name__)
 
@@ -63,27 +63,10 @@ def thread_key(post_id: str | None, url: str | None, title: str | None) -> str |
     return None
 
 
-def _insert(conn: Connection, table: Any) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
-
-
 def lock_for_write(conn: Connection) -> None:
     """Serialise writers across processes (PostgreSQL); SQLite's BEGIN IMMEDIATE does it there."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
-
-
-def ensure_names(
-    conn: Connection, model: type[Journal] | type[Author], names: Iterable[str]
-) -> dict[str, int]:
-    """Ids of distinct names (journals, authors), inserting only the ones not stored yet."""
-    return NameIds().ids(conn, model, names)
-
-
-def _chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 STUDY_COLUMNS = (
@@ -134,7 +117,7 @@ def _write_studies(
     lock_for_write(conn)
     stored: dict[str, str] = dict(
         row
-        for chunk in _chunks(list(by_id), 500)
+        for chunk in chunks(list(by_id))
         for row in conn.execute(
             select(Study.study_id, Study.content_hash).where(Study.study_id.in_(chunk))
         )
@@ -167,7 +150,7 @@ def _write_studies(
             changed_rows.append(row)
 
     if new_rows:
-        conn.execute(_insert(conn, Study), new_rows)
+        conn.execute(dialect_insert(conn, Study), new_rows)
     changed_ids = [row["b_study_id"] for row in changed_rows]
     if changed_rows:
         _keep_history(conn, changed_ids, run_id, now)
@@ -179,7 +162,7 @@ def _write_studies(
             update(Study).where(Study.study_id == bindparam("b_study_id")).values(values),
             changed_rows,
         )
-    for chunk in _chunks(unchanged_ids, 500):
+    for chunk in chunks(unchanged_ids):
         conn.execute(
             update(Study)
             .where(Study.study_id.in_(chunk))
@@ -212,7 +195,7 @@ def _keep_history(
             "content_hash": digest,
             "data": snapshot,
         }
-        for chunk in _chunks(study_ids, 500)
+        for chunk in chunks(study_ids)
         for study_id, digest, snapshot in conn.execute(
             select(Study.study_id, Study.content_hash, Study.snapshot).where(
                 Study.study_id.in_(chunk)
@@ -230,7 +213,7 @@ def _delete_children(conn: Connection, study_ids: Sequence[str]) -> None:
         (ResearchLink, ResearchLink.source_study_id),
         (StudyThread, StudyThread.study_id),
     ):
-        for chunk in _chunks(study_ids, 500):
+        for chunk in chunks(study_ids):
             conn.execute(delete(model).where(key.in_(chunk)))
 
 
@@ -363,7 +346,7 @@ def upsert_cards(
         }
     if not rows:
         return {}
-    stmt = _insert(conn, Thread)
+    stmt = dialect_insert(conn, Thread)
     ex = stmt.excluded
     from_card = Thread.source == "card"
 
@@ -437,7 +420,7 @@ def record_pages(
     with engine.begin() as conn:
         lock_for_write(conn)
         if fresh:
-            stmt = _insert(conn, Page)
+            stmt = dialect_insert(conn, Page)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["url"],
                 set_={
@@ -466,14 +449,14 @@ def record_pages(
                     for p in fresh
                 ],
             )
-        for chunk in _chunks([p["url"] for p in not_modified], 500):
+        for chunk in chunks([p["url"] for p in not_modified]):
             conn.execute(
                 update(Page).where(Page.url.in_(chunk)).values(fetched_at=now, run_id=run_id)
             )
         study_ids = sorted(
             {p["key"] for p in not_modified if p["kind"] == "study" and p.get("key")}
         )
-        for chunk in _chunks(study_ids, 500):
+        for chunk in chunks(study_ids):
             result = conn.execute(
                 update(Study)
                 .where(Study.study_id.in_(chunk))

@@ -17,7 +17,8 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from crawler.db.models import Comment, History, Thread
 from crawler.db.snapshots import content_hash
-from crawler.db.store import BatchResult, _chunks, _insert, lock_for_write
+from crawler.db.sql import chunks, dialect_insert
+from crawler.db.store import BatchResult, lock_for_write
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def write_threads(
         lock_for_write(conn)
         existing = {
             row.thread_key: row
-            for chunk in _chunks(list(by_id), 500)
+            for chunk in chunks(list(by_id))
             for row in conn.execute(
                 select(
                     Thread.id,
@@ -110,7 +111,7 @@ def write_threads(
             if old is None:
                 values.update(thread_key=post_id, first_seen=now, changed_at=now)
                 thread_id = conn.execute(
-                    _insert(conn, Thread).values(values).returning(Thread.id)
+                    dialect_insert(conn, Thread).values(values).returning(Thread.id)
                 ).scalar_one()
                 thread_result.new += 1
             elif old.source != "thread" or old.content_hash != digest:
@@ -249,14 +250,14 @@ def _write_comments(
             .values({k: bindparam(k) for k in changed_rows[0] if k != "b_comment_id"}),
             changed_rows,
         )
-    for chunk in _chunks(unchanged, 500):
+    for chunk in chunks(unchanged):
         conn.execute(
             update(Comment)
             .where(Comment.comment_id.in_(chunk))
             .values(last_seen=now, last_run_id=run_id, gone_at=None, gone_run_id=None)
         )
     missing = [key for key, row in stored.items() if key not in keys and row.gone_at is None]
-    for chunk in _chunks(missing, 500):
+    for chunk in chunks(missing):
         conn.execute(
             update(Comment)
             .where(Comment.comment_id.in_(chunk))
