@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from crawler.db.models import Comment, History, Thread
-from crawler.db.snapshots import content_hash
+from crawler.db.snapshots import content_hash, hash_and_snapshot
 from crawler.db.sql import chunks, dialect_insert
 from crawler.db.store import BatchResult, lock_for_write
 
@@ -91,8 +91,7 @@ def write_threads(
         }
         for post_id, data in by_id.items():
             comments = data.get("comments") or []
-            snapshot = {k: v for k, v in data.items() if k != "comments"}
-            digest = content_hash(snapshot)
+            digest, snapshot = hash_and_snapshot({k: v for k, v in data.items() if k != "comments"})
             old = existing.get(post_id)
             values = {column: data.get(column) for column in THREAD_COLUMNS}
             values.update(
