@@ -109,6 +109,81 @@ def parse_benchmark(pages: Sequence[tuple[str, bytes]]) -> ParseResult:
     )
 
 
+# What the parse figure is made of, and what any reader of the same tree costs at the least.
+STAGES = ("decode", "bytes", "tree", "lines", "fields")
+FLOORS = ("lxml", "lxml + Python visit of every element", "lxml + XPath of the visible text")
+VISIBLE_TEXT = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+
+
+@dataclass
+class ParseAnatomy:
+    pages: int
+    stages_ms: dict[str, float]  # parse_study's own stages, mean CPU ms per page
+    floors_ms: dict[str, float]  # FLOORS, mean CPU ms per page
+
+
+def parse_anatomy(pages: Sequence[tuple[str, bytes]]) -> ParseAnatomy:
+    """``parse_study`` stage by stage, beside the least any reader of the same tree costs.
+
+    The stages are the ones ``crawler.parsers.study._parse`` runs (decoding the response,
+    the bytes lxml reads, the tree, the walk into lines, reading the fields off the lines);
+    "fields" is the whole of ``parse_study`` minus the other stages of the same page. The
+    floors are lxml's parse alone, the parse plus a Python loop that visits every element
+    and does nothing, and the parse plus one XPath query (in C) returning the visible text
+    nodes: what a reader written in Python, or one written in XPath, pays before reading a
+    single field.
+    """
+    from lxml import etree
+
+    from crawler.parsers.lines import document_bytes, linearise, parse_root
+
+    visible = etree.XPath(VISIBLE_TEXT)
+    iterwalk = etree.iterwalk
+    fromstring = lxml.html.fromstring
+    cpu = time.process_time
+
+    def measure(url: str, body: bytes, stages: dict[str, float], floors: dict[str, float]) -> None:
+        c0 = cpu()
+        html = body.decode("utf-8")
+        c1 = cpu()
+        data = document_bytes(html)
+        c2 = cpu()
+        root = parse_root(data)
+        c3 = cpu()
+        linearise(root)
+        c4 = cpu()
+        parse_study(html, url)
+        c5 = cpu()
+        fromstring(body)
+        c6 = cpu()
+        for _ in iterwalk(fromstring(body), events=("start", "end")):
+            pass
+        c7 = cpu()
+        visible(fromstring(body))
+        c8 = cpu()
+        stages["decode"] += c1 - c0
+        stages["bytes"] += c2 - c1
+        stages["tree"] += c3 - c2
+        stages["lines"] += c4 - c3
+        stages["fields"] += (c5 - c4) - (c4 - c1)
+        floors[FLOORS[0]] += c6 - c5
+        floors[FLOORS[1]] += c7 - c6
+        floors[FLOORS[2]] += c8 - c7
+
+    for url, body in pages[:20]:  # warm-up: imports, regex compilation, caches
+        measure(url, body, dict.fromkeys(STAGES, 0.0), dict.fromkeys(FLOORS, 0.0))
+    stages = dict.fromkeys(STAGES, 0.0)
+    floors = dict.fromkeys(FLOORS, 0.0)
+    for url, body in pages:
+        measure(url, body, stages, floors)
+    n = max(1, len(pages))
+    return ParseAnatomy(
+        len(pages),
+        {k: v / n * 1000 for k, v in stages.items()},
+        {k: v / n * 1000 for k, v in floors.items()},
+    )
+
+
 def normalised_dicts(items: Iterable[Any]) -> list[dict[str, Any]]:
     """Items as the store pipeline receives them: normalised, then ``ItemAdapter.asdict()``."""
     from crawler.pipelines.normalize import NormalizePipeline
