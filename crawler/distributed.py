@@ -16,6 +16,9 @@ every crawl and spider that visit the same site.
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +37,21 @@ RATE_LIMIT_MIDDLEWARE = "crawler.middlewares.ratelimit.SharedRateLimitMiddleware
 # Innermost downloader middleware: after the HTTP cache (900), so cache hits take no turn.
 RATE_LIMIT_ORDER = 950
 IDLE_ORDER = 600
+
+
+_WORKER_IDS: dict[int, str] = {}  # pid -> this process's worker id
+
+
+def worker_id() -> str:
+    """This process's name on a shared frontier and in ``crawl_runs.worker``: host:pid:nonce.
+
+    The nonce keeps two processes apart that got the same pid on the same host at different
+    times; the id is the same for the whole life of the process.
+    """
+    pid = os.getpid()
+    if pid not in _WORKER_IDS:
+        _WORKER_IDS[pid] = f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:6]}"
+    return _WORKER_IDS[pid]
 
 
 def enabled(settings: BaseSettings) -> bool:

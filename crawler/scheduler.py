@@ -10,9 +10,6 @@ dead worker. In the ``scrapy seed`` process it only enqueues.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Collection
 from typing import Any
 
@@ -24,7 +21,8 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
-from crawler.distributed import FrontierKeys, seeding
+from crawler import signals as crawler_signals
+from crawler.distributed import FrontierKeys, seeding, worker_id
 from crawler.inflight import InFlightLedger
 
 logger = logging.getLogger(__name__)
@@ -45,10 +43,6 @@ def engine_in_progress(crawler: Crawler) -> Collection[Request] | None:
     slot = getattr(crawler.engine, "_slot", None)
     inprogress = getattr(slot, "inprogress", None)
     return inprogress if isinstance(inprogress, Collection) else None
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class SharedScheduler(Scheduler):
@@ -195,6 +189,10 @@ class SharedScheduler(Scheduler):
                 worker,
                 count,
             )
+            if self.crawler is not None:
+                self.crawler.signals.send_catch_log(
+                    signal=crawler_signals.worker_lost, worker=worker, requeued=count
+                )
         if total:
             self._inc("frontier/requeued", total)
         return total

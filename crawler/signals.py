@@ -5,6 +5,11 @@
 ``scrapy crawl ... -O items.jsonl`` keeps exporting only real items.
 Handlers receive: url, kind ("study" | "thread"), key (its id), status,
 etag, last_modified.
+
+``worker_lost`` is sent by a distributed worker that found another worker of
+the same crawl dead (its heartbeat expired without a clean exit) and requeued
+its requests. Handlers receive: worker (the dead one's id, as in
+``crawl_runs.worker``) and requeued (how many of its requests went back).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 page_fetched = object()
+worker_lost = object()
 
 
 def send_page_fetched(

@@ -63,6 +63,8 @@ class CrawlRun(Base):
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
     host: Mapped[str | None] = mapped_column(String(255))
     pid: Mapped[int | None] = mapped_column(Integer)
+    # host:pid:nonce of the process, as distributed workers name each other
+    worker: Mapped[str | None] = mapped_column(String(128), index=True)
 
 
 class Journal(Base):

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from crawler.db.models import CrawlRun
+from crawler.distributed import worker_id
 
 # How a run ended, from Scrapy's close reason.
 STATUS_BY_REASON = {
@@ -39,6 +40,7 @@ def start_run(engine: Engine, spider: str, settings: Mapping[str, Any], now: dat
                 stats={},
                 host=socket.gethostname(),
                 pid=os.getpid(),
+                worker=worker_id(),
             )
         )
         return int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -85,6 +87,25 @@ def mark_stale_runs(engine: Engine, spider: str, keep: int) -> int:
             update(CrawlRun)
             .where(CrawlRun.spider == spider, CrawlRun.status == "running", CrawlRun.id != keep)
             .values(status="interrupted", finish_reason="crashed")
+        )
+        return result.rowcount or 0
+
+
+def mark_worker_lost(engine: Engine, spider: str, worker: str, now: datetime) -> int:
+    """The runs of a distributed worker found dead by another one: interrupted.
+
+    What the dead worker counted lived in its memory and is gone: its pages were stored, and
+    are counted by the database, not by any run's figures.
+    """
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(CrawlRun)
+            .where(
+                CrawlRun.spider == spider,
+                CrawlRun.worker == worker,
+                CrawlRun.status == "running",
+            )
+            .values(status="interrupted", finish_reason="worker_lost", finished_at=now)
         )
         return result.rowcount or 0
 

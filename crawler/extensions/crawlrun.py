@@ -24,6 +24,7 @@ from twisted.internet import task
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
+from crawler import signals as crawler_signals
 from crawler.db import locks, runs
 from crawler.db.engine import is_transient, make_engine, redact_url
 from crawler.db.schema import SchemaOutdated, ensure_schema
@@ -74,6 +75,7 @@ class CrawlRunRecorder:
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.worker_lost, signal=crawler_signals.worker_lost)
         return ext
 
     def prepare(self) -> int:
@@ -132,6 +134,24 @@ class CrawlRunRecorder:
         d = deferToThread(locks.heartbeat, self.engine, self.name, runs.utcnow())
         d.addErrback(lambda f: logger.warning("Crawl lock heartbeat failed: %s", f.value))
         return d
+
+    def worker_lost(self, worker: str, requeued: int) -> None:
+        """Another worker of this distributed crawl died: its run row says so, not "running".
+
+        Rare and one short UPDATE, so it runs here rather than in a thread; a database that
+        does not answer costs only the mark (``scrapy report`` then shows the run running).
+        """
+        try:
+            marked = runs.mark_worker_lost(self.engine, self.name, worker, runs.utcnow())
+        except Exception as exc:
+            logger.warning("Could not mark the run of dead worker %s interrupted: %s", worker, exc)
+            return
+        if marked:
+            logger.warning(
+                "Crawl run of worker %s marked interrupted (worker_lost; %d request(s) requeued)",
+                worker,
+                requeued,
+            )
 
     def spider_closed(self, spider: Spider, reason: str) -> Deferred:
         if self.heartbeat is not None and self.heartbeat.running:

@@ -53,3 +53,36 @@ def test_sqlite_enforces_foreign_keys(sqlite_url: str) -> None:
             text("INSERT INTO study_authors (study_id, position, author_id) VALUES ('nope', 0, 1)")
         )
     engine.dispose()
+
+
+def test_upgrade_from_the_previous_revision_keeps_the_rows_and_adds_the_worker(
+    db_url: str,
+) -> None:
+    from alembic import command
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(schema.alembic_config(connection=conn), "0002")
+        conn.execute(
+            text(
+                "INSERT INTO crawl_runs (spider, started_at, status, pages_fetched, items_new, "
+                "items_updated, items_unchanged, items_dropped, errors, settings, stats) VALUES "
+                "('studies', CURRENT_TIMESTAMP, 'finished', 7, 0, 0, 0, '{}', 0, '{}', '{}')"
+            )
+        )
+    with pytest.raises(schema.SchemaOutdated, match="scrapy db upgrade"):
+        schema.ensure_schema(engine)
+    assert schema.upgrade(engine) == "upgraded"
+    assert schema.current_revision(engine) == schema.head_revision(engine)
+    columns = {c["name"] for c in inspect(engine).get_columns("crawl_runs")}
+    assert "worker" in columns
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT pages_fetched, worker FROM crawl_runs")).all() == [
+            (7, None)
+        ]
+    with engine.begin() as conn:  # and back down: the column goes, the row stays
+        command.downgrade(schema.alembic_config(connection=conn), "0002")
+    assert "worker" not in {c["name"] for c in inspect(engine).get_columns("crawl_runs")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT pages_fetched FROM crawl_runs")).scalar_one() == 7
+    engine.dispose()

@@ -327,7 +327,11 @@ def test_a_killed_worker_loses_nothing_the_others_finish_its_requests(
 
     assert_same_rows(database_view(postgres_url, site.url), reference)  # nothing lost or doubled
     runs = crawl_runs(postgres_url)
-    assert sorted(run.status for run in runs) == ["finished", "finished", "running"]
+    assert sorted(run.status for run in runs) == ["finished", "finished", "interrupted"]
+    (lost,) = [run for run in runs if run.status == "interrupted"]
+    assert lost.pid == victim.pid and lost.finish_reason == "worker_lost"
+    assert lost.finished_at is not None
+    assert len({run.worker for run in runs}) == 3
     finished = [run for run in runs if run.status == "finished"]
     requeued = sum(run.stats.get("frontier/requeued", 0) for run in finished)
     assert requeued >= held >= 1, (requeued, held)
@@ -353,6 +357,12 @@ def test_when_every_worker_died_a_new_worker_resumes_the_crawl(
     assert_same_rows(database_view(postgres_url, site.url), reference)
     assert "requests are back in the queue" in cluster.output(worker)
     assert cluster.frontier_leftovers() == []
+    # The new worker found the dead one's run row and closed it.
+    statuses = {run.pid: (run.status, run.finish_reason) for run in crawl_runs(postgres_url)}
+    assert statuses == {
+        victim.pid: ("interrupted", "worker_lost"),
+        worker.pid: ("finished", "finished"),
+    }
 
 
 def test_seed_starts_a_new_crawl_and_idle_workers_exit_on_their_own(
