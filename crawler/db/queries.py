@@ -78,6 +78,7 @@ RUN_FIELDS = [
     "settings",
     "host",
     "pid",
+    "worker",
 ]
 HISTORY_FIELDS = ["study_id", "version", "current", "recorded_at", "run_id", "content_hash"] + [
     f for f in STUDY_FIELDS if f != "study_id"

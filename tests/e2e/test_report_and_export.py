@@ -102,6 +102,7 @@ def test_export_history_runs_authors_and_filters(crawled: tuple[Path, str]) -> N
         MANIFEST["expected_study_ids"]
     )
     assert "DATABASE_URL" in rows[0]["settings"]
+    assert all(r["worker"].startswith(f"{r['host']}:{r['pid']}:") for r in rows)
 
     authors = run_scrapy(["export", "authors", "--format", "jsonl"], {"DATABASE_URL": url}, tmp)
     names = [json.loads(line)["name"] for line in authors.stdout.splitlines()]
