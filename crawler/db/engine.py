@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
-from crawler.db.snapshots import json_serializer
+from crawler.db.snapshots import json_deserializer, json_serializer
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ def make_engine(
             url,
             connect_args={"timeout": busy_timeout, "cached_statements": SQLITE_CACHED_STATEMENTS},
             json_serializer=json_serializer,
+            json_deserializer=json_deserializer,
             **kwargs,  # type: ignore[arg-type]
         )
         event.listen(engine, "connect", _sqlite_on_connect)
@@ -59,6 +60,7 @@ def make_engine(
         pool_pre_ping=True,
         connect_args=connect_args,
         json_serializer=json_serializer,
+        json_deserializer=json_deserializer,
         **kwargs,  # type: ignore[arg-type]
     )
 

@@ -104,6 +104,21 @@ def _stream(engine: Engine, stmt: Select[Any] | Any) -> Iterator[Any]:
         yield from session.execute(stmt.execution_options(yield_per=CHUNK))
 
 
+def _stream_chunks(engine: Engine, stmt: Select[Any] | Any) -> Iterator[list[Any]]:
+    """The same rows as ``_stream``, CHUNK at a time, for queries that complete a chunk."""
+    with Session(engine) as session:
+        yield from session.execute(stmt.execution_options(yield_per=CHUNK)).partitions()
+
+
+def _ids_by(conn: Any, key: Any, value: Any, keys: list[int]) -> dict[int, list[str]]:
+    """``value`` column's distinct values per ``key``, sorted, for the given keys."""
+    by_key: dict[int, list[str]] = {k: [] for k in keys}
+    rows = conn.execute(select(key, value).where(key.in_(keys)).distinct().order_by(key, value))
+    for k, v in rows:
+        by_key[k].append(v)
+    return by_key
+
+
 def iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -111,14 +126,17 @@ def iso(value: Any) -> Any:
 def studies(
     engine: Engine, since: datetime | None = None, run: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    stmt = select(Study).order_by(Study.study_id)
+    # Columns, not Study entities: a million rows need no identity map.
+    stmt = select(Study.snapshot, *(getattr(Study, name) for name in STUDY_META)).order_by(
+        Study.study_id
+    )
     if since is not None:
         stmt = stmt.where(Study.changed_at >= since)
     if run is not None:
         stmt = stmt.where(Study.last_run_id == run)
-    for (study,) in _stream(engine, stmt):
-        record = {name: study.snapshot.get(name) for name in STUDY_FIELDS}
-        record.update({name: iso(getattr(study, name)) for name in STUDY_META})
+    for snapshot, *meta in _stream(engine, stmt):
+        record = {name: snapshot.get(name) for name in STUDY_FIELDS}
+        record.update(zip(STUDY_META, map(iso, meta), strict=True))
         yield record
 
 
@@ -171,21 +189,17 @@ def threads(
         stmt = stmt.where(Thread.changed_at >= since)
     if run is not None:
         stmt = stmt.where(Thread.last_run_id == run)
+    names = [name for name in THREAD_FIELDS + THREAD_META if name != "study_ids"]
     with engine.connect() as conn:
-        for (thread,) in _stream(engine, stmt):
-            study_ids = conn.execute(
-                select(StudyThread.study_id)
-                .where(StudyThread.thread_id == thread.id)
-                .distinct()
-                .order_by(StudyThread.study_id)
-            ).scalars()
-            record = {
-                name: iso(getattr(thread, name))
-                for name in THREAD_FIELDS + THREAD_META
-                if name != "study_ids"
-            }
-            record["study_ids"] = list(study_ids)
-            yield record
+        for chunk in _stream_chunks(engine, stmt):
+            threads = [thread for (thread,) in chunk]
+            study_ids = _ids_by(
+                conn, StudyThread.thread_id, StudyThread.study_id, [t.id for t in threads]
+            )
+            for thread in threads:
+                record = {name: iso(getattr(thread, name)) for name in names}
+                record["study_ids"] = study_ids[thread.id]
+                yield record
 
 
 def comments(
@@ -212,21 +226,19 @@ def authors(
     del since, run  # authors have no time of their own
     stmt = select(Author).order_by(Author.name)
     with engine.connect() as conn:
-        for (author,) in _stream(engine, stmt):
-            ids = list(
-                conn.execute(
-                    select(StudyAuthor.study_id)
-                    .where(StudyAuthor.author_id == author.id)
-                    .distinct()
-                    .order_by(StudyAuthor.study_id)
-                ).scalars()
+        for chunk in _stream_chunks(engine, stmt):
+            authors = [author for (author,) in chunk]
+            study_ids = _ids_by(
+                conn, StudyAuthor.author_id, StudyAuthor.study_id, [a.id for a in authors]
             )
-            yield {
-                "author_id": author.id,
-                "name": author.name,
-                "study_count": len(ids),
-                "study_ids": ids,
-            }
+            for author in authors:
+                ids = study_ids[author.id]
+                yield {
+                    "author_id": author.id,
+                    "name": author.name,
+                    "study_count": len(ids),
+                    "study_ids": ids,
+                }
 
 
 def runs(

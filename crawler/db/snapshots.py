@@ -53,6 +53,18 @@ def json_serializer(value: Any) -> str:
         return json.dumps(value)
 
 
+def json_deserializer(text: str | bytes) -> Any:
+    """The engine's JSON deserializer: orjson, and ``json`` for what orjson refuses.
+
+    Snapshots encoded by ``json`` (integers beyond 64 bits, say) or written by other tools
+    (``NaN``) still load; exports read every snapshot, so this is most of their parse time.
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def _stable_cards(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in card.items() if k not in VOLATILE_CARD_FIELDS} for card in cards]
 

@@ -70,3 +70,17 @@ def test_csv_raw_keeps_values() -> None:
 def test_csv_cell_numbers_are_not_escaped() -> None:
     assert csv_cell(-3) == "-3"
     assert csv_cell("+1 upvote") == "'+1 upvote"
+
+
+def test_json_text_matches_json_and_falls_back_for_what_orjson_refuses() -> None:
+    from datetime import UTC, datetime
+
+    from crawler.exporters import json_text
+
+    for record in RECORDS:
+        assert json_text(record) == json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert json_text({"at": when}) == json.dumps({"at": str(when)}, separators=(",", ":"))
+    big = {"n": 2**70, "s": "\ud800"}  # beyond 64 bits; a lone surrogate
+    assert json.loads(json_text(big)) == big
+    assert json.loads(json_text({1: "a"})) == {"1": "a"}

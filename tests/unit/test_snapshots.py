@@ -116,3 +116,14 @@ def test_serializer_stores_encoded_text_as_it_is() -> None:
     assert json_serializer(JsonText('{"a":1}')) == '{"a":1}'
     assert json.loads(json_serializer({"a": [1, "é"]})) == {"a": [1, "é"]}
     assert json.loads(json_serializer({"big": 2**70})) == {"big": 2**70}
+
+
+def test_deserializer_reads_what_orjson_reads_and_what_only_json_reads() -> None:
+    import math
+
+    from crawler.db.snapshots import json_deserializer
+
+    assert json_deserializer('{"a":[1,"é",null]}') == {"a": [1, "é", None]}
+    assert json_deserializer(b'{"n":1}') == {"n": 1}
+    assert json_deserializer(f'{{"n":{2**70}}}') == {"n": 2**70}
+    assert math.isnan(json_deserializer('{"x":NaN}')["x"])
