@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from crawler.db import runs
+from crawler.db import locks, runs
 from crawler.db.models import CrawlRun, Page, Study, Thread
 from crawler.journal import JournalBusy, journal_files, locked, mark_replayed, read_records
 from crawler.pipelines.store import Buffer, write_batch
@@ -95,6 +95,8 @@ def _finish_run(engine: Engine, record: dict[str, Any], finished_at: datetime) -
     runs.finish_run(
         engine, run_id, finish.get("reason") or "finished", finish.get("stats") or {}, finished_at
     )
+    if locks.release_run(engine, run_id):
+        logger.info("Released the crawl lock of run %s", run_id)
     return 1
 
 

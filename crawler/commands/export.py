@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -107,5 +108,19 @@ class Command(ScrapyCommand):
             return records
         from tqdm import tqdm
 
-        bar = stack.enter_context(tqdm(records, unit=f" {what}", file=sys.stderr))
+        bar = stack.enter_context(
+            tqdm(records, unit=f" {what}", file=sys.stderr, **_terminal_size())
+        )
         return iter(bar)
+
+
+def _terminal_size() -> dict[str, int]:
+    """A size for tqdm when stderr's terminal reports none (a bare pty, ``script``): tqdm then
+    takes it for 0 rows, and a bar on no row is never drawn."""
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError):
+        return {}
+    if size.columns and size.lines:
+        return {}
+    return {"ncols": size.columns or 80, "nrows": size.lines or 24}

@@ -126,3 +126,13 @@ def release(engine: Engine, name: str) -> None:
                 CrawlLock.host == socket.gethostname(),
             )
         )
+
+
+def release_run(engine: Engine, run_id: int) -> int:
+    """Release the lock a run held, whichever process that was (it has ended: its end is known).
+
+    For ``scrapy db replay``, which closes runs whose end was journaled while the database was
+    down; the lock would otherwise wait out ``CRAWL_LOCK_STALE_SECONDS``.
+    """
+    with engine.begin() as conn:
+        return conn.execute(delete(CrawlLock).where(CrawlLock.run_id == run_id)).rowcount or 0

@@ -6,7 +6,8 @@ a failure there stops the crawl with a clear message and a non-zero exit. When
 the spider closes, the row gets its status and numbers and the lock is released.
 If the database does not answer at that moment (a transient error), the closing
 record goes to the store's journal instead, and ``scrapy db replay`` applies it
-with the batches; the lock then expires on its own (``CRAWL_LOCK_STALE_SECONDS``).
+with the batches and releases the lock (which a new crawl would otherwise take
+over only once it is ``CRAWL_LOCK_STALE_SECONDS`` old).
 """
 
 from __future__ import annotations

@@ -248,8 +248,8 @@ def test_items_arriving_during_a_slow_write_wait_and_go_into_the_next_batch(
 def test_the_end_of_a_run_is_journaled_when_the_database_is_down_and_replay_closes_it(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    from crawler.db import runs
-    from crawler.db.models import CrawlRun
+    from crawler.db import locks, runs
+    from crawler.db.models import CrawlLock, CrawlRun
     from crawler.db.schema import ensure_schema
     from crawler.extensions.crawlrun import close_run
 
@@ -257,7 +257,9 @@ def test_the_end_of_a_run_is_journaled_when_the_database_is_down_and_replay_clos
     engine = make_engine(sqlite_url, busy_timeout=0.1)
     ensure_schema(engine)
     started = datetime(2026, 5, 1, tzinfo=UTC)
+    assert locks.acquire(engine, "studies", started, 120.0) is None
     run_id = runs.start_run(engine, "studies", {}, started)
+    locks.attach_run(engine, "studies", run_id)
     stats = {"item_scraped_count": 7, "start_time": started, "store/new": 7}
 
     holder = sqlite3.connect(make_url(sqlite_url).database, isolation_level=None)
@@ -270,7 +272,7 @@ def test_the_end_of_a_run_is_journaled_when_the_database_is_down_and_replay_clos
             "finished",
             stats,
             started + timedelta(minutes=5),
-            use_lock=False,
+            use_lock=True,
             journal_dir=journal,
         )
     finally:
@@ -279,6 +281,7 @@ def test_the_end_of_a_run_is_journaled_when_the_database_is_down_and_replay_clos
     assert status == "journaled"
     with engine.connect() as conn:
         assert conn.execute(select(CrawlRun.status)).scalar_one() == "running"
+        assert conn.execute(select(CrawlLock.run_id)).scalar_one() == run_id  # still held
     engine.dispose()
 
     first = replay(sqlite_url, journal)
@@ -291,3 +294,7 @@ def test_the_end_of_a_run_is_journaled_when_the_database_is_down_and_replay_clos
     assert run.status == "finished" and run.finish_reason == "finished"
     assert run.stats["item_scraped_count"] == 7 and run.items_new == 7
     assert run.finished_at is not None
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:  # replay released the lock the run held
+        assert conn.execute(select(CrawlLock)).all() == []
+    engine.dispose()

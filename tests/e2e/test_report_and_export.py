@@ -122,3 +122,58 @@ def test_export_refuses_an_empty_database(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "scrapy db upgrade" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("size", [(0, 0), (30, 100)], ids=["unsized-pty", "sized-terminal"])
+def test_export_shows_progress_to_a_person_and_not_to_a_pipe(
+    crawled: tuple[Path, str], size: tuple[int, int]
+) -> None:
+    """With stderr on a terminal, a progress bar counts the rows; the file is the same.
+
+    A bare pseudo-terminal reports no size (rows and columns 0), as ``script`` and some
+    schedulers' terminals do; the bar must show there too.
+    """
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    from tests.conftest import ROOT
+
+    tmp, url = crawled
+    n = len(MANIFEST["expected_study_ids"])
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "scrapy", "export", "studies", "-s", f"DATABASE_URL={url}"]
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))
+    try:
+        proc = subprocess.Popen(
+            [*cmd, "-o", str(tmp / "tty.jsonl")], cwd=tmp, env=env, stderr=follower
+        )
+        os.close(follower)
+        screen = b""
+        while True:
+            try:
+                data = os.read(leader, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not data:
+                break
+            screen += data
+        assert proc.wait(timeout=60) == 0
+    finally:
+        os.close(leader)
+    text = screen.decode("utf-8", "replace")
+    assert f"{n} studies [" in text and "studies/s]" in text, text[-2000:]  # tqdm's counter
+    assert f"{n} studies written to" in text
+
+    piped = run_scrapy(
+        ["export", "studies", "-o", str(tmp / "pipe.jsonl")], {"DATABASE_URL": url}, tmp
+    )
+    assert (
+        piped.returncode == 0 and "studies/s" not in piped.stderr and f"{n} studies" in piped.stderr
+    )
+    assert (tmp / "tty.jsonl").read_bytes() == (tmp / "pipe.jsonl").read_bytes()
