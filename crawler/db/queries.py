@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Engine, Select, select
@@ -223,22 +224,18 @@ def comments(
 def authors(
     engine: Engine, since: datetime | None = None, run: int | None = None
 ) -> Iterator[dict[str, Any]]:
+    """Authors by name with their studies: one streamed join, one author's list in memory."""
     del since, run  # authors have no time of their own
-    stmt = select(Author).order_by(Author.name)
-    with engine.connect() as conn:
-        for chunk in _stream_chunks(engine, stmt):
-            authors = [author for (author,) in chunk]
-            study_ids = _ids_by(
-                conn, StudyAuthor.author_id, StudyAuthor.study_id, [a.id for a in authors]
-            )
-            for author in authors:
-                ids = study_ids[author.id]
-                yield {
-                    "author_id": author.id,
-                    "name": author.name,
-                    "study_count": len(ids),
-                    "study_ids": ids,
-                }
+    stmt = (
+        select(Author.id, Author.name, StudyAuthor.study_id)
+        .outerjoin(StudyAuthor, StudyAuthor.author_id == Author.id)
+        .distinct()
+        .order_by(Author.name, Author.id, StudyAuthor.study_id)
+    )
+    rows = _stream(engine, stmt)
+    for (author_id, name), group in groupby(rows, key=lambda row: (row[0], row[1])):
+        ids = [study_id for _, _, study_id in group if study_id is not None]
+        yield {"author_id": author_id, "name": name, "study_count": len(ids), "study_ids": ids}
 
 
 def runs(

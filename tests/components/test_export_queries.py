@@ -66,3 +66,17 @@ def test_authors_threads_and_studies_come_out_complete_in_any_chunking(
         assert exported[0]["first_seen"].startswith("2026-01-01T00:00:00")
     finally:
         engine.dispose()
+
+
+def test_an_author_left_without_studies_is_exported_with_none(db_url: str) -> None:
+    writer = make_engine(db_url, immediate=True)
+    schema.upgrade(writer)
+    store.write_studies(writer, [study("A001", authors=["Ann Old", "Bo New"])], None, T0)
+    store.write_studies(writer, [study("A001", authors=["Bo New"])], None, T0)  # Ann dropped
+    writer.dispose()
+    engine = make_engine(db_url)
+    try:
+        rows = {a["name"]: (a["study_count"], a["study_ids"]) for a in queries.authors(engine)}
+    finally:
+        engine.dispose()
+    assert rows == {"Ann Old": (0, []), "Bo New": (1, ["A001"])}
