@@ -1,6 +1,6 @@
 """How big an export can be: ``scrapy export`` of a large database, rows/s and peak memory.
 
-``python benchmarks/export.py [--studies N] [--threads M] [--postgres] [--workdir DIR]``
+``python benchmarks/export.py [--studies N] [--threads M] [--postgres] [--database FILE]``
 fills a fresh database with N studies and M threads (with their comments) through the
 crawler's own store (``write_studies``/``write_threads`` in batches of ``STORE_BATCH_SIZE``),
 cloned from the parsed and normalised pages of a generated site (``benchmarks/sitegen.py``),
@@ -63,8 +63,20 @@ def study_clones(studies: list[dict[str, Any]], n: int) -> Iterator[dict[str, An
         if not copy:
             yield source
             continue
-        sid = f"{source['study_id']}{copy:x}"
-        yield source | {"study_id": sid, "url": f"{source['url']}{copy:x}"}
+        suffix = f"{copy:x}"
+        # Cards point at the same copy of their threads (thread_clones' ids), so that a thread
+        # is linked from as many studies as in the source, not from every copy of them.
+        cards = [
+            card | {"post_id": f"{card['post_id']}{suffix}", "url": f"{card['url']}{suffix}"}
+            if card.get("post_id") and card.get("url")
+            else card
+            for card in source.get("community_posts") or []
+        ]
+        yield source | {
+            "study_id": f"{source['study_id']}{suffix}",
+            "url": f"{source['url']}{suffix}",
+            "community_posts": cards,
+        }
 
 
 def thread_clones(threads: list[dict[str, Any]], n: int) -> Iterator[dict[str, Any]]:
@@ -156,6 +168,7 @@ def _rows(path: Path, fmt: str) -> int:
     if fmt == "csv":
         import csv
 
+        csv.field_size_limit(sys.maxsize)  # an author's study ids can be one long cell
         with path.open(encoding="utf-8", newline="") as f:
             return sum(1 for _ in csv.reader(f)) - 1  # the header
     with path.open("rb") as f:  # json: one record per line between "[" and "]"
@@ -172,7 +185,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument(
-        "--keep", action="store_true", help="SQLite: keep the database file in --workdir"
+        "--database",
+        type=Path,
+        default=None,
+        help="SQLite file to use: filled and kept if missing, used as it is if present",
     )
     args = parser.parse_args(argv)
     n_threads = args.studies // 4 if args.threads is None else args.threads
@@ -184,13 +200,18 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
+        existing = bool(args.database and args.database.exists())
         if args.postgres:
-            database = common.postgres_database(args.postgres_url, "bench_export")
+            database: Any = common.postgres_database(args.postgres_url, "bench_export")
         else:
-            database = _sqlite(workdir / "export.db", keep=args.keep)
+            database = _sqlite(args.database or workdir / "export.db", keep=bool(args.database))
         with database as database_url:
-            log(f"storing {args.studies:,} studies and {n_threads:,} threads ...")
-            filled = fill(database_url, site, args.studies, n_threads)
+            if existing:
+                log(f"using {args.database} as it is")
+                filled = {}
+            else:
+                log(f"storing {args.studies:,} studies and {n_threads:,} threads ...")
+                filled = fill(database_url, site, args.studies, n_threads)
             figures: dict[str, Any] = {
                 "machine": common.machine_info(database_url if args.postgres else None),
                 "backend": "PostgreSQL" if args.postgres else "SQLite",
@@ -216,7 +237,8 @@ class _sqlite:
         self.keep = keep
 
     def __enter__(self) -> str:
-        self.path.unlink(missing_ok=True)
+        if not self.keep:
+            self.path.unlink(missing_ok=True)
         return f"sqlite:///{self.path}"
 
     def __exit__(self, *exc: object) -> None:
@@ -231,8 +253,12 @@ def report(figures: dict[str, Any]) -> None:
     lines = [
         "",
         f"scrapy export, {figures['backend']}: {figures['studies']:,} studies, "
-        f"{figures['threads']:,} threads (stored in "
-        + ", ".join(f"{k} {v:.0f} s" for k, v in figures["fill_seconds"].items())
+        f"{figures['threads']:,} threads ("
+        + (
+            "stored in " + ", ".join(f"{k} {v:.0f} s" for k, v in figures["fill_seconds"].items())
+            if figures["fill_seconds"]
+            else "an existing database"
+        )
         + ")",
         "; ".join(f"{k}: {v}" for k, v in machine.items()),
         "",
