@@ -56,14 +56,19 @@ def source_items(site: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
     return studies, micro.normalised_dicts(threads)
 
 
+def _rounds(sources: list[dict[str, Any]], n: int) -> Iterator[tuple[dict[str, Any], str]]:
+    """``n`` (source, id suffix) pairs: the sources again and again; no suffix the first time."""
+    for i in range(n):
+        copy = i // len(sources)
+        yield sources[i % len(sources)], f"{copy:x}" if copy else ""
+
+
 def study_clones(studies: list[dict[str, Any]], n: int) -> Iterator[dict[str, Any]]:
     """``n`` studies: the sources again and again, each time under new ids."""
-    for i in range(n):
-        source, copy = studies[i % len(studies)], i // len(studies)
-        if not copy:
+    for source, suffix in _rounds(studies, n):
+        if not suffix:
             yield source
             continue
-        suffix = f"{copy:x}"
         # Cards point at the same copy of their threads (thread_clones' ids), so that a thread
         # is linked from as many studies as in the source, not from every copy of them.
         cards = [
@@ -80,12 +85,11 @@ def study_clones(studies: list[dict[str, Any]], n: int) -> Iterator[dict[str, An
 
 
 def thread_clones(threads: list[dict[str, Any]], n: int) -> Iterator[dict[str, Any]]:
-    for i in range(n):
-        source, copy = threads[i % len(threads)], i // len(threads)
-        if not copy:
+    """``n`` threads as study_clones makes studies (the same suffix for the same round)."""
+    for source, suffix in _rounds(threads, n):
+        if not suffix:
             yield source
             continue
-        suffix = f"{copy:x}"
         comments = [
             c
             | {
