@@ -99,6 +99,16 @@ class FrontierKeys:
     def tickets(self) -> str:
         return f"{self.base}:tickets"
 
+    @property
+    def touched(self) -> str:
+        """The study ids the crawl's workers requested or skipped (``crawler.spiders.touched``)."""
+        return f"{self.base}:touched"
+
+    @property
+    def sweep(self) -> str:
+        """Set, to its worker's id, by the one worker that sweeps the known studies at the end."""
+        return f"{self.base}:sweep"
+
     def inflight(self, worker: str) -> str:
         return f"{self.base}:inflight:{worker}"
 

@@ -114,6 +114,7 @@ class SharedScheduler(Scheduler):
         if self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()
         if self.ledger is not None and not self.seeding:
+            self._settling()
             # The engine closes the scheduler after every request it took was processed and
             # the item pipelines were closed (the store flushed): nothing is left in flight.
             self.ledger.unregister()
@@ -169,14 +170,21 @@ class SharedScheduler(Scheduler):
             return
         for field in done:
             del self.tracked[field]
+        self._settling()
         self.ledger.finished(done, durable=self.durable_when_done)
 
     def frontier_idle(self) -> bool:
         """True when nothing is queued and no live worker has a request in flight."""
         assert self.ledger is not None
         self.settle()
+        self._settling()
         self._reclaim()
         return len(self.queue) == 0 and self.ledger.in_flight_elsewhere() == 0
+
+    def _settling(self) -> None:
+        """Let the spider save what its finished requests noted for the crawl (their ids)."""
+        if self.crawler is not None:
+            self.crawler.signals.send_catch_log(signal=crawler_signals.requests_settling)
 
     def _reclaim(self) -> int:
         assert self.ledger is not None

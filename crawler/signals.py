@@ -10,6 +10,11 @@ etag, last_modified.
 the same crawl dead (its heartbeat expired without a clean exit) and requeued
 its requests. Handlers receive: worker (the dead one's id, as in
 ``crawl_runs.worker``) and requeued (how many of its requests went back).
+
+``requests_settling`` is sent by a distributed worker before finished requests
+leave its in-flight ledger: what their callbacks noted for the whole crawl
+(the studies they touched) must be in Redis before the frontier can look idle.
+Handlers receive no arguments.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ if TYPE_CHECKING:
 
 page_fetched = object()
 worker_lost = object()
+requests_settling = object()
 
 
 def send_page_fetched(

@@ -115,12 +115,12 @@ class Command(CrawlCommand):
 
     @staticmethod
     def clear(server: Any, keys: FrontierKeys, queue_key: str, dupefilter_key: str) -> int:
-        """Forget the previous crawl: its queue, its fingerprints and its workers' ledgers.
+        """Forget the previous crawl: its queue, fingerprints, touched studies, workers' ledgers.
 
         Live workers stay registered (idle ones wait for this seed); the rate
         limit, outside ``keys.base``, belongs to the site and is kept too.
         """
-        names = {queue_key, dupefilter_key, keys.tickets}
+        names = {queue_key, dupefilter_key, keys.tickets, keys.touched, keys.sweep}
         for pattern in (keys.inflight("*"), keys.processed("*")):
             names.update(server.scan_iter(match=pattern))
         return int(server.delete(*names))

@@ -12,6 +12,8 @@ unchanged), and once the frontier is empty the known studies not yet
 visited in this run (pages found only through links, links never followed
 because an earlier crawl died) are requested too. The same mechanism
 resumes a crawl that was killed: what was stored is skipped, the rest fetched.
+On a shared frontier (REDIS_URL) the workers note what they touched in Redis
+and one of them sweeps, once the whole frontier is idle.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
+from crawler import distributed
 from crawler import signals as crawler_signals
 from crawler.db.engine import make_engine
 from crawler.db.frontier import KnownSite, load_known_site
@@ -39,6 +42,7 @@ from crawler.items import Drop, StudyItem
 from crawler.parsers.study import parse_study
 from crawler.spiders.backlog import Backlog
 from crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_hosts
+from crawler.spiders.touched import Touched
 from crawler.urls import (
     canonical_url,
     host_of,
@@ -76,7 +80,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         super().__init__(**kwargs)
         self.full = truthy(full)
         self.known = KnownSite()
-        self.touched: set[str] = set()  # study ids requested or skipped in this run
+        self.touched = Touched()  # study ids requested or skipped in this run
         self.swept = False
         self.max_age = timedelta(days=30)
         self.follow_community = truthy(follow_community)
@@ -98,15 +102,19 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         spider.max_age = timedelta(days=crawler.settings.getfloat("INCREMENTAL_MAX_AGE_DAYS", 30))
         spider.backlog = Backlog.for_crawler(crawler, spider.study_request)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        if distributed.enabled(crawler.settings) and not distributed.seeding(crawler.settings):
+            keys = distributed.FrontierKeys.for_spider(crawler.settings, spider.name)
+            spider.touched = Touched(distributed.redis_client(crawler.settings), keys.touched)
+            crawler.signals.connect(spider.touched.flush, signal=crawler_signals.requests_settling)
         return spider
 
     # --- start --------------------------------------------------------------
     async def start(self) -> AsyncIterator[Request]:
-        if self.settings.get("REDIS_URL"):  # distributed: see "Running on several machines"
-            self.swept = True  # the end-of-crawl sweep needs one view of the whole crawl
-            if not self.settings.getbool("FRONTIER_SEEDING"):  # a worker: `scrapy seed` starts
+        if distributed.enabled(self.settings):  # see "Running on several machines"
+            if not distributed.seeding(self.settings):  # a worker: `scrapy seed` starts
                 self.known = KnownSite() if self.full else await asyncio.to_thread(self.load_known)
                 return
+            self.swept = True  # the seed fetches nothing: a worker sweeps at the end
         if self.single_url:
             if not is_study_url(self.single_url):
                 raise ValueError(
@@ -179,15 +187,22 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         self.sweep_known()
 
     def sweep_known(self) -> None:
-        """When the frontier is empty, visit known studies this run has not touched (once)."""
+        """When the frontier is empty, visit known studies this run has not touched (once).
+
+        On a shared frontier "empty" means the whole crawl's: nothing queued, nothing in flight
+        on any worker; and one worker sweeps for all of them, with every worker's ids.
+        """
         if self.swept or self.single_url or self.full:
+            return
+        if self.touched.shared and not self.claim_sweep():
             return
         self.swept = True
         urls = {**self.known.unvisited_targets, **self.known.study_urls}
         dead = {url for url, v in self.known.pages.items() if v.status in GONE_STATUSES}
         count = 0
-        for study_id, url in sorted(urls.items()):
-            if study_id in self.touched or canonical_url(url) in dead or not self.on_site(url):
+        for study_id in self.touched.untouched(sorted(urls)):
+            url = urls[study_id]
+            if canonical_url(url) in dead or not self.on_site(url):
                 continue
             self.crawler.engine.crawl(self.study_request(rebase_on_site(url, self.site_url)))
             count += 1
@@ -195,6 +210,18 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         if count:
             logger.info("Visiting %d known studies not reached through the sitemap", count)
             raise DontCloseSpider
+
+    def claim_sweep(self) -> bool:
+        """On a shared frontier: True once the whole frontier is idle and no other worker swept."""
+        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        frontier_idle = getattr(scheduler, "frontier_idle", None)
+        if frontier_idle is None or not frontier_idle():
+            return False  # other workers are still at it: not the end of the crawl yet
+        keys = distributed.FrontierKeys.for_spider(self.crawler.settings, self.name)
+        if self.touched.claim_sweep(keys.sweep, distributed.worker_id()):
+            return True
+        self.swept = True  # another worker sweeps
+        return False
 
     # --- discovery ------------------------------------------------------------
     def parse_robots(self, response: Response) -> Iterator[Request]:

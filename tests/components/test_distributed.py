@@ -19,6 +19,7 @@ from crawler.inflight import InFlightLedger, frontier_state
 from crawler.middlewares.ratelimit import RESERVE, SharedRateLimitMiddleware
 from crawler.scheduler import SharedScheduler
 from crawler.spiders.studies import StudiesSpider
+from crawler.spiders.touched import CHECK_CHUNK, Touched
 
 
 def project(**cmdline: Any) -> Settings:
@@ -107,6 +108,45 @@ def test_ledger_pop_finish_and_requeue_of_a_dead_worker(
     }
     alive.unregister()
     assert alive.workers() == []
+
+
+def test_touched_studies_are_shared_by_the_workers_and_one_of_them_sweeps(
+    server: redis.Redis, redis_prefix: str
+) -> None:
+    keys = FrontierKeys(f"{redis_prefix}:default:studies")
+    one, two = Touched(server, keys.touched), Touched(server, keys.touched)
+    for study_id in ("aaa1", "bbb2", "aaa1"):
+        one.add(study_id)
+    two.add("ccc3")
+    assert "aaa1" in one and "ccc3" not in one and len(one) == 2
+    assert server.scard(keys.touched) == 0  # batched: nothing sent before a flush
+    one.flush()
+    assert sorted(server.smembers(keys.touched)) == [b"aaa1", b"bbb2"]
+    # untouched() sends this worker's own ids first, then asks the shared set.
+    assert one.untouched(["ccc3", "aaa1", "ddd4"]) == ["ccc3", "ddd4"]
+    assert two.untouched(["ccc3", "aaa1", "ddd4", "bbb2"]) == ["ddd4"]
+    assert server.scard(keys.touched) == 3
+    many = [f"x{i:05d}" for i in range(CHECK_CHUNK + 10)]  # more than one SMISMEMBER
+    server.sadd(keys.touched, *many[::2])
+    assert one.untouched(many) == many[1::2]
+    # The sweep is claimed once per crawl, whoever asks first.
+    assert two.claim_sweep(keys.sweep, "host:2:b") is True
+    assert one.claim_sweep(keys.sweep, "host:1:a") is False
+    assert server.get(keys.sweep) == b"host:2:b"
+    # In one process (no Redis) it is a plain set, and that process sweeps.
+    alone = Touched()
+    alone.add("aaa1")
+    alone.flush()
+    assert alone.untouched(["aaa1", "eee5"]) == ["eee5"] and alone.claim_sweep("k", "w")
+
+
+def test_touched_ids_stay_pending_when_redis_refuses_them(redis_prefix: str) -> None:
+    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    touched = Touched(unreachable, f"{redis_prefix}:default:studies:touched")
+    touched.add("aaa1")
+    with pytest.raises(redis.ConnectionError):
+        touched.flush()
+    assert touched.pending == ["aaa1"]  # sent with the next flush
 
 
 def test_rate_limit_reservations_are_spaced_whoever_asks(

@@ -210,3 +210,41 @@ def change_pages(site: Path, study_ids: list[str]) -> dict[str, str]:
 def studies_tldr(html: str, path: str) -> str | None:
     result = parse_study(html, "https://tressless.com" + path)
     return getattr(result, "tldr", None)
+
+
+def change_link_only(site: Path) -> str:
+    """Give the study that only links reach (no sitemap entry) a new TLDR; returns it."""
+    path = MANIFEST["link_only"]["path"]
+    page = site / path.lstrip("/") / "index.html"
+    html = page.read_text(encoding="utf-8")
+    old = studies_tldr(html, path)
+    assert old and old in html
+    new = "Updated finding for the study only links reach."
+    page.write_text(html.replace(old, new), encoding="utf-8")
+    return new
+
+
+def test_incremental_crawl_sweeps_the_studies_only_links_reach(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SITE_DIR, site, symlinks=True)
+    link_only = MANIFEST["link_only"]
+    linker = MANIFEST["expected_study_paths"][link_only["linked_from"][0]]
+    with SiteServer(site) as server:
+        crawl(server, sqlite_url, tmp_path)
+        new_tldr = change_link_only(site)
+        server.reset_requests()
+        crawl(server, sqlite_url, tmp_path)
+        paths = [record.path for record in server.requests]
+    # The page linking to it was skipped as unchanged, so only the sweep could reach it.
+    assert linker not in paths
+    assert paths.count(link_only["path"]) == 1
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        study = session.get(Study, link_only["study_id"])
+        assert study is not None and study.tldr == new_tldr
+        last = session.execute(select(CrawlRun).order_by(CrawlRun.id.desc())).scalars().first()
+    engine.dispose()
+    assert last.items_updated == 1 and last.items_new == 0
+    assert last.stats["incremental/swept"] >= 1

@@ -9,6 +9,7 @@ server's own request log.
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import threading
@@ -39,6 +40,7 @@ from crawler.db.models import (
 from crawler.db.snapshots import content_hash
 from crawler.demo.server import SiteServer
 from tests.conftest import SITE_DIR, run_scrapy, start_scrapy
+from tests.e2e.test_crawl_studies import change_link_only
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.postgres]
 
@@ -186,8 +188,10 @@ class Cluster:
         return counts
 
     def frontier_leftovers(self) -> list[str]:
+        """Keys left but the crawl's memory (fingerprints, touched studies, the sweep's claim)."""
         keys = [k.decode() for k in self.redis.scan_iter(match=f"{self.base}:*")]
-        return sorted(k for k in keys if not k.endswith((":dupefilter", ":tickets")))
+        memory = (":dupefilter", ":tickets", ":touched", ":sweep")
+        return sorted(k for k in keys if not k.endswith(memory))
 
     def close(self) -> None:
         for proc in self.procs:
@@ -268,6 +272,50 @@ def test_three_workers_store_what_one_process_stores_and_fetch_each_page_once(
     assert sum(run.items_new + run.items_updated for run in second) == 0
     assert sum(run.stats.get("incremental/skipped_lastmod", 0) for run in second) > 0
     assert len(site.requests) < len(paths) / 2
+
+
+def test_a_distributed_incremental_crawl_sweeps_the_studies_only_links_reach(
+    tmp_path: Path, cluster_settings: dict[str, str], postgres_url: str
+) -> None:
+    site_dir = tmp_path / "site"
+    shutil.copytree(SITE_DIR, site_dir, symlinks=True)
+    link_only = MANIFEST["link_only"]
+    linker = MANIFEST["expected_study_paths"][link_only["linked_from"][0]]
+    with TimedSiteServer(site_dir) as server:
+        cluster = Cluster(tmp_path, {**cluster_settings, "SITE_URL": server.url})
+        try:
+            seeded(cluster)
+            cluster.wait(cluster.start(2))
+            new_tldr = change_link_only(site_dir)
+            server.reset_requests()
+            seeded(cluster)
+            workers = cluster.start(2)
+            cluster.wait(workers)
+            cluster.assert_clean_exit(workers)
+        finally:
+            cluster.close()
+        paths = get_paths(server)
+
+    # The page linking to it was skipped as unchanged: only the sweep could reach the study.
+    assert linker not in paths
+    assert paths.count(link_only["path"]) == 1
+    assert [p for p, n in Counter(paths).items() if n > 1 and p != "/robots.txt"] == []
+    engine = make_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            tldr = conn.execute(
+                select(Study.tldr).where(Study.study_id == link_only["study_id"])
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert tldr == new_tldr
+    second = crawl_runs(postgres_url)[2:]
+    assert len(second) == 2 and {run.status for run in second} == {"finished"}
+    assert sum(run.items_updated for run in second) == 1
+    # One worker swept, for the whole crawl: with every worker's touched studies.
+    sweepers = [run for run in second if "incremental/swept" in run.stats]
+    assert len(sweepers) == 1, [run.stats for run in second]
+    assert sweepers[0].stats["incremental/swept"] >= 1
 
 
 def test_shared_rate_limit_holds_for_the_site_as_a_whole(
