@@ -150,8 +150,6 @@ class DistributedCrawl:
 
     * ``STORE_BATCH_SIZE`` becomes 1, so an item is in the database before its
       request leaves the in-flight ledger (a killed worker then loses nothing);
-    * ``CRAWL_LOCK_ENABLED`` becomes False: the database crawl lock admits one
-      process per spider, and every worker is part of the same crawl;
     * with ``SHARED_RATE_LIMIT`` on, ``DOWNLOAD_DELAY`` and AutoThrottle, which
       only see one process, give way to the shared limit.
     """
@@ -183,7 +181,6 @@ class DistributedCrawl:
             "DOWNLOADER_MIDDLEWARES", load_object(RATE_LIMIT_MIDDLEWARE), RATE_LIMIT_ORDER
         )
         _override_project_default(settings, "STORE_BATCH_SIZE", 1)
-        _override_project_default(settings, "CRAWL_LOCK_ENABLED", False)
         if settings.getfloat("SHARED_RATE_LIMIT", DEFAULT_RATE_LIMIT) > 0:
             _override_project_default(settings, "DOWNLOAD_DELAY", 0)
             _override_project_default(settings, "AUTOTHROTTLE_ENABLED", False)

@@ -189,3 +189,14 @@ def frontier_state(server: Any, keys: FrontierKeys, queue_key: str) -> dict[str,
         "alive_workers": sum(rest[2::3]),
         "workers": len(workers),
     }
+
+
+def live_workers(server: Any, keys: FrontierKeys) -> int:
+    """Workers of the crawl whose heartbeat has not expired."""
+    workers = [_text(w) for w in server.smembers(keys.workers)]
+    if not workers:
+        return 0
+    pipe = server.pipeline()
+    for worker in workers:
+        pipe.exists(keys.alive(worker))
+    return sum(int(n) for n in pipe.execute())

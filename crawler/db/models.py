@@ -219,8 +219,10 @@ class CrawlLock(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
-    host: Mapped[str | None] = mapped_column(String(255))
+    host: Mapped[str | None] = mapped_column(String(255))  # of the process that took it
     pid: Mapped[int | None]
+    # A distributed crawl's namespace (<REDIS_KEY_PREFIX>:<CRAWL_ID>): all its workers hold it.
+    frontier: Mapped[str | None] = mapped_column(String(255))
     acquired_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from crawler.db.models import CrawlRun
@@ -80,15 +80,18 @@ def finish_run(
     return status
 
 
-def mark_stale_runs(engine: Engine, spider: str, keep: int) -> int:
-    """Runs of this spider still "running" when a new one starts died without closing."""
-    with engine.begin() as conn:
-        result = conn.execute(
-            update(CrawlRun)
-            .where(CrawlRun.spider == spider, CrawlRun.status == "running", CrawlRun.id != keep)
-            .values(status="interrupted", finish_reason="crashed")
-        )
-        return result.rowcount or 0
+def mark_stale_runs(conn: Connection, spider: str) -> int:
+    """Runs of this spider still "running" when a crawl takes its lock died without closing.
+
+    Called by ``crawler.db.locks.acquire`` in the transaction that takes the lock, before the
+    new run (or, in a distributed crawl, any worker's run) has a row.
+    """
+    result = conn.execute(
+        update(CrawlRun)
+        .where(CrawlRun.spider == spider, CrawlRun.status == "running")
+        .values(status="interrupted", finish_reason="crashed")
+    )
+    return result.rowcount or 0
 
 
 def mark_worker_lost(engine: Engine, spider: str, worker: str, now: datetime) -> int:

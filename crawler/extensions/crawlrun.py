@@ -4,6 +4,8 @@ When the crawler is built (before anything is fetched) it creates or checks
 the schema, takes the crawl lock for this spider and opens a crawl_runs row;
 a failure there stops the crawl with a clear message and a non-zero exit. When
 the spider closes, the row gets its status and numbers and the lock is released.
+The workers of a distributed crawl share one lock (``crawler.db.locks``): the
+first takes it, the others join it, the last to close releases it.
 If the database does not answer at that moment (a transient error), the closing
 record goes to the store's journal instead, and ``scrapy db replay`` applies it
 with the batches and releases the lock (which a new crawl would otherwise take
@@ -25,10 +27,12 @@ from twisted.internet import task
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
+from crawler import distributed
 from crawler import signals as crawler_signals
 from crawler.db import locks, runs
 from crawler.db.engine import is_transient, make_engine, redact_url
 from crawler.db.schema import SchemaOutdated, ensure_schema
+from crawler.inflight import live_workers
 from crawler.journal import JournalWriter, journal_name
 
 logger = logging.getLogger(__name__)
@@ -64,6 +68,10 @@ class CrawlRunRecorder:
         self.name: str = getattr(crawler.spidercls, "name", "") or "crawl"
         self.use_lock = settings.getbool("CRAWL_LOCK_ENABLED", True)
         self.stale_after = settings.getfloat("CRAWL_LOCK_STALE_SECONDS", 120.0)
+        # A distributed worker holds the lock with the other workers of its crawl.
+        self.frontier = (
+            distributed.FrontierKeys.crawl(settings) if distributed.enabled(settings) else None
+        )
         self.journal_dir = settings.get("JOURNAL_DIR") or "data/journal"
         self.engine = make_engine(
             self.database_url, busy_timeout=settings.getfloat("SQLITE_BUSY_TIMEOUT", 30.0)
@@ -86,15 +94,7 @@ class CrawlRunRecorder:
         try:
             ensure_schema(self.engine)
             if self.use_lock:
-                previous = locks.acquire(self.engine, self.name, now, self.stale_after)
-                if previous is not None:
-                    logger.warning(
-                        "Took over the crawl lock of a dead '%s' crawl (pid %s on %s, run %s)",
-                        self.name,
-                        previous.pid,
-                        previous.host,
-                        previous.run_id,
-                    )
+                self.take_lock(now)
         except (SchemaOutdated, locks.CrawlLocked) as exc:
             self.engine.dispose()
             logger.error("Crawl refused on %s: %s", where, exc)
@@ -102,15 +102,46 @@ class CrawlRunRecorder:
         run_id = runs.start_run(self.engine, self.name, self.recorded_settings(), now)
         if self.use_lock:
             locks.attach_run(self.engine, self.name, run_id)
-            stale = runs.mark_stale_runs(self.engine, self.name, keep=run_id)
-            if stale:
-                logger.warning(
-                    "%d earlier '%s' run(s) had died without closing: marked interrupted",
-                    stale,
-                    self.name,
-                )
         logger.info("Crawl run %d of '%s' started on %s", run_id, self.name, where)
         return run_id
+
+    def take_lock(self, now: datetime) -> None:
+        acquired = locks.acquire(self.engine, self.name, now, self.stale_after, self.frontier)
+        previous = acquired.previous
+        if previous is not None:
+            logger.warning(
+                "Took over the crawl lock of a dead '%s' crawl (pid %s on %s, run %s)",
+                self.name,
+                previous.pid,
+                previous.host,
+                previous.run_id,
+            )
+        if acquired.joined:
+            logger.info("Joined the crawl lock of the distributed crawl %s", self.frontier)
+        if acquired.interrupted:
+            logger.warning(
+                "%d earlier '%s' run(s) had died without closing: marked interrupted",
+                acquired.interrupted,
+                self.name,
+            )
+
+    def last_worker(self) -> bool:
+        """True unless other live workers of this distributed crawl still hold the lock.
+
+        The scheduler left the frontier before spider_closed, so the last worker to close
+        sees none; when Redis does not answer, the lock is kept (it goes stale on its own).
+        """
+        if self.frontier is None:
+            return True
+        keys = distributed.FrontierKeys.for_spider(self.crawler.settings, self.name)
+        server = distributed.redis_client(self.crawler.settings)
+        try:
+            return live_workers(server, keys) == 0
+        except Exception as exc:
+            logger.warning("Cannot tell whether other workers still run (%s): lock kept", exc)
+            return False
+        finally:
+            server.close()
 
     def recorded_settings(self) -> dict[str, Any]:
         settings = self.crawler.settings
@@ -132,7 +163,7 @@ class CrawlRunRecorder:
             self.heartbeat.start(max(1.0, self.stale_after / 4), now=False)
 
     def beat(self) -> Deferred:
-        d = deferToThread(locks.heartbeat, self.engine, self.name, runs.utcnow())
+        d = deferToThread(locks.heartbeat, self.engine, self.name, runs.utcnow(), self.frontier)
         d.addErrback(lambda f: logger.warning("Crawl lock heartbeat failed: %s", f.value))
         return d
 
@@ -163,6 +194,7 @@ class CrawlRunRecorder:
 
         def finish() -> str:
             try:
+                release = self.use_lock and self.last_worker()
                 return close_run(
                     self.engine,
                     self.name,
@@ -170,8 +202,9 @@ class CrawlRunRecorder:
                     reason,
                     stats,
                     runs.utcnow(),
-                    use_lock=self.use_lock,
+                    use_lock=release,
                     journal_dir=self.journal_dir,
+                    frontier=self.frontier,
                 )
             finally:
                 self.engine.dispose()
@@ -192,9 +225,11 @@ def close_run(
     *,
     use_lock: bool,
     journal_dir: Path | str,
+    frontier: str | None = None,
 ) -> str:
-    """Finish the run's row and release the lock; journal the row's update if the database is
-    down. Returns the run's status, or "journaled"."""
+    """Finish the run's row and release the lock (``use_lock``; with ``frontier``, the
+    distributed crawl's); journal the row's update if the database is down. Returns the run's
+    status, or "journaled"."""
     try:
         status = runs.finish_run(engine, run_id, reason, stats, now)
     except Exception as exc:
@@ -221,5 +256,5 @@ def close_run(
         )
         return "journaled"
     if use_lock:
-        locks.release(engine, spider)
+        locks.release(engine, spider, frontier)
     return status

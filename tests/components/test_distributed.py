@@ -48,7 +48,7 @@ def test_with_redis_url_the_addon_moves_the_frontier_to_redis() -> None:
     assert settings["SCHEDULER_DUPEFILTER_KEY"] % spider == f"{prefix}:dupefilter"
     # Project defaults that are wrong for several processes give way, -s values never do.
     assert settings.getint("STORE_BATCH_SIZE") == 1
-    assert settings.getbool("CRAWL_LOCK_ENABLED") is False
+    assert settings.getbool("CRAWL_LOCK_ENABLED") is True  # held by the workers together
     assert settings.getbool("AUTOTHROTTLE_ENABLED") is False
     assert settings.getfloat("DOWNLOAD_DELAY") == 2.5
     assert SharedRateLimitMiddleware in settings.getdict("DOWNLOADER_MIDDLEWARES")

@@ -257,7 +257,7 @@ def test_the_end_of_a_run_is_journaled_when_the_database_is_down_and_replay_clos
     engine = make_engine(sqlite_url, busy_timeout=0.1)
     ensure_schema(engine)
     started = datetime(2026, 5, 1, tzinfo=UTC)
-    assert locks.acquire(engine, "studies", started, 120.0) is None
+    assert locks.acquire(engine, "studies", started, 120.0) == locks.Acquired()
     run_id = runs.start_run(engine, "studies", {}, started)
     locks.attach_run(engine, "studies", run_id)
     stats = {"item_scraped_count": 7, "start_time": started, "store/new": 7}

@@ -86,3 +86,29 @@ def test_upgrade_from_the_previous_revision_keeps_the_rows_and_adds_the_worker(
     with engine.connect() as conn:
         assert conn.execute(text("SELECT pages_fetched FROM crawl_runs")).scalar_one() == 7
     engine.dispose()
+
+
+def test_upgrade_to_0004_adds_the_frontier_of_the_crawl_lock_and_downgrades(db_url: str) -> None:
+    from alembic import command
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(schema.alembic_config(connection=conn), "0003")
+        conn.execute(
+            text(
+                "INSERT INTO crawl_locks (name, host, pid, acquired_at, heartbeat_at) VALUES "
+                "('studies', 'h', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    assert schema.upgrade(engine) == "upgraded"
+    assert "frontier" in {c["name"] for c in inspect(engine).get_columns("crawl_locks")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name, frontier FROM crawl_locks")).all() == [
+            ("studies", None)
+        ]
+    with engine.begin() as conn:
+        command.downgrade(schema.alembic_config(connection=conn), "0003")
+    assert "frontier" not in {c["name"] for c in inspect(engine).get_columns("crawl_locks")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM crawl_locks")).scalar_one() == "studies"
+    engine.dispose()

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from crawler.db.engine import make_engine
 from crawler.db.models import (
     Author,
+    CrawlLock,
     CrawlRun,
     History,
     Journal,
@@ -259,6 +260,7 @@ def test_three_workers_store_what_one_process_stores_and_fetch_each_page_once(
     assert sum(run.pages_fetched for run in runs) == len(site.requests)
     assert sum(1 for run in runs if run.pages_fetched > 0) >= 2, "the work was not shared"
     assert cluster.frontier_leftovers() == []
+    assert lock_frontiers(postgres_url) == []
 
     # A second distributed crawl of the same database is incremental, as a single-process one.
     site.reset_requests()
@@ -325,8 +327,16 @@ def test_shared_rate_limit_holds_for_the_site_as_a_whole(
     cluster.settings["SHARED_RATE_LIMIT"] = str(rate)
     seeded(cluster)
     workers = cluster.start(3)
+    # While the workers crawl, they hold the spider's crawl lock together: a single-process
+    # crawl of the same spider on the same database is refused.
+    assert wait_for_lock(postgres_url) == f"{cluster.settings['REDIS_KEY_PREFIX']}:default"
+    alone = {k: v for k, v in cluster.settings.items() if k != "REDIS_URL"}
+    refused = run_scrapy(["crawl", "studies"], alone, cwd=cluster.tmp_path)
+    assert refused.returncode != 0
+    assert "Crawl refused" in refused.stderr and "distributed crawl" in refused.stderr
     cluster.wait(workers)
     cluster.assert_clean_exit(workers)
+    assert lock_frontiers(postgres_url) == []  # the last worker to leave released it
 
     times = sorted(t for t, _ in site.times)
     assert len(times) > 30
@@ -338,6 +348,28 @@ def test_shared_rate_limit_holds_for_the_site_as_a_whole(
     runs = crawl_runs(postgres_url)
     assert sum(1 for run in runs if run.pages_fetched > 0) >= 2, "one worker did everything"
     assert sum(run.stats.get("ratelimit/delayed", 0) for run in runs) > 0
+
+
+def lock_frontiers(url: str) -> list[str | None]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(select(CrawlLock.frontier)).scalars())
+    finally:
+        engine.dispose()
+
+
+def wait_for_lock(url: str) -> str | None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            held = lock_frontiers(url)
+        except Exception:  # the schema is not there yet
+            held = []
+        if held:
+            return held[0]
+        time.sleep(0.1)
+    pytest.fail("no worker took the crawl lock")
 
 
 def kill_busiest_worker(
@@ -384,6 +416,7 @@ def test_a_killed_worker_loses_nothing_the_others_finish_its_requests(
     requeued = sum(run.stats.get("frontier/requeued", 0) for run in finished)
     assert requeued >= held >= 1, (requeued, held)
     assert cluster.frontier_leftovers() == []
+    assert lock_frontiers(postgres_url) == []
 
 
 def test_when_every_worker_died_a_new_worker_resumes_the_crawl(
@@ -405,6 +438,7 @@ def test_when_every_worker_died_a_new_worker_resumes_the_crawl(
     assert_same_rows(database_view(postgres_url, site.url), reference)
     assert "requests are back in the queue" in cluster.output(worker)
     assert cluster.frontier_leftovers() == []
+    assert lock_frontiers(postgres_url) == []  # joined the dead worker's lock, released it
     # The new worker found the dead one's run row and closed it.
     statuses = {run.pid: (run.status, run.finish_reason) for run in crawl_runs(postgres_url)}
     assert statuses == {
