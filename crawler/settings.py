@@ -106,6 +106,8 @@ EXTENSIONS = {
 # One crawl per spider and database at a time; a dead holder's lock is stale after this.
 CRAWL_LOCK_ENABLED = True
 CRAWL_LOCK_STALE_SECONDS = 120
+# A running crawl's crawl_runs row gets its figures so far this often (0: only at the end).
+CRAWL_PROGRESS_SECONDS = 30
 # Incremental crawls refetch (conditionally) pages not seen for this long, whatever lastmod says.
 INCREMENTAL_MAX_AGE_DAYS = 30
 

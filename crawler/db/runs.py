@@ -80,6 +80,17 @@ def finish_run(
     return status
 
 
+def record_progress(engine: Engine, run_id: int, stats: Mapping[str, Any]) -> int:
+    """The figures of a run still going, so far: what its row keeps if the process dies."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(CrawlRun)
+            .where(CrawlRun.id == run_id, CrawlRun.status == "running")
+            .values(stats=jsonable_stats(stats), **run_summary(stats))
+        )
+        return result.rowcount or 0
+
+
 def mark_stale_runs(conn: Connection, spider: str) -> int:
     """Runs of this spider still "running" when a crawl takes its lock died without closing.
 

@@ -5,7 +5,9 @@ the schema, takes the crawl lock for this spider and opens a crawl_runs row;
 a failure there stops the crawl with a clear message and a non-zero exit. When
 the spider closes, the row gets its status and numbers and the lock is released.
 The workers of a distributed crawl share one lock (``crawler.db.locks``): the
-first takes it, the others join it, the last to close releases it.
+first takes it, the others join it, the last to close releases it. While the
+crawl runs, its row gets the figures so far every ``CRAWL_PROGRESS_SECONDS``,
+so a process that dies (``kill -9``, a lost machine) leaves them behind.
 If the database does not answer at that moment (a transient error), the closing
 record goes to the store's journal instead, and ``scrapy db replay`` applies it
 with the batches and releases the lock (which a new crawl would otherwise take
@@ -76,7 +78,9 @@ class CrawlRunRecorder:
         self.engine = make_engine(
             self.database_url, busy_timeout=settings.getfloat("SQLITE_BUSY_TIMEOUT", 30.0)
         )
+        self.progress_every = max(0.0, settings.getfloat("CRAWL_PROGRESS_SECONDS", 30.0))
         self.heartbeat: task.LoopingCall | None = None
+        self.progress: task.LoopingCall | None = None
         self.run_id = self.prepare()
 
     @classmethod
@@ -161,10 +165,21 @@ class CrawlRunRecorder:
         if self.use_lock:
             self.heartbeat = task.LoopingCall(self.beat)
             self.heartbeat.start(max(1.0, self.stale_after / 4), now=False)
+        if self.progress_every:
+            self.progress = task.LoopingCall(self.record_progress)
+            self.progress.start(self.progress_every, now=False)
 
     def beat(self) -> Deferred:
         d = deferToThread(locks.heartbeat, self.engine, self.name, runs.utcnow(), self.frontier)
         d.addErrback(lambda f: logger.warning("Crawl lock heartbeat failed: %s", f.value))
+        return d
+
+    def record_progress(self) -> Deferred:
+        """The run's figures so far into its row (in a thread: the reactor never waits)."""
+        assert self.crawler.stats is not None
+        stats = dict(self.crawler.stats.get_stats())
+        d = deferToThread(runs.record_progress, self.engine, self.run_id, stats)
+        d.addErrback(lambda f: logger.warning("Could not record the crawl's progress: %s", f.value))
         return d
 
     def worker_lost(self, worker: str, requeued: int) -> None:
@@ -186,8 +201,9 @@ class CrawlRunRecorder:
             )
 
     def spider_closed(self, spider: Spider, reason: str) -> Deferred:
-        if self.heartbeat is not None and self.heartbeat.running:
-            self.heartbeat.stop()
+        for loop in (self.heartbeat, self.progress):
+            if loop is not None and loop.running:
+                loop.stop()
         assert self.crawler.stats is not None
         stats = dict(self.crawler.stats.get_stats())
         run_id = self.run_id

@@ -72,9 +72,10 @@ def wait_until_crawling(db_url: str, proc: subprocess.Popen[str], timeout: float
     return False
 
 
-def start_crawl(site_url: str, db_url: str, cwd: Path) -> subprocess.Popen[str]:
+def start_crawl(site_url: str, db_url: str, cwd: Path, **extra: str) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "scrapy", "crawl", "studies"]
-    for name, value in {**FAST_CRAWL, **SLOW, "SITE_URL": site_url, "DATABASE_URL": db_url}.items():
+    settings = {**FAST_CRAWL, **SLOW, "SITE_URL": site_url, "DATABASE_URL": db_url, **extra}
+    for name, value in settings.items():
         cmd += ["-s", f"{name}={value}"]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
@@ -123,3 +124,39 @@ def test_killed_crawls_resume_to_the_same_database(
     assert statuses[-1] == "finished"
     assert "running" not in statuses  # the killed runs were marked interrupted
     assert statuses.count("interrupted") == killed, statuses
+
+
+def test_a_killed_crawl_leaves_its_figures_so_far_in_its_run_row(
+    site_server, sqlite_url: str, tmp_path: Path
+) -> None:
+    proc = start_crawl(site_server.url, sqlite_url, tmp_path, CRAWL_PROGRESS_SECONDS="0.3")
+    assert wait_until_crawling(sqlite_url, proc)
+    engine = make_engine(sqlite_url)
+    try:
+        deadline = time.time() + 60
+        recorded = 0
+        while time.time() < deadline and proc.poll() is None and recorded < 5:
+            with engine.connect() as conn:
+                recorded = conn.execute(select(CrawlRun.pages_fetched)).scalar_one()
+            time.sleep(0.05)
+        assert recorded >= 5, "no progress was recorded while the crawl ran"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        assert proc.returncode == -signal.SIGKILL, "the crawl ended before it was killed"
+        with engine.connect() as conn:
+            run = conn.execute(select(CrawlRun)).one()
+        # What it had counted by its last progress update outlives it.
+        assert run.status == "running" and run.pages_fetched >= recorded
+        assert run.stats["response_received_count"] == run.pages_fetched
+        assert run.pages_fetched <= site_server.count()
+
+        # The next crawl marks it interrupted and keeps those figures.
+        settings = {"SITE_URL": site_server.url, "DATABASE_URL": sqlite_url}
+        done = run_scrapy(["crawl", "studies"], settings, tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        with engine.connect() as conn:
+            first = conn.execute(select(CrawlRun).order_by(CrawlRun.id)).first()
+        assert first is not None and first.status == "interrupted"
+        assert first.pages_fetched == run.pages_fetched
+    finally:
+        engine.dispose()
