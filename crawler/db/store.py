@@ -294,13 +294,18 @@ LINK_COLUMNS = (
 def insert_plain_rows(
     conn: Connection, model: Any, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """INSERT rows of plain values (str, int, None) straight through the driver's executemany.
+    """INSERT rows of plain values (str, int, None) straight through the driver.
 
     Child rows are most of a batch's rows, and none of their values needs SQLAlchemy's per-row
     type processing, which costs more than the driver's insert itself; the statement is still
-    compiled by SQLAlchemy for the connection's dialect and parameter style.
+    compiled by SQLAlchemy for the connection's dialect and parameter style. SQLite gets the
+    driver's executemany (a loop in C); PostgreSQL through psycopg one statement whose columns
+    are arrays.
     """
     if not rows:
+        return
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        _insert_unnest(conn, model, columns, rows)
         return
     compiled = insert(model).compile(dialect=conn.dialect, column_keys=list(columns))
     if compiled.positiontup is not None:  # qmark / format: tuples in the statement's order
@@ -311,6 +316,30 @@ def insert_plain_rows(
     else:  # named / pyformat
         named = [dict(zip(columns, row, strict=True)) for row in rows]
         conn.exec_driver_sql(compiled.string, named)
+
+
+def _insert_unnest(
+    conn: Connection, model: Any, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """``INSERT ... SELECT * FROM unnest(<one array per column>)``: one statement for all rows.
+
+    psycopg's executemany sends one INSERT per row (pipelined), and PostgreSQL parses, plans
+    and runs each; with the columns sent as arrays it does that once for the whole batch. The
+    arrays go in psycopg's binary format (``%b``), which needs no quoting of their strings.
+    Errors still go through SQLAlchemy (its exceptions, its invalidation of a lost
+    connection), as for any statement.
+    """
+    preparer = conn.dialect.identifier_preparer
+    table = model.__table__
+    arrays = ", ".join(
+        f"%b::{table.c[name].type.compile(dialect=conn.dialect)}[]" for name in columns
+    )
+    statement = "INSERT INTO {} ({}) SELECT * FROM unnest({})".format(
+        preparer.format_table(table),
+        ", ".join(preparer.quote(name) for name in columns),
+        arrays,
+    )
+    conn.exec_driver_sql(statement, tuple(list(column) for column in zip(*rows, strict=True)))
 
 
 def upsert_cards(

@@ -238,3 +238,25 @@ def test_name_cache_is_bounded() -> None:
     cache.rollback()
     cache.commit()
     assert list(cache.known[Author]) == ["b", "c"]
+
+
+def test_child_rows_keep_every_value_as_given(engine) -> None:
+    """insert_plain_rows: executemany on SQLite, one unnest() statement on PostgreSQL."""
+    store.write_studies(engine, [study("Pl41", cited=[], related=[], community_posts=[])], None, T0)
+    odd = ['quote " back \\ brace {a,b} NULL', "", "Vañó‐Galván ✓ 😀", "line\nbreak\ttab"]
+    rows = [
+        ("Pl41", "cited", pos, None, None, title, citations, None, None, None)
+        for pos, (title, citations) in enumerate(
+            [(odd[0], 2_000_000_000), (odd[1], None), (odd[2], 0), (odd[3], None), (None, 7)]
+        )
+    ]  # target_study_id, url, published, journal and tldr are None in every row
+    with engine.begin() as conn:
+        store.insert_plain_rows(conn, ResearchLink, store.LINK_COLUMNS, rows)
+        store.insert_plain_rows(conn, ResearchLink, store.LINK_COLUMNS, [])
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(*(getattr(ResearchLink, c) for c in store.LINK_COLUMNS)).order_by(
+                ResearchLink.position
+            )
+        ).all()
+    assert [tuple(row) for row in stored] == rows
