@@ -13,8 +13,11 @@ before handing the retry back:
 
 The wait is a timer on the reactor: nothing blocks. A Retry-After speaks for the
 whole host, not only for the page that got it, so until it has passed every other
-request to that host waits too (``retry/host_paused/count`` and ``.../wait_ms``);
-backoff after an error without one only delays the failed request. It replaces
+request to that host waits too (``retry/host_paused/count`` and ``.../wait_ms``):
+those on their way to the downloader here, and those already waiting in the
+downloader's queue for the host's connections, whose slot is held for as long
+(``retry/host_paused/slot_held``); backoff after an error without one only delays
+the failed request. It replaces
 the built-in middleware at the same order (550); see settings.py.
 Stats: ``retry/count``, ``retry/reason_count/<reason>``, ``retry/max_reached``
 (Scrapy's), plus ``retry/backoff/count``, ``retry/retry_after/count`` and
@@ -27,6 +30,7 @@ import email.utils
 import logging
 import random
 import time
+from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -158,5 +162,41 @@ class BackoffRetryMiddleware(RetryMiddleware):
                     "%s asked for a pause (Retry-After): %.1f s for the host", host, seconds
                 )
                 self.paused_until[host] = until
+                if self.hold_downloader_slot(request, seconds) and stats is not None:
+                    stats.inc_value("retry/host_paused/slot_held")
         if seconds > 0:
             await sleep(seconds)
+
+    def hold_downloader_slot(self, request: Request, seconds: float) -> bool:
+        """Keep the downloader from sending what it already queued for the request's slot.
+
+        Scrapy's downloader sends nothing from a slot while the slot has a pending "later
+        call" (that is how it spaces requests by DOWNLOAD_DELAY); setting one that fires when
+        the pause ends holds the queued requests until then. This reaches into the
+        downloader's slots, so any surprise (another Scrapy version) only costs the hold:
+        requests on their way in are still held by process_request.
+        """
+        try:
+            downloader = self.crawler.engine.downloader  # type: ignore[union-attr]
+            slot = downloader.slots.get(downloader.get_slot_key(request))
+            release = downloader._latercall
+            if slot is None or not hasattr(slot, "latercall"):
+                return False
+            if slot.latercall is not None:
+                slot.latercall.cancel()  # a shorter wait for DOWNLOAD_DELAY: ours replaces it
+            slot.latercall = _call_later(seconds, release, slot)
+            return True
+        except Exception as exc:
+            logger.debug("Could not hold the downloader slot of %s: %r", request.url, exc)
+            return False
+
+
+def _call_later(seconds: float, func: Any, *args: Any) -> Any:
+    """A cancellable timer on the running loop, as the downloader makes its own."""
+    try:
+        from scrapy.utils.asyncio import call_later  # Scrapy 2.14+
+    except ImportError:  # pragma: no cover - older Scrapy uses reactor.callLater itself
+        from twisted.internet import reactor
+
+        return reactor.callLater(seconds, func, *args)
+    return call_later(seconds, func, *args)
