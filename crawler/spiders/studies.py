@@ -42,7 +42,7 @@ from crawler.items import Drop, StudyItem
 from crawler.parsers.study import parse_study
 from crawler.spiders.backlog import Backlog
 from crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_hosts
-from crawler.spiders.touched import Touched
+from crawler.spiders.touched import RENEW_EVERY, Touched
 from crawler.urls import (
     canonical_url,
     host_of,
@@ -197,6 +197,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         if self.touched.shared and not self.claim_sweep():
             return
         self.swept = True
+        claim = distributed.FrontierKeys.for_spider(self.crawler.settings, self.name).sweep
         urls = {**self.known.unvisited_targets, **self.known.study_urls}
         dead = {url for url, v in self.known.pages.items() if v.status in GONE_STATUSES}
         count = 0
@@ -206,6 +207,9 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
                 continue
             self.crawler.engine.crawl(self.study_request(rebase_on_site(url, self.site_url)))
             count += 1
+            if count % RENEW_EVERY == 0:
+                self.touched.renew_sweep(claim)
+        self.touched.finish_sweep(claim)
         self.crawler.stats.set_value("incremental/swept", count)
         if count:
             logger.info("Visiting %d known studies not reached through the sitemap", count)
@@ -220,7 +224,9 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         keys = distributed.FrontierKeys.for_spider(self.crawler.settings, self.name)
         if self.touched.claim_sweep(keys.sweep, distributed.worker_id()):
             return True
-        self.swept = True  # another worker sweeps
+        # Another worker swept, or is sweeping: if it dies first, its claim expires and the
+        # next idle worker takes the sweep over.
+        self.swept = self.touched.sweep_done(keys.sweep)
         return False
 
     # --- discovery ------------------------------------------------------------

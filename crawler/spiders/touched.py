@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from typing import Any
 
 CHECK_CHUNK = 5000  # ids asked about per SMISMEMBER
+SWEEP_CLAIM_TTL = 30  # seconds a sweep's claim lives unless its worker renews it
+RENEW_EVERY = 500  # requests queued by the sweep between renewals of its claim
 
 
 class Touched:
@@ -68,8 +70,23 @@ class Touched:
             left.extend(sid for sid, hit in zip(chunk, seen, strict=True) if not hit)
         return left
 
+    # The sweep's claim expires unless renewed, so that a worker dying in the middle of a
+    # sweep leaves it to the next one (requests it had queued are in the duplicate filter).
     def claim_sweep(self, claim_key: str, worker: str) -> bool:
-        """True for exactly one worker of the crawl: the one that sweeps."""
+        """True for one worker of the crawl at a time: the one that sweeps now."""
         if self.server is None:
             return True
-        return bool(self.server.set(claim_key, worker, nx=True))
+        return bool(self.server.set(claim_key, worker, nx=True, ex=SWEEP_CLAIM_TTL))
+
+    def renew_sweep(self, claim_key: str) -> None:
+        if self.server is not None:
+            self.server.expire(claim_key, SWEEP_CLAIM_TTL)
+
+    def finish_sweep(self, claim_key: str) -> None:
+        """The sweep is queued: the claim stays for the rest of the crawl."""
+        if self.server is not None:
+            self.server.persist(claim_key)
+
+    def sweep_done(self, claim_key: str) -> bool:
+        """True once a worker has queued the whole sweep (its claim no longer expires)."""
+        return self.server is not None and self.server.ttl(claim_key) == -1

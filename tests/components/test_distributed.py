@@ -19,7 +19,7 @@ from crawler.inflight import InFlightLedger, frontier_state
 from crawler.middlewares.ratelimit import RESERVE, SharedRateLimitMiddleware
 from crawler.scheduler import SharedScheduler
 from crawler.spiders.studies import StudiesSpider
-from crawler.spiders.touched import CHECK_CHUNK, Touched
+from crawler.spiders.touched import CHECK_CHUNK, SWEEP_CLAIM_TTL, Touched
 
 
 def project(**cmdline: Any) -> Settings:
@@ -129,15 +129,29 @@ def test_touched_studies_are_shared_by_the_workers_and_one_of_them_sweeps(
     many = [f"x{i:05d}" for i in range(CHECK_CHUNK + 10)]  # more than one SMISMEMBER
     server.sadd(keys.touched, *many[::2])
     assert one.untouched(many) == many[1::2]
-    # The sweep is claimed once per crawl, whoever asks first.
+    # One worker at a time claims the sweep; the claim expires unless renewed (a sweeper that
+    # dies leaves the sweep to another), and stays for good once the sweep is queued.
     assert two.claim_sweep(keys.sweep, "host:2:b") is True
     assert one.claim_sweep(keys.sweep, "host:1:a") is False
-    assert server.get(keys.sweep) == b"host:2:b"
+    assert server.get(keys.sweep) == b"host:2:b" and 0 < server.ttl(keys.sweep) <= SWEEP_CLAIM_TTL
+    assert not one.sweep_done(keys.sweep)
+    server.expire(keys.sweep, 1)
+    two.renew_sweep(keys.sweep)
+    assert server.ttl(keys.sweep) > 1
+    server.pexpire(keys.sweep, 1)  # the sweeper died: its claim runs out
+    time.sleep(0.05)
+    assert one.claim_sweep(keys.sweep, "host:1:a") is True
+    one.finish_sweep(keys.sweep)
+    assert one.sweep_done(keys.sweep) and two.sweep_done(keys.sweep)
+    assert two.claim_sweep(keys.sweep, "host:2:b") is False
     # In one process (no Redis) it is a plain set, and that process sweeps.
     alone = Touched()
     alone.add("aaa1")
     alone.flush()
     assert alone.untouched(["aaa1", "eee5"]) == ["eee5"] and alone.claim_sweep("k", "w")
+    alone.renew_sweep("k")
+    alone.finish_sweep("k")
+    assert not alone.sweep_done("k")  # nothing shared to be done with
 
 
 def test_touched_ids_stay_pending_when_redis_refuses_them(redis_prefix: str) -> None:
