@@ -89,6 +89,13 @@ def acquire(
     CrawlLocked when another live crawl holds it.
     """
     host, pid = socket.gethostname(), os.getpid()
+    taken = {
+        "host": host,
+        "pid": pid,
+        "frontier": frontier,
+        "acquired_at": now,
+        "heartbeat_at": now,
+    }
     with engine.begin() as conn:
         lock_for_write(conn)
         row = conn.execute(
@@ -102,16 +109,7 @@ def acquire(
             ).where(CrawlLock.name == name)
         ).first()
         if row is None:
-            conn.execute(
-                insert(CrawlLock).values(
-                    name=name,
-                    host=host,
-                    pid=pid,
-                    frontier=frontier,
-                    acquired_at=now,
-                    heartbeat_at=now,
-                )
-            )
+            conn.execute(insert(CrawlLock).values(name=name, **taken))
             return Acquired(interrupted=mark_stale_runs(conn, name))
         holder = Holder(
             row.host,
@@ -135,18 +133,7 @@ def acquire(
         itself = holder.frontier is None and holder.host == host and holder.pid == pid
         if not (stale or dead_here or itself):
             raise CrawlLocked(name, holder)
-        conn.execute(
-            update(CrawlLock)
-            .where(CrawlLock.name == name)
-            .values(
-                host=host,
-                pid=pid,
-                frontier=frontier,
-                run_id=None,
-                acquired_at=now,
-                heartbeat_at=now,
-            )
-        )
+        conn.execute(update(CrawlLock).where(CrawlLock.name == name).values(run_id=None, **taken))
         return Acquired(previous=holder, interrupted=mark_stale_runs(conn, name))
 
 

@@ -104,7 +104,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         if distributed.enabled(crawler.settings) and not distributed.seeding(crawler.settings):
             keys = distributed.FrontierKeys.for_spider(crawler.settings, spider.name)
-            spider.touched = Touched(distributed.redis_client(crawler.settings), keys.touched)
+            spider.touched = Touched(distributed.redis_client(crawler.settings), keys)
             crawler.signals.connect(spider.touched.flush, signal=crawler_signals.requests_settling)
         return spider
 
@@ -197,7 +197,6 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         if self.touched.shared and not self.claim_sweep():
             return
         self.swept = True
-        claim = distributed.FrontierKeys.for_spider(self.crawler.settings, self.name).sweep
         urls = {**self.known.unvisited_targets, **self.known.study_urls}
         dead = {url for url, v in self.known.pages.items() if v.status in GONE_STATUSES}
         count = 0
@@ -208,8 +207,8 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             self.crawler.engine.crawl(self.study_request(rebase_on_site(url, self.site_url)))
             count += 1
             if count % RENEW_EVERY == 0:
-                self.touched.renew_sweep(claim)
-        self.touched.finish_sweep(claim)
+                self.touched.renew_sweep()
+        self.touched.finish_sweep()
         self.crawler.stats.set_value("incremental/swept", count)
         if count:
             logger.info("Visiting %d known studies not reached through the sitemap", count)
@@ -221,12 +220,11 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         frontier_idle = getattr(scheduler, "frontier_idle", None)
         if frontier_idle is None or not frontier_idle():
             return False  # other workers are still at it: not the end of the crawl yet
-        keys = distributed.FrontierKeys.for_spider(self.crawler.settings, self.name)
-        if self.touched.claim_sweep(keys.sweep, distributed.worker_id()):
+        if self.touched.claim_sweep(distributed.worker_id()):
             return True
         # Another worker swept, or is sweeping: if it dies first, its claim expires and the
         # next idle worker takes the sweep over.
-        self.swept = self.touched.sweep_done(keys.sweep)
+        self.swept = self.touched.sweep_done()
         return False
 
     # --- discovery ------------------------------------------------------------

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from crawler.distributed import FrontierKeys
+
 CHECK_CHUNK = 5000  # ids asked about per SMISMEMBER
 SWEEP_CLAIM_TTL = 30  # seconds a sweep's claim lives unless its worker renews it
 RENEW_EVERY = 500  # requests queued by the sweep between renewals of its claim
@@ -22,11 +24,12 @@ RENEW_EVERY = 500  # requests queued by the sweep between renewals of its claim
 class Touched:
     """Study ids touched by this crawl: this process's, and with ``server`` every worker's."""
 
-    def __init__(self, server: Any | None = None, key: str | None = None) -> None:
+    def __init__(self, server: Any | None = None, keys: FrontierKeys | None = None) -> None:
         self.local: set[str] = set()
         self.pending: list[str] = []
         self.server = server
-        self.key = key
+        self.key = keys.touched if keys else ""
+        self.claim_key = keys.sweep if keys else ""
 
     @property
     def shared(self) -> bool:
@@ -72,21 +75,21 @@ class Touched:
 
     # The sweep's claim expires unless renewed, so that a worker dying in the middle of a
     # sweep leaves it to the next one (requests it had queued are in the duplicate filter).
-    def claim_sweep(self, claim_key: str, worker: str) -> bool:
+    def claim_sweep(self, worker: str) -> bool:
         """True for one worker of the crawl at a time: the one that sweeps now."""
         if self.server is None:
             return True
-        return bool(self.server.set(claim_key, worker, nx=True, ex=SWEEP_CLAIM_TTL))
+        return bool(self.server.set(self.claim_key, worker, nx=True, ex=SWEEP_CLAIM_TTL))
 
-    def renew_sweep(self, claim_key: str) -> None:
+    def renew_sweep(self) -> None:
         if self.server is not None:
-            self.server.expire(claim_key, SWEEP_CLAIM_TTL)
+            self.server.expire(self.claim_key, SWEEP_CLAIM_TTL)
 
-    def finish_sweep(self, claim_key: str) -> None:
+    def finish_sweep(self) -> None:
         """The sweep is queued: the claim stays for the rest of the crawl."""
         if self.server is not None:
-            self.server.persist(claim_key)
+            self.server.persist(self.claim_key)
 
-    def sweep_done(self, claim_key: str) -> bool:
+    def sweep_done(self) -> bool:
         """True once a worker has queued the whole sweep (its claim no longer expires)."""
-        return self.server is not None and self.server.ttl(claim_key) == -1
+        return self.server is not None and self.server.ttl(self.claim_key) == -1

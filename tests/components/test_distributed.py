@@ -114,7 +114,7 @@ def test_touched_studies_are_shared_by_the_workers_and_one_of_them_sweeps(
     server: redis.Redis, redis_prefix: str
 ) -> None:
     keys = FrontierKeys(f"{redis_prefix}:default:studies")
-    one, two = Touched(server, keys.touched), Touched(server, keys.touched)
+    one, two = Touched(server, keys), Touched(server, keys)
     for study_id in ("aaa1", "bbb2", "aaa1"):
         one.add(study_id)
     two.add("ccc3")
@@ -131,32 +131,32 @@ def test_touched_studies_are_shared_by_the_workers_and_one_of_them_sweeps(
     assert one.untouched(many) == many[1::2]
     # One worker at a time claims the sweep; the claim expires unless renewed (a sweeper that
     # dies leaves the sweep to another), and stays for good once the sweep is queued.
-    assert two.claim_sweep(keys.sweep, "host:2:b") is True
-    assert one.claim_sweep(keys.sweep, "host:1:a") is False
+    assert two.claim_sweep("host:2:b") is True
+    assert one.claim_sweep("host:1:a") is False
     assert server.get(keys.sweep) == b"host:2:b" and 0 < server.ttl(keys.sweep) <= SWEEP_CLAIM_TTL
-    assert not one.sweep_done(keys.sweep)
+    assert not one.sweep_done()
     server.expire(keys.sweep, 1)
-    two.renew_sweep(keys.sweep)
+    two.renew_sweep()
     assert server.ttl(keys.sweep) > 1
     server.pexpire(keys.sweep, 1)  # the sweeper died: its claim runs out
     time.sleep(0.05)
-    assert one.claim_sweep(keys.sweep, "host:1:a") is True
-    one.finish_sweep(keys.sweep)
-    assert one.sweep_done(keys.sweep) and two.sweep_done(keys.sweep)
-    assert two.claim_sweep(keys.sweep, "host:2:b") is False
+    assert one.claim_sweep("host:1:a") is True
+    one.finish_sweep()
+    assert one.sweep_done() and two.sweep_done()
+    assert two.claim_sweep("host:2:b") is False
     # In one process (no Redis) it is a plain set, and that process sweeps.
     alone = Touched()
     alone.add("aaa1")
     alone.flush()
-    assert alone.untouched(["aaa1", "eee5"]) == ["eee5"] and alone.claim_sweep("k", "w")
-    alone.renew_sweep("k")
-    alone.finish_sweep("k")
-    assert not alone.sweep_done("k")  # nothing shared to be done with
+    assert alone.untouched(["aaa1", "eee5"]) == ["eee5"] and alone.claim_sweep("w")
+    alone.renew_sweep()
+    alone.finish_sweep()
+    assert not alone.sweep_done()  # nothing shared to be done with
 
 
 def test_touched_ids_stay_pending_when_redis_refuses_them(redis_prefix: str) -> None:
     unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
-    touched = Touched(unreachable, f"{redis_prefix}:default:studies:touched")
+    touched = Touched(unreachable, FrontierKeys(f"{redis_prefix}:default:studies"))
     touched.add("aaa1")
     with pytest.raises(redis.ConnectionError):
         touched.flush()
