@@ -9,13 +9,13 @@ process (``benchmarks/server.py``) and prints, with a target and PASS/FAIL for e
    per second (responses / the crawl's ``elapsed_time_seconds``), and its ratio to
    ``scrapy bench`` (Scrapy's own link-following spider on its own local server, run here with
    the same concurrency) - target >= 0.8;
-2. the parse cost per page (``parse_study``, decoding included) against a bare
-   ``lxml.html.fromstring`` of the same bytes - target <= 2.0x; with, for information,
-   ``parse_study``'s CPU time stage by stage and three floors: lxml's parse plus a Python loop
-   that visits every element and does nothing, and lxml's parse plus the page's visible text
-   as Python strings, got in C two ways (one XPath query; ``strip_elements`` of the elements
-   that show no text, then ``itertext``): what any reader of the tree pays before reading a
-   field;
+2. the parse cost per page (``parse_study`` of the page's body, as the spider calls it)
+   against a bare ``lxml.html.fromstring`` of the same bytes - target <= 2.0x; with, for
+   information, ``parse_study``'s CPU time stage by stage and three floors: lxml's parse plus
+   a Python loop that visits every element and does nothing, and lxml's parse plus the page's
+   visible text as Python strings, got in C two ways (one XPath query; ``strip_elements`` of
+   the elements that show no text, then ``itertext``): what any reader of the tree pays before
+   reading a field;
 3. store throughput: ``write_studies`` in batches of ``STORE_BATCH_SIZE`` items against raw
    DB-API ``executemany`` of the same rows into the crawler's own tables - target >= 0.5x (and,
    for information, against plain tables without keys or indexes);

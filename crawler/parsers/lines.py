@@ -11,6 +11,7 @@ looking at class names or ids.
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Any
 
@@ -108,23 +109,64 @@ class Chunk:
 # inside the encoding of another character; lone surrogates cannot be encoded at all.
 _CONTROL_BYTES = tuple(bytes([b]) for b in range(0x80) if CONTROL_RE.match(chr(b)))
 _CONTROL_NON_ASCII = ("\ufffe", "\uffff")  # and the ones above ASCII that UTF-8 can encode
+_CONTROL_NON_ASCII_BYTES = tuple(ch.encode("utf-8") for ch in _CONTROL_NON_ASCII)
+_CONTROL_NON_ASCII_LEAD = b"\xef"  # their first byte: one memchr rules both out, mostly
+_UTF8_BOM = codecs.BOM_UTF8
 
 
-def document_bytes(html: str) -> bytes:
+def document_bytes(page: str | bytes) -> bytes:
     """The page as the UTF-8 bytes lxml parses: stripped, without CONTROL_RE's characters.
 
-    Finding out that a page holds none of them (the usual case) is cheaper on the encoded
-    bytes than with the regular expression over the whole text.
+    ``page`` is the decoded text, or the body of a page that is in UTF-8: the bytes as
+    received are then used as they are when they need nothing removed (the usual case),
+    which spares decoding the page and encoding it again; invalid UTF-8 is replaced by
+    U+FFFD, as Scrapy decodes. Either way the same bytes come out.
+
+    Finding out that a page holds none of CONTROL_RE's characters is cheaper on the bytes
+    than with the regular expression over the whole text.
     """
-    if isinstance(html, str) and not any(ch in html for ch in _CONTROL_NON_ASCII):
+    if isinstance(page, bytes):
+        return _utf8_document(page)
+    if isinstance(page, str) and not any(ch in page for ch in _CONTROL_NON_ASCII):
         try:
-            body = html.strip().encode("utf-8")
+            body = page.strip().encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates: removed below
             pass
         else:
             if not any(b in body for b in _CONTROL_BYTES):
                 return body
-    return CONTROL_RE.sub("", html or "").strip().encode("utf-8")
+    return CONTROL_RE.sub("", page or "").strip().encode("utf-8")
+
+
+def _utf8_document(body: bytes) -> bytes:
+    """``document_bytes`` of a UTF-8 body, without decoding it when that changes nothing."""
+    if body.startswith(_UTF8_BOM):  # what decoding it as Scrapy does removes
+        body = body[len(_UTF8_BOM) :]
+    stripped = body.strip()
+    # bytes.strip() removes the ASCII blanks that str.strip() does; when either end is past
+    # ASCII (a no-break space, say) the text decides. Control characters are removed there too.
+    if (
+        stripped[:1] < b"\x80"
+        and stripped[-1:] < b"\x80"
+        and not any(b in stripped for b in _CONTROL_BYTES)
+        and not (
+            _CONTROL_NON_ASCII_LEAD in stripped
+            and any(b in stripped for b in _CONTROL_NON_ASCII_BYTES)
+        )
+        and _is_utf8(stripped)
+    ):
+        return stripped
+    return document_bytes(body.decode("utf-8", errors="replace"))
+
+
+def _is_utf8(data: bytes) -> bool:
+    if data.isascii():
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def parse_root(body: bytes) -> etree._Element:

@@ -8,7 +8,7 @@ block element, link and ``h1``; this module reads the fields off that list by th
 (``/research/<slug>-<id>``, thread URLs) and by their order (the ``h1`` title, then the
 date/journal line, the authors, ...).
 
-``parse_study`` is a pure function of ``(html, url)`` and never raises: pages that cannot be
+``parse_study`` is a pure function of ``(page, url)`` and never raises: pages that cannot be
 a study come back as a ``Drop`` with a short reason.
 """
 
@@ -77,20 +77,24 @@ _Counter = tuple[int, int | None, bool]  # shown, total, total is a lower bound
 _Head = tuple[str | None, _Counter | None]  # section kind, counter
 
 
-def parse_study(html: str, url: str) -> StudyItem | Drop:
-    """A ``StudyItem`` read from a study page, or a ``Drop`` saying why there is none."""
+def parse_study(page: str | bytes, url: str) -> StudyItem | Drop:
+    """A ``StudyItem`` read from a study page, or a ``Drop`` saying why there is none.
+
+    ``page`` is the page's text, or its body when that is UTF-8 (the same item comes out;
+    the body spares decoding the page only to encode it again for lxml).
+    """
     try:
-        return _parse(html, url)
+        return _parse(page, url)
     except Exception as exc:  # a parser bug must cost one page, never the crawl
         logger.warning("study parser failed on %s: %r", url, exc, exc_info=True)
         return Drop("parse_error", detail=repr(exc)[:200])
 
 
-def _parse(html: str, url: str) -> StudyItem | Drop:
+def _parse(page: str | bytes, url: str) -> StudyItem | Drop:
     study_id = _study_id(url)
     if study_id is None:
         return Drop("not_a_study_url", detail=str(url)[:200])
-    body = document_bytes(html)
+    body = document_bytes(page)
     if not body:
         return Drop("empty_page")
     root = parse_root(body)

@@ -19,6 +19,7 @@ and one of them sweeps, once the whole frontier is idle.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -30,6 +31,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
+from w3lib.encoding import read_bom
 
 from crawler import distributed
 from crawler import signals as crawler_signals
@@ -320,7 +322,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
                 "Not an HTML page at %s (%s)", response.url, response.headers.get("Content-Type")
             )
             return
-        result = parse_study(response.text, response.url)
+        result = parse_study(page_source(response), response.url)
         if isinstance(result, Drop):
             stats.inc_value(f"parse/dropped/{result.reason}")
             logger.warning("Dropped %s: %s %s", response.url, result.reason, result.detail)
@@ -356,6 +358,22 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
     # --- helpers --------------------------------------------------------------
     def on_site(self, url: str) -> bool:
         return valid_url(url) and is_http_url(url) and same_host(url, self.site_url)
+
+
+def page_source(response: TextResponse) -> str | bytes:
+    """What to hand the study parser: the body of a UTF-8 page, else the decoded text.
+
+    The parser reads a UTF-8 body as it is (see ``crawler.parsers.lines.document_bytes``),
+    so the page is not decoded only to be encoded again. A byte-order mark wins over the
+    declared charset when Scrapy decodes, so a body starting with another one goes as text.
+    """
+    try:
+        utf8 = codecs.lookup(response.encoding).name == "utf-8"
+    except LookupError:
+        utf8 = False
+    if utf8 and read_bom(response.body)[0] in (None, "utf-8"):
+        return response.body
+    return response.text
 
 
 def robots_sitemaps(text: str, base_url: str) -> list[str]:

@@ -11,6 +11,7 @@ but http(s) requests on the site.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import os
 import re
@@ -34,7 +35,7 @@ from crawler.parsers.thread_reddit import parse_thread_reddit
 from crawler.pipelines.normalize import NormalizePipeline
 from crawler.pipelines.validate import ValidatePipeline
 from crawler.spiders.community import CommunitySpider
-from crawler.spiders.studies import StudiesSpider
+from crawler.spiders.studies import StudiesSpider, page_source
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PAGES = FIXTURES / "pages"
@@ -144,13 +145,15 @@ def test_each_fixture_page_gives_a_storable_item_or_a_named_drop(name: str, pick
     st.one_of(st.binary(max_size=400), mutated(PARSERS["study"][2])),
     st.sampled_from([None, *ENCODINGS, "x-unknown"]),
     st.booleans(),
+    st.sampled_from([b"", codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE]),
 )
 def test_any_bytes_in_any_declared_charset_decode_and_parse(
-    body: bytes, charset: str | None, meta: bool
+    body: bytes, charset: str | None, meta: bool, bom: bytes
 ) -> None:
     crawler = crawler_stats()
     if meta and charset:
         body = f'<meta charset="{charset}">'.encode() + body
+    body = bom + body
     headers = {
         "Content-Type": f"text/html; charset={charset}" if charset and not meta else "text/html"
     }
@@ -162,7 +165,10 @@ def test_any_bytes_in_any_declared_charset_decode_and_parse(
     assert isinstance(repaired, TextResponse)
     text = repaired.text
     assert isinstance(text, str)
-    through_the_pipeline(parse_study(text, url))
+    item = parse_study(text, url)
+    # What the spider hands the parser (the body itself when it is UTF-8) reads the same.
+    assert parse_study(page_source(repaired), url) == item
+    through_the_pipeline(item)
 
 
 # -- the spiders' discovery callbacks --------------------------------------------------------------

@@ -171,6 +171,20 @@ def test_binary_junk_decoded_as_text(data: bytes) -> None:
 
 
 @PROPERTY_SETTINGS
+@given(st.binary(max_size=2000), st.sampled_from(sorted(FIXTURES)), st.integers(0, 3))
+def test_a_body_reads_as_scrapy_decodes_it(junk: bytes, name: str, where: int) -> None:
+    """A UTF-8 body with junk anywhere gives the item of its text decoded as Scrapy does."""
+    page = FIXTURES[name].encode("utf-8")
+    at = (0, len(page) // 3, len(page) // 2, len(page))[where]
+    body = page[:at] + junk + page[at:]
+    text = body.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
+    assert parse_study(body, URL) == parse_study(text, URL)
+    assert parse_study(junk, URL) == parse_study(
+        junk.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace"), URL
+    )
+
+
+@PROPERTY_SETTINGS
 @given(st.text(max_size=200), st.sampled_from(list(FIXTURES.values())))
 def test_random_urls(url: str, page: str) -> None:
     assert_clean(parse_study(page, url))

@@ -14,11 +14,13 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from scrapy.http import HtmlResponse
 
 from crawler.items import Drop, StudyItem
 from crawler.parsers import study
-from crawler.parsers.lines import CONTROL_RE, linearise, parse_root
+from crawler.parsers.lines import CONTROL_RE, document_bytes, linearise, parse_root
 from crawler.parsers.study import parse_study
+from crawler.spiders.studies import page_source
 from crawler.urls import canonical_url
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "study"
@@ -53,6 +55,14 @@ def test_study_page(page: Path) -> None:
         return
     assert isinstance(result, StudyItem), f"expected an item, got {result!r}"
     assert dataclasses.asdict(result) == expected
+
+
+@pytest.mark.parametrize("page", _cases(), ids=lambda p: p.stem)
+def test_the_body_of_a_utf8_page_reads_as_its_text(page: Path) -> None:
+    """The spider hands over a UTF-8 page's body as it is: the same item must come out."""
+    body = page.read_bytes()
+    url = _url_of(body.decode("utf-8"), page.stem)
+    assert parse_study(body, url) == parse_study(body.decode("utf-8"), url)
 
 
 SORAFENIB = PAGES / "sorafenib_cards_full.html"
@@ -199,3 +209,46 @@ def test_control_characters_are_removed_before_parsing(junk: str) -> None:
     clean = CONTROL_RE.sub("", dirty).strip()
     assert parse_study(dirty, url) == parse_study(clean, url)
     assert isinstance(parse_study(clean, url), StudyItem)
+    encodable = dirty.encode("utf-8", errors="replace")  # lone surrogates become "?"
+    assert parse_study(encodable, url) == parse_study(encodable.decode("utf-8"), url)
+
+
+@pytest.mark.parametrize(
+    ("edge", "expected_body"),
+    [
+        (b"", b"<h1>x</h1>"),
+        (b"\xef\xbb\xbf", b"<h1>x</h1>"),  # a UTF-8 byte-order mark, as Scrapy drops it
+        (b"\xef\xbb\xbf \n", b"<h1>x</h1>"),
+        (b" \t\r\n\x0b", b"<h1>x</h1>"),
+        (b"\xc2\xa0", b"<h1>x</h1>"),  # a no-break space: str.strip() removes it, bytes.strip() not
+        (b"\xe3\x80\x80\x1f", b"<h1>x</h1>"),  # an ideographic space, a control character
+        (b"\xef\xbf\xbe", b"<h1>x</h1>"),  # U+FFFE, never text
+        (b"\xef\xbc\xa1", b"\xef\xbc\xa1<h1>x</h1>\xef\xbc\xa1"),  # a fullwidth A is text
+        (b"\xff", b"\xef\xbf\xbd<h1>x</h1>\xef\xbf\xbd"),  # invalid UTF-8: U+FFFD, as Scrapy
+    ],
+)
+def test_document_bytes_of_a_body_are_those_of_its_text(edge: bytes, expected_body: bytes) -> None:
+    body = edge + b"<h1>x</h1>" + edge.removeprefix(b"\xef\xbb\xbf")
+    text = body.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
+    assert document_bytes(body) == document_bytes(text) == expected_body
+
+
+@pytest.mark.parametrize(
+    ("content_type", "prefix", "given"),
+    [
+        ("text/html; charset=utf-8", b"", bytes),
+        ("text/html; charset=UTF8", b"\xef\xbb\xbf", bytes),
+        ("text/html", b'<meta charset="utf-8">', bytes),
+        ("text/html; charset=windows-1252", b"", str),
+        ("text/html; charset=utf-8", b"\xff\xfe", str),  # the byte-order mark decides: UTF-16
+    ],
+)
+def test_the_spider_hands_over_the_body_of_utf8_pages_only(
+    content_type: str, prefix: bytes, given: type
+) -> None:
+    body = prefix + SORAFENIB.read_bytes()
+    url = _url_of(SORAFENIB.read_text(encoding="utf-8"), SORAFENIB.stem)
+    response = HtmlResponse(url, body=body, headers={"Content-Type": content_type})
+    source = page_source(response)
+    assert isinstance(source, given)
+    assert parse_study(source, url) == parse_study(response.text, url)
