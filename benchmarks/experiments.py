@@ -26,7 +26,6 @@ import re
 import statistics
 import sys
 import tempfile
-import time
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -70,7 +69,6 @@ def _as_dicts(items: list[Any]) -> list[Any]:
 
 
 def parse_experiment(site: Path, limit: int | None) -> None:
-    from crawler.parsers.study import parse_study
 
     pages = micro.study_pages(site, limit)
     base = micro.parse_benchmark(pages)
@@ -88,34 +86,13 @@ def parse_experiment(site: Path, limit: int | None) -> None:
         f"lxml {patched.lxml_cpu_ms:.3f}, "
         f"ratio {patched.cpu_ratio:.1f}x; same items: {same}"
     )
-    # Where the remaining time goes, stage by stage (CPU time).
-    from parsel import Selector
-
-    from crawler.parsers import lines
-
-    texts = [(url, body.decode("utf-8")) for url, body in pages]
-    stages = {}
-    clock = time.process_time
-    t = clock()
-    for _, html in texts:
-        lines.CONTROL_RE.sub("", html)
-    stages["CONTROL_RE.sub over the page"] = clock() - t
-    t = clock()
-    selectors = [Selector(text=html) for _, html in texts]
-    stages["parsel Selector(text=...) (lxml parse)"] = clock() - t
-    t = clock()
-    for sel in selectors:
-        lines.linearise(sel.root)
-    stages["linearise (tree walk to lines)"] = clock() - t
-    t = clock()
-    for url, html in texts:
-        parse_study(html, url)
-    total = clock() - t
-    stages["rest: fields from the lines"] = total - sum(stages.values())
+    # Where the remaining time goes, stage by stage (CPU time), as run.py prints it.
+    anatomy = micro.parse_anatomy(pages)
     print("  patched parse_study by stage (CPU ms/page):")
-    for name, seconds in stages.items():
-        print(f"    {seconds / len(texts) * 1000:6.3f}  {name}")
-    print(f"    {total / len(texts) * 1000:6.3f}  total")
+    for name, ms in anatomy.stages_ms.items():
+        print(f"    {ms:6.3f}  {name}")
+    for name, ms in anatomy.floors_ms.items():
+        print(f"    {ms:6.3f}  floor: {name}")
 
 
 def store_experiment(site: Path, limit: int | None) -> None:

@@ -32,10 +32,34 @@ def canonical_url(url: str, base: str | None = None, *, https: bool = True) -> s
 
 def _path(url: str) -> str:
     """The URL's path; "" for a malformed URL (e.g. ``http://[``) instead of an exception."""
+    if _plain(url):
+        # What urlsplit comes to for the usual links, without its general parse: nothing to
+        # strip or remove, no query, fragment or bracketed host (tests/unit/test_urls.py).
+        if url[:1] == "/" and url[1:2] != "/":
+            return url
+        for prefix in _HTTP_PREFIXES:
+            if url.startswith(prefix):
+                at = url.find("/", len(prefix))
+                return url[at:] if at >= 0 else ""
     try:
         return urlsplit(url).path
     except ValueError:
         return ""
+
+
+_HTTP_PREFIXES = ("https://", "http://")
+
+
+def _plain(url: str) -> bool:
+    """Printable ASCII (no blank but the space, no control) without ``?#[]``."""
+    return (
+        url.isascii()
+        and url.isprintable()
+        and "?" not in url
+        and "#" not in url
+        and "[" not in url
+        and "]" not in url
+    )
 
 
 # Pure functions of the URL, asked about the same links over and over (every line of a list
