@@ -184,7 +184,10 @@ def parse_root(body: bytes) -> etree._Element:
 # -- linearising ------------------------------------------------------------------------------
 
 _Piece = tuple[str, int | None, str | None]  # a text node: (text, link index, link href)
-_TAG_NAMES: dict[str, str] = {}  # element tag -> lower-case name without namespace
+
+# What an element does to the lines, by its tag: the loop below asks once per element.
+_INLINE, _LINK_ELEMENT, _ANCHOR, _BLOCK, _HEADING, _BREAK, _IMAGE, _HIDDEN, _NOT_ELEMENT = range(9)
+_ROLES: dict[object, int] = {}  # element.tag (a comment's is a function) -> role
 
 
 def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element]]:
@@ -200,60 +203,65 @@ def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element]]:
     blocks = [0]  # indexes of the open block elements
     links: list[tuple[int, str | None]] = []  # (index, href) of the open <a> elements
     h1s: list[int] = []
+    roles: list[int] = []  # roles of the open elements the walk went into
     counter = 0  # elements that matter get an index, in document order
     debris = tx.DEBRIS
     walker = etree.iterwalk(root, events=("start", "end"))
     skipping = False
     for event, element in walker:
-        tag = _TAG_NAMES.get(element.tag) or _tag(element)
         if event == "start":
-            if tag is None or tag in IGNORED_TAGS:
-                if tag is not None:
+            role = _ROLES.get(element.tag)
+            if role is None:
+                role = _role(element)
+            if role >= _HIDDEN:
+                if role == _HIDDEN:
                     link_elements.extend(element.iter("link"))
                 walker.skip_subtree()  # the next event is this element's "end"
                 skipping = True
                 continue
-            is_block = tag in BLOCK_TAGS
-            if is_block or tag == "br" or tag == "img":
+            roles.append(role)
+            if role >= _BLOCK:  # a block, an h1, a br or an img ends the open line
                 if buffer:
                     _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
                     buffer = []
-                if tag == "img":
+                if role == _IMAGE:
                     chunks.append(_image(element, blocks[-1]))
                     continue
-            if is_block:
-                counter += 1
-                blocks.append(counter)
-            elif tag == "a":
+                if role <= _HEADING:
+                    counter += 1
+                    blocks.append(counter)
+                    if role == _HEADING:
+                        counter += 1
+                        h1s.append(counter)
+            elif role == _ANCHOR:
                 counter += 1
                 links.append((counter, element.get("href")))
-            elif tag == "link" and element.tag == "link":
+            elif role == _LINK_ELEMENT:
                 link_elements.append(element)
-            if tag == HEADING_TAG:
-                counter += 1
-                h1s.append(counter)
             value = element.text
         else:
             if skipping:
                 skipping = False
             else:
-                if tag == "a":
+                role = roles.pop()
+                if role == _ANCHOR:
                     if links:
                         links.pop()
-                elif tag in BLOCK_TAGS:
+                elif role == _BLOCK or role == _HEADING:
                     if buffer:
                         _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
                         buffer = []
                     if len(blocks) > 1:
                         blocks.pop()
-                if tag == HEADING_TAG and h1s:
-                    h1s.pop()
+                    if role == _HEADING and h1s:
+                        h1s.pop()
             value = element.tail
         if value:
             if debris in value:
                 value = tx.strip_debris(value)
             if links:
-                buffer.append((value, *links[-1]))
+                link, href = links[-1]
+                buffer.append((value, link, href))
             elif buffer or not value.isspace():  # a blank outside links starts no line
                 buffer.append((value, None, None))
     if buffer:
@@ -270,15 +278,32 @@ def _links_beside(root: etree._Element, *, preceding: bool) -> list[etree._Eleme
     return [link for sibling in siblings for link in sibling.iter("link")]
 
 
-def _tag(element: etree._Element) -> str | None:
-    """The element's lower-case tag name; None for comments and processing instructions."""
+def _role(element: etree._Element) -> int:
+    """What the element does to the lines (see ``linearise``), from its tag."""
     tag = element.tag
-    if not isinstance(tag, str):
-        return None
-    name = tag.rsplit("}", 1)[-1].lower()
-    if len(_TAG_NAMES) < 1024:  # bounded: pages may invent tag names
-        _TAG_NAMES[tag] = name
-    return name
+    if not isinstance(tag, str):  # comments, processing instructions
+        role = _NOT_ELEMENT
+    else:
+        name = tag.rsplit("}", 1)[-1].lower()
+        if name in IGNORED_TAGS:
+            role = _HIDDEN
+        elif name == HEADING_TAG:
+            role = _HEADING
+        elif name in BLOCK_TAGS:
+            role = _BLOCK
+        elif name == "a":
+            role = _ANCHOR
+        elif name == "br":
+            role = _BREAK
+        elif name == "img":
+            role = _IMAGE
+        elif tag == "link":  # in no namespace
+            role = _LINK_ELEMENT
+        else:
+            role = _INLINE
+    if len(_ROLES) < 1024:  # bounded: pages may invent tag names
+        _ROLES[tag] = role
+    return role
 
 
 def _image(element: etree._Element, block: int) -> Chunk:
