@@ -48,6 +48,8 @@ def engine_in_progress(crawler: Crawler) -> Collection[Request] | None:
 class SharedScheduler(Scheduler):
     """The scheduler of a distributed worker (or of the seeder)."""
 
+    df: Any  # scrapy-redis's duplicate filter, set in __init__ or open()
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.crawler: Crawler | None = None

@@ -6,7 +6,7 @@ where the driver has one, so exporting a million rows never holds them all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from itertools import groupby
 from typing import Any
@@ -105,7 +105,7 @@ def _stream(engine: Engine, stmt: Select[Any] | Any) -> Iterator[Any]:
         yield from session.execute(stmt.execution_options(yield_per=CHUNK))
 
 
-def _stream_chunks(engine: Engine, stmt: Select[Any] | Any) -> Iterator[list[Any]]:
+def _stream_chunks(engine: Engine, stmt: Select[Any] | Any) -> Iterator[Sequence[Any]]:
     """The same rows as ``_stream``, CHUNK at a time, for queries that complete a chunk."""
     with Session(engine) as session:
         yield from session.execute(stmt.execution_options(yield_per=CHUNK)).partitions()

@@ -145,7 +145,7 @@ def study_page_data(
 def research_ref(ref: str, studies: dict[str, sd.Study]) -> dict[str, Any]:
     """A cited/related entry pointing at another study (or at the dead link)."""
     study_id = ref.partition(sd.ALT)[0]
-    if study_id == sd.DEAD_LINK["id"]:
+    if study_id == sd.DEAD_LINK_ID:
         fields = {key: value for key, value in sd.DEAD_LINK.items() if key not in ("id", "path")}
         return {"url": sd.DEAD_LINK["path"], **fields}
     target = studies[study_id]
@@ -447,7 +447,7 @@ def build_manifest(listings: dict[str, str]) -> dict[str, Any]:
         },
         "dead_link": {
             "path": sd.DEAD_LINK["path"],
-            "linked_from": linked_from.get(sd.DEAD_LINK["id"], []),
+            "linked_from": linked_from.get(sd.DEAD_LINK_ID, []),
         },
         "disallowed": {
             "study_id": sd.DISALLOWED_ID,

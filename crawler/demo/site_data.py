@@ -42,8 +42,9 @@ CASE_PAIR = ("k7Qa", "K7Qa")
 FOOTER_STUDY_ID = "Fin1"
 FOOTER_THREAD_ID = "q8w2er"
 # A cited entry points here; no page exists, so the server answers 404.
-DEAD_LINK = {
-    "id": "Mz0w",
+DEAD_LINK_ID = "Mz0w"
+DEAD_LINK: dict[str, str | int] = {
+    "id": DEAD_LINK_ID,
     "path": "/research/topical-melatonin-for-telogen-effluvium-a-pilot-trial-Mz0w",
     "title": "Topical Melatonin for Telogen Effluvium: A Pilot Trial",
     "citations": 4,
@@ -769,7 +770,7 @@ STUDIES: tuple[Study, ...] = (
         "loss was present in 83%; oral dutasteride led to stabilisation in 47% and "
         "improvement in the others treated, better than finasteride or hydroxychloroquine.",
         source_url="https://doi.org/10.1016/j.jaad.2013.12.003", lastmod="2025-05-15",
-        topics=(SCAR,), cited=(DUPLICATE_ID, "Lp8h", DEAD_LINK["id"]),
+        topics=(SCAR,), cited=(DUPLICATE_ID, "Lp8h", DEAD_LINK_ID),
         related=("Ff2s", "dM4q", "Du3s"), community=("b8k1vz", "t5v7wa"), citations=298,
     ),
     Study(
@@ -872,7 +873,7 @@ STUDIES: tuple[Study, ...] = (
         summary="In 2004, 40 women applied melatonin solution or placebo for six months. "
         "Anagen hair increased in the occipital area of those with androgenetic alopecia.",
         source_url="https://doi.org/10.1111/j.1365-2133.2004.05835.x", lastmod="2024-10-03",
-        topics=(NAT,), cited=(DEAD_LINK["id"],), related=("Vd2a", "Cf9e"), citations=57,
+        topics=(NAT,), cited=(DEAD_LINK_ID,), related=("Vd2a", "Cf9e"), citations=57,
     ),
     Study(
         id="Cp3i", slug="capsaicin-and-isoflavone-increase-igf-1-and-hair-growth",

@@ -30,7 +30,7 @@ import email.utils
 import logging
 import random
 import time
-from typing import Any
+from typing import Any, cast
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -198,5 +198,5 @@ def _call_later(seconds: float, func: Any, *args: Any) -> Any:
     except ImportError:  # pragma: no cover - older Scrapy uses reactor.callLater itself
         from twisted.internet import reactor
 
-        return reactor.callLater(seconds, func, *args)
+        return cast(Any, reactor).callLater(seconds, func, *args)
     return call_later(seconds, func, *args)

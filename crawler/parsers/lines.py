@@ -247,7 +247,7 @@ def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element]]:
                 if role == _ANCHOR:
                     if links:
                         links.pop()
-                elif role == _BLOCK or role == _HEADING:
+                elif role in (_BLOCK, _HEADING):
                     if buffer:
                         _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
                         buffer = []

@@ -135,6 +135,7 @@ def community_hosts(crawler: Crawler, site_url: str) -> list[str]:
 
 class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
     name = "community"
+    allowed_domains: list[str]  # set in from_crawler, from COMMUNITY_HOSTS
 
     def __init__(self, url: str | None = None, from_db: str = "1", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -189,7 +190,7 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
                     .where(Thread.url.is_not(None), Thread.gone_at.is_(None))
                     .order_by(Thread.id)
                 )
-                return [url for (url,) in rows]
+                return [url for (url,) in rows if url is not None]  # none are: see where()
         finally:
             engine.dispose()
 

@@ -69,6 +69,7 @@ def truthy(value: Any) -> bool:
 
 class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
     name = "studies"
+    allowed_domains: list[str]  # set in from_crawler: SITE_URL's host (and COMMUNITY_HOSTS)
 
     def __init__(
         self,

@@ -1,4 +1,5 @@
-"""The code passes the project's lint rules (``[tool.ruff]`` in pyproject.toml)."""
+"""The code passes the project's lint rules and type checks (``[tool.ruff]`` and
+``[tool.mypy]`` in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -21,5 +22,18 @@ def test_ruff_finds_nothing() -> None:
         capture_output=True,
         text=True,
         timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_mypy_finds_nothing_in_the_package() -> None:
+    if importlib.util.find_spec("mypy") is None:
+        pytest.fail("mypy is not installed: pip install -e '.[test]'")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-incremental", "crawler"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
