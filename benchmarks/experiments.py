@@ -69,7 +69,6 @@ def _as_dicts(items: list[Any]) -> list[Any]:
 
 
 def parse_experiment(site: Path, limit: int | None) -> None:
-
     pages = micro.study_pages(site, limit)
     base = micro.parse_benchmark(pages)
     reference = _as_dicts(base.items)

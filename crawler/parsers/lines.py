@@ -110,7 +110,8 @@ class Chunk:
 _CONTROL_BYTES = tuple(bytes([b]) for b in range(0x80) if CONTROL_RE.match(chr(b)))
 _CONTROL_NON_ASCII = ("\ufffe", "\uffff")  # and the ones above ASCII that UTF-8 can encode
 _CONTROL_NON_ASCII_BYTES = tuple(ch.encode("utf-8") for ch in _CONTROL_NON_ASCII)
-_CONTROL_NON_ASCII_LEAD = b"\xef"  # their first byte: one memchr rules both out, mostly
+# Their first bytes (one, 0xEF, for both): a memchr for it rules them out on most pages.
+_CONTROL_NON_ASCII_LEADS = frozenset(b[:1] for b in _CONTROL_NON_ASCII_BYTES)
 _UTF8_BOM = codecs.BOM_UTF8
 
 
@@ -150,7 +151,7 @@ def _utf8_document(body: bytes) -> bytes:
         and stripped[-1:] < b"\x80"
         and not any(b in stripped for b in _CONTROL_BYTES)
         and not (
-            _CONTROL_NON_ASCII_LEAD in stripped
+            any(lead in stripped for lead in _CONTROL_NON_ASCII_LEADS)
             and any(b in stripped for b in _CONTROL_NON_ASCII_BYTES)
         )
         and _is_utf8(stripped)
