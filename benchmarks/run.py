@@ -15,7 +15,7 @@ process (``benchmarks/server.py``) and prints, with a target and PASS/FAIL for e
    a Python loop that visits every element and does nothing, and lxml's parse plus the page's
    visible text as Python strings, got in C two ways (one XPath query; ``strip_elements`` of
    the elements that show no text, then ``itertext``): what any reader of the tree pays before
-   reading a field;
+   reading a field; and ``parse_study``'s share of the SQLite crawl's CPU per page;
 3. store throughput: ``write_studies`` in batches of ``STORE_BATCH_SIZE`` items against raw
    DB-API ``executemany`` of the same rows into the crawler's own tables - target >= 0.5x (and,
    for information, against plain tables without keys or indexes);
@@ -425,6 +425,17 @@ def run(
         ("   parse_study / lxml", f"{p['ratio']:.1f}x", "<= 2.0x", verdict(p["ratio"] <= 2.0))
     )
     rows.append(("   parse_study / lxml, CPU time", f"{p['cpu_ratio']:.1f}x", "", "info"))
+    if first.ok and first.cpu_ms_per_page:
+        # What the parse weighs in the crawl it serves: the figure that says whether it matters.
+        share = p["parse_cpu_ms"] / first.cpu_ms_per_page
+        rows.append(
+            (
+                "   parse_study share of the crawl's CPU (SQLite crawl)",
+                f"{share:.0%}",
+                "",
+                f"info ({p['parse_cpu_ms']:.2f} of {first.cpu_ms_per_page:.1f} CPU ms/page)",
+            )
+        )
     stages = p.get("stages_cpu_ms") or {}
     for name, ms in stages.items():
         rows.append((f"   parse_study stage: {name}", f"{ms:.2f} CPU ms", "", "info"))
