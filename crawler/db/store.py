@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, case, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 
 from crawler.db.models import (
     Author,
@@ -30,7 +31,7 @@ from crawler.db.models import (
 )
 from crawler.db.names import NameIds, name_ids_for
 from crawler.db.snapshots import hash_and_snapshot
-from crawler.db.sql import chunks, dialect_insert
+from crawler.db.sql import chunks, dialect_insert, sends_arrays, unnest_params, unnest_rows
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ def _write_studies(
             changed_rows.append(row)
 
     if new_rows:
-        conn.execute(dialect_insert(conn, Study), new_rows)
+        _insert_studies(conn, new_rows)
     changed_ids = [row["b_study_id"] for row in changed_rows]
     if changed_rows:
         _keep_history(conn, changed_ids, run_id, now)
@@ -180,6 +181,43 @@ def _write_studies(
         len(changed_rows),
         len(unchanged_ids),
     )
+
+
+def _insert_studies(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """INSERT new studies straight through the driver, as the child rows go.
+
+    On PostgreSQL psycopg takes every value as it is (datetimes, booleans, the snapshot's JSON
+    text) in column arrays; SQLite gets each column's values as SQLAlchemy would bind them (its
+    text for datetimes, the JSON text) and the driver's executemany, without SQLAlchemy's
+    per-row parameter handling.
+    """
+    columns = tuple(rows[0])
+    values = [tuple(row[c] for c in columns) for row in rows]
+    if sends_arrays(conn):
+        _insert_unnest(conn, Study, columns, values)
+    else:
+        insert_plain_rows(conn, Study, columns, _bound(conn, Study, columns, values))
+
+
+def _bound(
+    conn: Connection, model: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """The rows as SQLAlchemy binds them: each column type's bind processing for the dialect."""
+    dialect = conn.dialect
+    table = model.__table__
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    if not any(processors):
+        return rows
+    pairs = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
+    bound = []
+    for row in rows:
+        values = list(row)
+        for i, proc in pairs:
+            values[i] = proc(values[i])
+        bound.append(tuple(values))
+    return bound
 
 
 def _keep_history(
@@ -304,7 +342,7 @@ def insert_plain_rows(
     """
     if not rows:
         return
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+    if sends_arrays(conn):
         _insert_unnest(conn, model, columns, rows)
         return
     compiled = insert(model).compile(dialect=conn.dialect, column_keys=list(columns))
@@ -325,7 +363,9 @@ def _insert_unnest(
 
     psycopg's executemany sends one INSERT per row (pipelined), and PostgreSQL parses, plans
     and runs each; with the columns sent as arrays it does that once for the whole batch. The
-    arrays go in psycopg's binary format (``%b``), which needs no quoting of their strings.
+    arrays go in psycopg's binary format (``%b``), which needs no quoting of their strings: for
+    long text (summaries, snapshots) that is several times faster than a statement built by
+    SQLAlchemy (:func:`crawler.db.sql.unnest_rows`), whose arrays go as text.
     Errors still go through SQLAlchemy (its exceptions, its invalidation of a lost
     connection), as for any statement.
     """
@@ -349,6 +389,8 @@ def upsert_cards(
 
     A thread that was crawled itself is the authority: a card then only fills
     what the thread lacks, and refreshes the upvote count (the card is newer).
+    On PostgreSQL the rows go as column arrays (``INSERT ... SELECT FROM unnest``): most cards
+    of a crawl name threads already stored, and one statement updates them all.
     """
     rows: dict[str, dict[str, Any]] = {}
     for card in cards:
@@ -375,7 +417,14 @@ def upsert_cards(
         }
     if not rows:
         return {}
-    stmt = dialect_insert(conn, Thread)
+    params: Any
+    if sends_arrays(conn):
+        columns = tuple(next(iter(rows.values())))
+        stmt = postgresql.insert(Thread).from_select(columns, unnest_rows(Thread, columns))
+        params = unnest_params(columns, [tuple(row[c] for c in columns) for row in rows.values()])
+    else:
+        stmt = dialect_insert(conn, Thread)
+        params = list(rows.values())
     ex = stmt.excluded
     from_card = Thread.source == "card"
 
@@ -410,7 +459,7 @@ def upsert_cards(
         },
     )
     # DO UPDATE returns every row, inserted or not: no second select for the ids.
-    returned = conn.execute(stmt.returning(Thread.thread_key, Thread.id), list(rows.values()))
+    returned = conn.execute(stmt.returning(Thread.thread_key, Thread.id), params)
     return {key: id_ for key, id_ in returned}
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crawler.db import schema, store
+from crawler.db import runs, schema, snapshots, store
 from crawler.db.engine import make_engine
 from crawler.db.models import (
     Author,
@@ -260,3 +260,73 @@ def test_child_rows_keep_every_value_as_given(engine) -> None:
             )
         ).all()
     assert [tuple(row) for row in stored] == rows
+
+
+def utc(value: datetime) -> datetime:
+    """A stored time in UTC: SQLite gives it back naive, PostgreSQL in the session's zone."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def test_new_studies_and_card_threads_store_every_column_as_given(engine) -> None:
+    """New studies and card threads: column arrays in one statement on PostgreSQL."""
+    run_id = runs.start_run(engine, "studies", {}, T0)
+    plain = study("Zq1", tldr=None, journal=None, cited_total=None)
+    plain["community_posts"] = []
+    full = study("Zq2", related_total=12, related_total_is_lower_bound=True)
+    full["community_posts"][0].update(posted_approx="2022-06", posted_precision="year")
+    store.write_studies(engine, [plain, full], run_id, T0)
+
+    with Session(engine) as session:
+        rows = {row.study_id: row for row in session.execute(select(Study)).scalars()}
+        threads = {t.thread_key: t for t in session.execute(select(Thread)).scalars()}
+        journal_id = session.execute(select(Journal.id)).scalar_one()
+    for study_id, data in (("Zq1", plain), ("Zq2", full)):
+        row = rows[study_id]
+        for column in store.STUDY_COLUMNS:
+            assert getattr(row, column) == data[column], (study_id, column)
+        assert row.snapshot == data
+        assert row.content_hash == snapshots.content_hash(data)
+        assert {utc(row.first_seen), utc(row.last_seen), utc(row.changed_at)} == {T0}
+        assert (row.first_run_id, row.last_run_id) == (run_id, run_id)
+        assert (row.gone_at, row.gone_run_id, row.gone_status) == (None, None, None)
+    assert rows["Zq1"].journal_id is None and rows["Zq2"].journal_id == journal_id
+    assert rows["Zq2"].related_total_is_lower_bound is True
+    assert rows["Zq1"].related_total_is_lower_bound is False
+
+    post = threads["k3j9xz"]
+    assert (post.post_id, post.url, post.title, post.category, post.upvotes) == (
+        "k3j9xz",
+        "https://www.reddit.com/r/tressless/comments/k3j9xz/a/",
+        "A post",
+        "Treatment",
+        2,
+    )
+    assert (post.age_text, post.posted_approx, post.posted_precision) == (
+        "4 years ago",
+        "2022-06",
+        "year",
+    )
+    assert (post.source, post.edited, post.snapshot, post.last_run_id) == (
+        "card",
+        False,
+        {},
+        run_id,
+    )
+    seen = (post.card_seen_at, post.first_seen, post.last_seen, post.changed_at)
+    assert {utc(value) for value in seen} == {T0}
+    unlinked = threads["title:Unlinked card"]
+    assert (unlinked.post_id, unlinked.url, unlinked.upvotes) == (None, None, 1)
+
+
+def test_a_new_study_stores_times_as_updates_through_sqlalchemy_do(engine) -> None:
+    """The text SQLite holds for a time must not depend on which statement wrote it."""
+    store.write_studies(engine, [study("Zq3")], None, T0)
+    store.write_studies(engine, [study("Zq3")], None, T0)  # unchanged: an UPDATE of last_seen
+    with engine.connect() as conn:
+        first_seen, last_seen, first_type, last_type = conn.exec_driver_sql(
+            "SELECT first_seen, last_seen, typeof(first_seen), typeof(last_seen) FROM studies"
+            if conn.dialect.name == "sqlite"
+            else "SELECT first_seen, last_seen, pg_typeof(first_seen)::text,"
+            " pg_typeof(last_seen)::text FROM studies"
+        ).one()
+    assert (first_seen, first_type) == (last_seen, last_type)
