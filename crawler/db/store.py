@@ -193,10 +193,9 @@ def _insert_studies(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """
     columns = tuple(rows[0])
     values = [tuple(row[c] for c in columns) for row in rows]
-    if sends_arrays(conn):
-        _insert_unnest(conn, Study, columns, values)
-    else:
-        insert_plain_rows(conn, Study, columns, _bound(conn, Study, columns, values))
+    if not sends_arrays(conn):
+        values = _bound(conn, Study, columns, values)
+    insert_plain_rows(conn, Study, columns, values)
 
 
 def _bound(
@@ -332,7 +331,7 @@ LINK_COLUMNS = (
 def insert_plain_rows(
     conn: Connection, model: Any, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """INSERT rows of plain values (str, int, None) straight through the driver.
+    """INSERT rows of values the driver takes as they are (str, int, None) straight through it.
 
     Child rows are most of a batch's rows, and none of their values needs SQLAlchemy's per-row
     type processing, which costs more than the driver's insert itself; the statement is still
@@ -342,6 +341,12 @@ def insert_plain_rows(
     """
     if not rows:
         return
+    # The driver applies no Python-side defaults: a column that has one must be given.
+    defaulted = [
+        c.name for c in model.__table__.c if c.default is not None and c.name not in columns
+    ]
+    if defaulted:
+        raise ValueError(f"{model.__tablename__}: no values given for {', '.join(defaulted)}")
     if sends_arrays(conn):
         _insert_unnest(conn, model, columns, rows)
         return

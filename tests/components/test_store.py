@@ -330,3 +330,11 @@ def test_a_new_study_stores_times_as_updates_through_sqlalchemy_do(engine) -> No
             " pg_typeof(last_seen)::text FROM studies"
         ).one()
     assert (first_seen, first_type) == (last_seen, last_type)
+
+
+def test_rows_straight_to_the_driver_must_give_columns_that_have_defaults(engine) -> None:
+    """The driver applies no Python-side default: leaving such a column out is an error."""
+    columns = ("study_id", "url", "title", "content_hash", "first_seen", "last_seen", "changed_at")
+    with engine.begin() as conn, pytest.raises(ValueError, match="snapshot"):
+        store.insert_plain_rows(conn, Study, columns, [("Zq4", "u", "t", "h", T0, T0, T0)])
+    assert count(engine, Study) == 0
