@@ -15,7 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 
 from crawler.db.models import (
@@ -222,25 +233,22 @@ def _bound(
 def _keep_history(
     conn: Connection, study_ids: Sequence[str], run_id: int | None, now: datetime
 ) -> None:
-    """Copy the stored versions of studies about to change into the history table."""
-    rows = [
-        {
-            "entity": "study",
-            "entity_key": study_id,
-            "run_id": run_id,
-            "recorded_at": now,
-            "content_hash": digest,
-            "data": snapshot,
-        }
-        for chunk in chunks(study_ids)
-        for study_id, digest, snapshot in conn.execute(
-            select(Study.study_id, Study.content_hash, Study.snapshot).where(
-                Study.study_id.in_(chunk)
-            )
-        )
-    ]
-    if rows:
-        conn.execute(insert(History), rows)
+    """Copy the stored versions of studies about to change into the history table.
+
+    ``INSERT ... SELECT`` inside the database: the snapshots are copied as they are stored,
+    never read into Python and encoded again.
+    """
+    columns = ["entity", "entity_key", "run_id", "recorded_at", "content_hash", "data"]
+    for chunk in chunks(study_ids):
+        stored = select(
+            literal("study", History.entity.type),
+            Study.study_id,
+            literal(run_id, History.run_id.type),
+            literal(now, History.recorded_at.type),
+            Study.content_hash,
+            Study.snapshot,
+        ).where(Study.study_id.in_(chunk))
+        conn.execute(insert(History).from_select(columns, stored))
 
 
 def _delete_children(conn: Connection, study_ids: Sequence[str]) -> None:

@@ -129,7 +129,8 @@ def test_card_age_alone_is_not_a_change(engine) -> None:
 def test_change_keeps_previous_version_in_history(engine) -> None:
     store.write_studies(engine, [study("Zp1")], None, T0)
     changed = study("Zp1", tldr="A new TLDR.", authors=["Yasuyuki Tanaka", "New Author"])
-    result = store.write_studies(engine, [changed], None, T0 + timedelta(days=1))
+    run_id = runs.start_run(engine, "studies", {}, T0 + timedelta(days=1))
+    result = store.write_studies(engine, [changed], run_id, T0 + timedelta(days=1))
     assert result.updated == 1
     with Session(engine) as session:
         row = session.execute(select(Study).where(Study.study_id == "Zp1")).scalar_one()
@@ -141,8 +142,11 @@ def test_change_keeps_previous_version_in_history(engine) -> None:
             .all()
         )
     assert row.tldr == "A new TLDR."
-    assert len(history) == 1 and history[0].data["tldr"] == "Sorafenib may cause hair loss."
+    assert len(history) == 1 and history[0].data == study("Zp1")  # the whole stored version
     assert history[0].entity == "study" and history[0].entity_key == "Zp1"
+    assert history[0].content_hash == snapshots.content_hash(study("Zp1"))
+    assert utc(history[0].recorded_at) == T0 + timedelta(days=1)
+    assert history[0].run_id == run_id
     assert names == ["Yasuyuki Tanaka", "New Author"]
 
 
