@@ -162,7 +162,7 @@ def _write_studies(
             changed_rows.append(row)
 
     if new_rows:
-        _insert_studies(conn, new_rows)
+        insert_rows(conn, Study, new_rows)
     changed_ids = [row["b_study_id"] for row in changed_rows]
     if changed_rows:
         _keep_history(conn, changed_ids, run_id, now)
@@ -194,19 +194,21 @@ def _write_studies(
     )
 
 
-def _insert_studies(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """INSERT new studies straight through the driver, as the child rows go.
+def insert_rows(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT rows (dicts with the same keys) straight through the driver, as child rows go.
 
-    On PostgreSQL psycopg takes every value as it is (datetimes, booleans, the snapshot's JSON
-    text) in column arrays; SQLite gets each column's values as SQLAlchemy would bind them (its
-    text for datetimes, the JSON text) and the driver's executemany, without SQLAlchemy's
-    per-row parameter handling.
+    On PostgreSQL psycopg takes every value as it is (datetimes, booleans, JSON text) in column
+    arrays; SQLite gets each column's values as SQLAlchemy would bind them (its text for
+    datetimes, the JSON text) and the driver's executemany, without SQLAlchemy's per-row
+    parameter handling. New studies and new comments go this way.
     """
+    if not rows:
+        return
     columns = tuple(rows[0])
     values = [tuple(row[c] for c in columns) for row in rows]
     if not sends_arrays(conn):
-        values = _bound(conn, Study, columns, values)
-    insert_plain_rows(conn, Study, columns, values)
+        values = _bound(conn, model, columns, values)
+    insert_plain_rows(conn, model, columns, values)
 
 
 def _bound(

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from crawler.db.models import Comment, History, Thread
 from crawler.db.snapshots import content_hash, hash_and_snapshot
 from crawler.db.sql import chunks, dialect_insert
-from crawler.db.store import BatchResult, lock_for_write
+from crawler.db.store import BatchResult, insert_rows, lock_for_write
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +241,7 @@ def _write_comments(
         else:
             unchanged.append(key)
     if new_rows:
-        conn.execute(insert(Comment), new_rows)
+        insert_rows(conn, Comment, new_rows)
     if changed_rows:
         conn.execute(
             update(Comment)

@@ -133,3 +133,43 @@ def test_thread_crawl_completes_the_card_and_keeps_its_summary(engine) -> None:
     assert len(rows) == 1  # the card's row became the thread's
     assert rows[0].title == "Oral minoxidil 2.5mg, 6 month update"
     assert rows[0].summary == "A user shares six months of oral minoxidil."
+
+
+def test_new_comments_store_every_column_as_given(engine) -> None:
+    """New comments go straight to the driver: every column as the SQLAlchemy path stored it."""
+    item = thread()
+    item["comments"][1].update(edited=True, stickied=True, distinguished="moderator")
+    thread_store.write_threads(engine, [item], None, T0)
+    rows = comments(engine)
+    with Session(engine) as session:
+        thread_id = session.execute(select(Thread.id)).scalar_one()
+    first = rows["c1"]
+    assert (first.thread_id, first.parent_id, first.position, first.depth, first.kind) == (
+        thread_id,
+        None,
+        0,
+        0,
+        "comment",
+    )
+    assert (first.author, first.body, first.upvotes, first.more_count) == (
+        "a",
+        "Nice results",
+        5,
+        None,
+    )
+    posted = first.posted_at
+    posted = posted.astimezone(UTC) if posted.tzinfo else posted.replace(tzinfo=UTC)
+    assert posted == datetime(2021, 3, 4, 6, 0, tzinfo=UTC)
+    assert (first.edited, first.stickied, first.distinguished) == (False, False, None)
+    second = rows["c2"]
+    assert (second.position, second.depth, second.body) == (1, 1, "Agreed 😀")
+    assert (second.edited, second.stickied, second.distinguished) == (True, True, "moderator")
+    assert (
+        second.posted_at is None
+        and second.content_hash
+        and second.content_hash != first.content_hash
+    )
+    for row in rows.values():
+        seen = (row.first_seen, row.last_seen, row.changed_at)
+        assert {t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC) for t in seen} == {T0}
+        assert (row.last_run_id, row.gone_at, row.gone_run_id) == (None, None, None)
