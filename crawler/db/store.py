@@ -218,15 +218,16 @@ def _bound(
     dialect = conn.dialect
     table = model.__table__
     processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+        (i, proc)
+        for i, name in enumerate(columns)
+        if (proc := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
     ]
-    if not any(processors):
+    if not processors:
         return rows
-    pairs = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
     bound = []
     for row in rows:
         values = list(row)
-        for i, proc in pairs:
+        for i, proc in processors:
             values[i] = proc(values[i])
         bound.append(tuple(values))
     return bound
