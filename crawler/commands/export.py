@@ -9,12 +9,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.log import configure_logging
 
+from crawler.cli.command import ProjectCommand
+from crawler.cli.errors import EXIT_DATABASE, CommandError, output_problem
 from crawler.db import queries
 from crawler.db.engine import make_engine, redact_url
 from crawler.db.schema import current_revision, head_revision
@@ -33,7 +35,7 @@ def parse_since(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings = {"LOG_LEVEL": "WARNING"}
@@ -55,7 +57,7 @@ class Command(ScrapyCommand):
             "--raw", action="store_true", help="CSV: do not escape cells that start with = + - @"
         )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def main(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         configure_logging(self.settings)
         if len(args) != 1 or args[0] not in queries.EXPORTS:
@@ -64,7 +66,7 @@ class Command(ScrapyCommand):
         if opts.history and what != "studies":
             raise UsageError("--history applies to studies only")
         since = parse_since(opts.since) if opts.since else None
-        url = self.settings.get("DATABASE_URL")
+        url = self.require_database()
         engine = make_engine(url)
         try:
             self.check_schema(engine, url)
@@ -74,29 +76,39 @@ class Command(ScrapyCommand):
                 if opts.output == "-":
                     out = sys.stdout
                 else:
-                    out = stack.enter_context(open(opts.output, "w", encoding="utf-8", newline=""))
+                    out = stack.enter_context(self.open_output(opts.output))
                     records = self.with_progress(records, what, stack)
-                count = write_records(records, out, opts.format, fields, not opts.raw)
-                out.flush()
+                try:
+                    count = write_records(records, out, opts.format, fields, not opts.raw)
+                    out.flush()
+                except OSError as exc:
+                    raise output_problem(opts.output, exc) from exc
         finally:
             engine.dispose()
         logger.info("Exported %d %s to %s", count, what, opts.output)
         if opts.output != "-":
             sys.stderr.write(f"{count} {what} written to {opts.output}\n")
 
+    @staticmethod
+    def open_output(path: str) -> IO[str]:
+        try:
+            return open(path, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise output_problem(path, exc) from exc
+
     def check_schema(self, engine: Any, url: str) -> None:
         current, head = current_revision(engine), head_revision(engine)
         if current is None:
-            raise UsageError(
+            raise CommandError(
                 f"{redact_url(url)} has no crawler schema yet: "
                 "run `scrapy db upgrade` or a crawl first",
-                print_help=False,
+                EXIT_DATABASE,
             )
         if current != head:
-            raise UsageError(
+            raise CommandError(
                 f"the database schema is at {current}, this crawler reads {head}: "
                 "run `scrapy db upgrade`",
-                print_help=False,
+                EXIT_DATABASE,
             )
 
     @staticmethod

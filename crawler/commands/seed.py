@@ -22,6 +22,7 @@ from typing import Any
 from scrapy.commands.crawl import Command as CrawlCommand
 from scrapy.exceptions import UsageError
 
+from crawler.cli.command import ProjectCommand
 from crawler.db.engine import make_engine, redact_url
 from crawler.db.schema import SchemaOutdated, ensure_schema
 from crawler.distributed import FrontierKeys, redis_client
@@ -31,7 +32,7 @@ from crawler.inflight import frontier_state
 logger = logging.getLogger(__name__)
 
 
-class Command(CrawlCommand):
+class Command(ProjectCommand, CrawlCommand):
     requires_project = True
 
     def syntax(self) -> str:
@@ -59,7 +60,7 @@ class Command(CrawlCommand):
         self.settings.set_in_component_priority_dict("EXTENSIONS", CrawlRunRecorder, None)
         self.settings.set("CRAWL_REPORT_ENABLED", False, priority="cmdline")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def main(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         if len(args) != 1:
             raise UsageError("name one spider to seed")
@@ -88,7 +89,7 @@ class Command(CrawlCommand):
             cleared = self.clear(server, keys, queue_key, dupefilter_key)
             if cleared:
                 logger.info("New crawl: cleared %d keys under %s", cleared, keys.base)
-        super().run(args, opts)
+        CrawlCommand.run(self, args, opts)
         after = frontier_state(server, keys, queue_key)
         logger.info("Shared frontier %s: %d requests queued", queue_key, after["queued"])
 

@@ -24,6 +24,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy import Engine
 from twisted.internet import task
 from twisted.internet.defer import Deferred
@@ -54,6 +55,7 @@ RECORDED_SETTINGS = (
     "JOBDIR",
 )
 RUN_ID_STAT = "crawl_run/id"
+RUN_STATUS_STAT = "crawl_run/status"
 
 
 class CrawlRefused(RuntimeError):
@@ -200,7 +202,7 @@ class CrawlRunRecorder:
                 requeued,
             )
 
-    def spider_closed(self, spider: Spider, reason: str) -> Deferred:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
         for loop in (self.heartbeat, self.progress):
             if loop is not None and loop.running:
                 loop.stop()
@@ -225,10 +227,10 @@ class CrawlRunRecorder:
             finally:
                 self.engine.dispose()
 
-        def finished(status: str) -> None:
-            logger.info("Crawl run %d %s (%s)", run_id, status, reason)
-
-        return deferToThread(finish).addCallback(finished)
+        status = await maybe_deferred_to_future(deferToThread(finish))
+        logger.info("Crawl run %d %s (%s)", run_id, status, reason)
+        # How the run ended, for the exit code of `scrapy crawl` (crawler.cli.outcome).
+        self.crawler.stats.set_value(RUN_STATUS_STAT, status)
 
 
 def close_run(

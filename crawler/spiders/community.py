@@ -19,6 +19,7 @@ from scrapy.http import Response, TextResponse
 from sqlalchemy import select
 
 from crawler import signals as crawler_signals
+from crawler.cli.errors import SpiderArgumentError, check_arguments, check_url_argument
 from crawler.db.engine import make_engine
 from crawler.db.models import Thread
 from crawler.db.schema import current_revision
@@ -138,6 +139,9 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
     allowed_domains: list[str]  # set in from_crawler, from COMMUNITY_HOSTS
 
     def __init__(self, url: str | None = None, from_db: str = "1", **kwargs: Any) -> None:
+        check_arguments(self.name, kwargs, ["url", "from_db"])
+        if url is not None:
+            url = check_url_argument(url, "a community thread")
         super().__init__(**kwargs)
         self.single_url = url
         self.from_db = str(from_db).lower() not in ("0", "false", "no")
@@ -150,6 +154,11 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
         spider.site_url = crawler.settings.get("SITE_URL").rstrip("/")
         spider.allowed_domains = community_hosts(crawler, spider.site_url)
         spider.threads = ThreadRequests(spider, spider.allowed_domains, spider.site_url)
+        if spider.single_url and spider.threads.request(spider.single_url) is None:
+            raise SpiderArgumentError(
+                f"-a url={spider.single_url} is not a thread URL on COMMUNITY_HOSTS "
+                f"({', '.join(spider.allowed_domains)})"
+            )
         return spider
 
     async def start(self) -> AsyncIterator[Request]:

@@ -35,6 +35,7 @@ from w3lib.encoding import read_bom
 
 from crawler import distributed
 from crawler import signals as crawler_signals
+from crawler.cli.errors import SpiderArgumentError, check_arguments, check_url_argument
 from crawler.db.engine import make_engine
 from crawler.db.frontier import KnownSite, load_known_site
 from crawler.db.runs import utcnow
@@ -61,6 +62,8 @@ from crawler.urls import (
 logger = logging.getLogger(__name__)
 
 GONE_STATUSES = (404, 410)
+# What `-a NAME=VALUE` may name (anything else is refused, with this list).
+ACCEPTED_ARGUMENTS = ["url", "full", "listings", "follow_links", "follow_community"]
 
 
 def truthy(value: Any) -> bool:
@@ -80,6 +83,14 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         full: str | bool = False,
         **kwargs: Any,
     ) -> None:
+        check_arguments(self.name, kwargs, ACCEPTED_ARGUMENTS)
+        if url is not None:
+            url = check_url_argument(url, "a study page (/research/<slug>-<id>)")
+            if not is_study_url(url):
+                raise SpiderArgumentError(
+                    f"-a url={url} is not a study page: give a URL like "
+                    "https://tressless.com/research/<slug>-<id>"
+                )
         super().__init__(**kwargs)
         self.full = truthy(full)
         self.known = KnownSite()
@@ -99,6 +110,11 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_url = crawler.settings.get("SITE_URL").rstrip("/")
         spider.allowed_domains = [host_of(spider.site_url)]
+        if spider.single_url and not same_host(spider.single_url, spider.site_url):
+            raise SpiderArgumentError(
+                f"-a url={spider.single_url} is not on the site being crawled "
+                f"({spider.site_url}): give a study URL of that site, or set SITE_URL"
+            )
         if spider.follow_community:
             spider.allowed_domains = community_hosts(crawler, spider.site_url)
             spider.threads = ThreadRequests(spider, spider.allowed_domains, spider.site_url)
