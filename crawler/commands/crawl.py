@@ -14,6 +14,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from crawler.cli.command import ProjectCommand
+from crawler.cli.errors import EXIT_USAGE, CommandError
 from crawler.cli.outcome import judge, run_crawl
 
 
@@ -24,6 +25,11 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
         if len(args) > 1:
             raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
         assert self.crawler_process is not None and self.settings is not None
+        spiders = sorted(self.crawler_process.spider_loader.list())
+        if args[0] not in spiders:
+            raise CommandError(
+                f"no spider named {args[0]!r}; the spiders are: {', '.join(spiders)}", EXIT_USAGE
+            )
         crawler = self._create_crawler(args[0])
         watch = run_crawl(self.crawler_process, crawler, opts.spargs)
         problem = judge(watch, str(self.settings.get("DATABASE_URL") or ""))
