@@ -80,7 +80,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.dedupe.DedupePipeline": 300,
     "crawler.pipelines.store.StorePipeline": 800,
 }
-CONCURRENT_ITEMS = 16  # Scrapy's 100 starts 100 tasks per response (README, "Benchmarks")
+CONCURRENT_ITEMS = 16  # Scrapy's 100 starts 100 tasks per response (benchmarks/README.md)
 # Items buffered before one transaction writes them.
 STORE_BATCH_SIZE = 500
 # A batch that fails on a transient database error is retried this many times, waiting

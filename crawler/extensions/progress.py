@@ -72,8 +72,7 @@ class ProgressBar:
             total=0,
             unit=" pages",
             file=sys.stderr,
-            dynamic_ncols=True,
-            bar_format="{n_fmt}/{total_fmt} pages |{bar}| {rate_fmt} {postfix}",
+            bar_format="{n_fmt}/{total_fmt} pages |{bar}| {rate_fmt}{postfix}",
             **_terminal_size(),
         )
         handler = get_scrapy_root_handler()
