@@ -55,17 +55,18 @@ def wait_until_crawling(db_url: str, proc: subprocess.Popen[str], timeout: float
     """Wait until the process has opened its crawl run (start-up is slow on a busy machine)."""
     deadline = time.time() + timeout
     while time.time() < deadline and proc.poll() is None:
+        engine = make_engine(db_url)
         try:
-            engine = make_engine(db_url)
             with engine.connect() as conn:
                 running = conn.execute(
                     select(CrawlRun.id).where(
                         CrawlRun.pid == proc.pid, CrawlRun.status == "running"
                     )
                 ).first()
-            engine.dispose()
-        except Exception:
+        except Exception:  # no schema yet: the crawl is still starting
             running = None
+        finally:
+            engine.dispose()  # also after an error: a leaked connection is a ResourceWarning
         if running:
             return True
         time.sleep(0.1)
