@@ -93,7 +93,7 @@ def judge_stats(stats: Mapping[str, Any], spider: Any, site_url: str) -> Problem
             "the crawl was interrupted; run the same command again to complete it",
             EXIT_INTERRUPTED,
         )
-    if status in JOURNALED_STATUSES:
+    if status in JOURNALED_STATUSES or stats.get("store/journaled"):
         return Problem(
             "the crawl finished, but the database did not take everything: items are in the "
             "journal; load them with `scrapy db replay`",

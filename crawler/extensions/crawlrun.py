@@ -55,7 +55,7 @@ RECORDED_SETTINGS = (
     "JOBDIR",
 )
 RUN_ID_STAT = "crawl_run/id"
-RUN_STATUS_STAT = "crawl_run/status"
+RUN_STATUS_STAT = "crawl_run/status"  # set when the spider closes: crawl_runs.status
 
 
 class CrawlRefused(RuntimeError):
