@@ -29,6 +29,7 @@ DONE = {"finish_reason": "finished", "crawl_run/status": "finished", "response_r
         ({"item_scraped_count": 3}, errors.EXIT_INTERRUPTED),  # killed before closing
         ({**DONE, "crawl_run/status": "finished_with_journal"}, errors.EXIT_JOURNALED),
         ({**DONE, "crawl_run/status": "journaled"}, errors.EXIT_JOURNALED),
+        ({**DONE, "item_scraped_count": 9, "store/journaled": 1}, errors.EXIT_JOURNALED),
         ({**DONE, "crawl_run/status": "failed", "finish_reason": "boom"}, errors.EXIT_FAILED),
         ({**DONE, "crawl_run/status": "something_new"}, errors.EXIT_FAILED),
         ({**DONE, "finish_reason": "closespider_errorcount"}, errors.EXIT_FAILED),
