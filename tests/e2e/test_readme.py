@@ -63,6 +63,7 @@ ANNOUNCED = {
     "docs/community.md",
     "docs/analysis.md",
     "docs/archive.md",
+    "docs/reliability.md",
 }
 
 
