@@ -79,9 +79,17 @@ class ProjectCommand(ScrapyCommand):
             traceback.print_exception(exc, file=sys.stderr)
         else:
             logger.debug("Traceback of the error below", exc_info=exc)
-        sys.stderr.write(f"Error: {problem.message}\n")
+        self.tell(problem.message, problem.code)
+
+    def tell(self, message: str, code: int) -> None:
+        """The one line on stderr, and the exit code. With ``--logfile`` (cron, Scrapyd) the
+        line goes to the log too, where whoever reads the log looks for it."""
+        assert self.settings is not None
+        if self.settings.get("LOG_FILE"):
+            logger.error("%s (exit code %d)", message, code)
+        sys.stderr.write(f"Error: {message}\n")
         sys.stderr.flush()
-        self.exitcode = problem.code
+        self.exitcode = code
 
     def wants_traceback(self, opts: argparse.Namespace) -> bool:
         assert self.settings is not None

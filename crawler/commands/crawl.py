@@ -8,7 +8,6 @@ journaled, failed). cron and Scrapyd read it.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
@@ -36,5 +35,4 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
         if problem.code:
             if watch.errors:
                 raise watch.errors[0]
-            sys.stderr.write(f"Error: {problem.message}\n")
-            self.exitcode = problem.code
+            self.tell(problem.message, problem.code)

@@ -101,8 +101,7 @@ class Command(ProjectCommand, ScrapyCommand):
         if problem.code:
             if watch.errors:
                 raise watch.errors[0]
-            sys.stderr.write(f"Error: {problem.message}\n")
-            self.exitcode = problem.code
+            self.tell(problem.message, problem.code)
             return
         self.print_summary(url)
 

@@ -127,12 +127,15 @@ def test_commands_that_only_read_log_warnings_only(tmp_path: Path) -> None:
 
 
 def test_unreachable_site(tmp_path: Path) -> None:
+    log = tmp_path / "crawl.log"  # as cron and Scrapyd run it: the log in a file
     result = run_scrapy(
-        ["crawl", "studies"],
+        ["crawl", "studies", "--logfile", str(log)],
         {"SITE_URL": f"http://127.0.0.1:{closed_port()}", "RETRY_TIMES": "0"},
         tmp_path,
     )
     assert_fails(result, errors.EXIT_UNREACHABLE, "could not reach", "connection refused")
+    assert result.stderr.count("\n") == 1  # the line, and nothing else
+    assert "could not reach" in log.read_text().splitlines()[-1]
 
 
 def test_a_site_without_studies(tmp_path: Path) -> None:
