@@ -227,10 +227,14 @@ class CrawlRunRecorder:
             finally:
                 self.engine.dispose()
 
+        def finished(status: str) -> None:
+            logger.info("Crawl run %d %s (%s)", run_id, status, reason)
+
         status = await maybe_deferred_to_future(deferToThread(finish))
-        logger.info("Crawl run %d %s (%s)", run_id, status, reason)
+        finished(status)
         # How the run ended, for the exit code of `scrapy crawl` (crawler.cli.outcome).
-        self.crawler.stats.set_value(RUN_STATUS_STAT, status)
+        if self.crawler.stats.get_value(RUN_STATUS_STAT) is None:
+            self.crawler.stats.set_value(RUN_STATUS_STAT, status)
 
 
 def close_run(
