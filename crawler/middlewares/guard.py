@@ -183,8 +183,10 @@ class BodySizeWatch:
     def limit(self, request: Request) -> int:
         return int(request.meta.get("download_maxsize", self.maxsize) or 0)
 
-    def headers_received(self, headers: Any, body_length: int, request: Request, **_: Any) -> None:
-        if body_length < 0 and self.limit(request):
+    def headers_received(self, headers: Any, body_length: Any, request: Request, **_: Any) -> None:
+        # Twisted's UNKNOWN_LENGTH (a string) when the server announced no length.
+        unknown = not isinstance(body_length, int) or body_length < 0
+        if unknown and self.limit(request):
             self.received[request] = 0
 
     def bytes_received(self, data: bytes, request: Request, **_: Any) -> None:

@@ -172,7 +172,10 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         study_id = study_id_from_url(url)
         if study_id:
             self.touched.add(study_id)
-        fresh = self.full or self.must_refetch(study_id)
+        refetch = None if self.full else self.must_refetch(study_id)
+        if refetch:  # in full: a 304 would keep what is stored
+            self.crawler.stats.inc_value(f"incremental/refetch_{refetch}")
+        fresh = self.full or refetch
         headers = {} if fresh else conditional_headers(self.known.pages.get(canonical_url(url)))
         return Request(
             url,
@@ -196,20 +199,16 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             return True
         return False
 
-    def must_refetch(self, study_id: str | None) -> bool:
-        """The stored study cannot be trusted to be this site's page as read now: stored from
-        another origin (a URL of another server, or of an older SITE_URL), or its page decoded
-        by an older decoder that got it wrong (``KnownSite.misdecoded``). Fetched in full."""
+    def must_refetch(self, study_id: str | None) -> str | None:
+        """Why the stored study cannot be trusted to be this site's page as read now, if so:
+        stored from another origin (another server's, or an older SITE_URL's), or its page
+        decoded by an older decoder that got it wrong (``KnownSite.misdecoded``)."""
         if study_id is None or study_id not in self.known.last_seen:
-            return False
+            return None
         stored = self.known.study_urls.get(study_id)
         if stored is not None and not self.site_origins.allows(stored):
-            self.crawler.stats.inc_value("incremental/refetch_origin")
-            return True
-        if study_id in self.known.misdecoded:
-            self.crawler.stats.inc_value("incremental/refetch_decoding")
-            return True
-        return False
+            return "origin"
+        return "decoding" if study_id in self.known.misdecoded else None
 
     def on_idle(self) -> None:
         """Nothing left to fetch: feed the sitemap backlog, then sweep the known studies."""
@@ -232,10 +231,10 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         dead = {url for url, v in self.known.pages.items() if v.status in GONE_STATUSES}
         count = 0
         for study_id in self.touched.untouched(sorted(urls)):
-            url = urls[study_id]
+            url = rebase_on_site(urls[study_id], self.site_url)  # stored https by older versions
             if canonical_url(url) in dead or not self.on_site(url):
-                continue
-            self.crawler.engine.crawl(self.study_request(rebase_on_site(url, self.site_url)))
+                continue  # another origin's: never fetched
+            self.crawler.engine.crawl(self.study_request(url))
             count += 1
             if count % RENEW_EVERY == 0:
                 self.touched.renew_sweep()

@@ -363,13 +363,20 @@ def test_gzip_bombs_and_unannounced_big_bodies_are_too_big() -> None:
 
 def test_the_body_watch_marks_an_unannounced_body_past_the_limit() -> None:
     from scrapy import signals
+    from twisted.web.iweb import UNKNOWN_LENGTH
 
     crawler = crawler_for(DOWNLOAD_MAXSIZE=1000)
     guard = RequestGuardMiddleware.from_crawler(crawler)  # noqa: F841 - its receivers live with it
     known, unknown = Request(f"{SITE}/a"), Request(f"{SITE}/b")
     send = crawler.signals.send_catch_log
     send(signals.headers_received, headers={}, body_length=5000, request=known, spider=None)
-    send(signals.headers_received, headers={}, body_length=-1, request=unknown, spider=None)
+    send(
+        signals.headers_received,
+        headers={},
+        body_length=UNKNOWN_LENGTH,
+        request=unknown,
+        spider=None,
+    )
     for _ in range(3):
         for request in (known, unknown):
             send(signals.bytes_received, data=b"x" * 400, request=request, spider=None)
