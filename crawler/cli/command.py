@@ -27,6 +27,7 @@ from scrapy.settings import Settings
 
 from crawler.cli.errors import EXIT_USAGE, CommandError, explain, missing_sqlite_file
 from crawler.cli.startup_log import quiet_startup
+from crawler.redact import redact_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class ProjectCommand(ScrapyCommand):
         assert self.settings is not None
         problem = explain(exc, str(self.settings.get("DATABASE_URL") or ""))
         if self.wants_traceback(opts):
-            traceback.print_exception(exc, file=sys.stderr)
+            sys.stderr.write(redact_secrets("".join(traceback.format_exception(exc))))
         else:
             logger.debug("Traceback of the error below", exc_info=exc)
         self.tell(problem.message, problem.code)
@@ -85,6 +86,7 @@ class ProjectCommand(ScrapyCommand):
         """The one line on stderr, and the exit code. With ``--logfile`` (cron, Scrapyd) the
         line goes to the log too, where whoever reads the log looks for it."""
         assert self.settings is not None
+        message = redact_secrets(message)  # a URL in the message keeps no credential
         if self.settings.get("LOG_FILE"):
             logger.error("%s (exit code %d)", message, code)
         sys.stderr.write(f"Error: {message}\n")

@@ -70,11 +70,14 @@ class Problem:
 
 
 def safe_url(url: str) -> str:
-    """The database URL for a message: password hidden, or a note if it does not parse."""
+    """The database URL for a message: credentials hidden, or a note if it does not parse."""
+    from crawler.redact import redact_url
+
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        make_url(url)
     except Exception:
         return "<unparsable URL>"
+    return redact_url(url)
 
 
 def check_arguments(spider: str, given: dict[str, object], accepted: list[str]) -> None:
@@ -147,13 +150,13 @@ def _database_problem(exc: BaseException, url: str) -> Problem | None:
         )
     if isinstance(exc, sa_exc.NoSuchModuleError):
         return Problem(
-            f"{where}: unknown database scheme; use sqlite:///path/to/file.db or "
+            f"{where} has an unknown database scheme; use sqlite:///path/to/file.db or "
             "postgresql+psycopg://user@host/database",
             EXIT_DATABASE,
         )
     if isinstance(exc, ModuleNotFoundError) and url:
         return Problem(
-            f"{where}: its driver ({exc.name}) is not installed; "
+            f"{where} needs a driver that is not installed ({exc.name}); "
             "use sqlite:/// or postgresql+psycopg://",
             EXIT_DATABASE,
         )
@@ -166,22 +169,22 @@ def _database_problem(exc: BaseException, url: str) -> Problem | None:
                 EXIT_DATABASE,
             )
         hint = _database_hint(lowered)
-        return Problem(f"cannot use {where}: {detail}{hint}", EXIT_DATABASE)
+        return Problem(f"cannot use {where} ({detail}){hint}", EXIT_DATABASE)
     return None
 
 
 def _database_hint(detail: str) -> str:
     if "password authentication" in detail or ("role" in detail and "does not exist" in detail):
-        return " (check the user and password in DATABASE_URL)"
+        return ": check the user and password in DATABASE_URL"
     if "database" in detail and "does not exist" in detail:
-        return " (create the database, or fix its name in DATABASE_URL)"
+        return ": create the database, or fix its name in DATABASE_URL"
     if "unable to open database file" in detail:
-        return " (check that the directory exists and can be written)"
+        return ": check that the directory exists and can be written"
     if any(
         word in detail
         for word in ("refused", "translate host", "timeout", "timed out", "resolve", "no route")
     ):
-        return " (is the server running, and is the host right?)"
+        return ": is the server running, and is the host right?"
     return ""
 
 

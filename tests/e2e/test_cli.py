@@ -189,7 +189,7 @@ ARGUMENT_CASES = [
     ("studies", "url=notaurl", "is not a URL"),
     ("studies", "url=", "-a url= is empty"),
     ("studies", "ful=1", "accepts: url, full, listings, follow_links, follow_community"),
-    ("studies", "url=http://elsewhere.example/research/x-AB12", "not on the site being crawled"),
+    ("studies", "url=http://elsewhere.example/research/x-AB12", "not on the site's origin"),
     ("studies", "url={site}/about", "not a study page"),
     ("community", "url=notaurl", "is not a URL"),
     ("community", "url=", "-a url= is empty"),
