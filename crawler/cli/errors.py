@@ -9,6 +9,7 @@ and what to do; the traceback is shown only with ``--traceback`` or ``-L DEBUG``
 from __future__ import annotations
 
 import errno
+import inspect
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,14 +81,24 @@ def safe_url(url: str) -> str:
     return redact_url(url)
 
 
-def check_arguments(spider: str, given: dict[str, object], accepted: list[str]) -> None:
-    """Refuse ``-a`` names the spider does not know (Scrapyd's ``_job`` and the like pass)."""
+def check_arguments(spider: object, given: dict[str, object]) -> None:
+    """Refuse ``-a`` names the spider does not know (Scrapyd's ``_job`` and the like pass).
+
+    The accepted names are the keyword parameters of the spider's ``__init__``."""
     unknown = sorted(name for name in given if not name.startswith("_"))
-    if unknown:
-        names = ", ".join(f"-a {name}=" for name in unknown)
-        raise SpiderArgumentError(
-            f"the {spider} spider takes no argument {names}; it accepts: {', '.join(accepted)}"
-        )
+    if not unknown:
+        return
+    parameters = inspect.signature(type(spider).__init__).parameters.values()
+    accepted = [
+        p.name
+        for p in parameters
+        if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    names = ", ".join(f"-a {name}=" for name in unknown)
+    raise SpiderArgumentError(
+        f"the {getattr(spider, 'name', 'spider')} spider takes no argument {names}; "
+        f"it accepts: {', '.join(accepted)}"
+    )
 
 
 def check_url_argument(url: str, what: str) -> str:

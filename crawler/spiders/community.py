@@ -145,7 +145,7 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
     allowed_origins: Origins  # the same with ports (crawler.middlewares.guard)
 
     def __init__(self, url: str | None = None, from_db: str = "1", **kwargs: Any) -> None:
-        check_arguments(self.name, kwargs, ["url", "from_db"])
+        check_arguments(self, kwargs)
         if url is not None:
             url = check_url_argument(url, "a community thread")
         super().__init__(**kwargs)

@@ -62,8 +62,6 @@ from crawler.urls import (
 logger = logging.getLogger(__name__)
 
 GONE_STATUSES = (404, 410)
-# What `-a NAME=VALUE` may name (anything else is refused, with this list).
-ACCEPTED_ARGUMENTS = ["url", "full", "listings", "follow_links", "follow_community"]
 # The sitemap protocol's limit of URLs per sitemap (and of sitemaps per index).
 SITEMAP_MAX_URLS = 50_000
 
@@ -86,7 +84,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         full: str | bool = False,
         **kwargs: Any,
     ) -> None:
-        check_arguments(self.name, kwargs, ACCEPTED_ARGUMENTS)
+        check_arguments(self, kwargs)
         if url is not None:
             url = check_url_argument(url, "a study page (/research/<slug>-<id>)")
             if not is_study_url(url):

@@ -188,7 +188,7 @@ def test_a_finished_crawl_with_nothing_new_ends_0(site_server, tmp_path: Path) -
 ARGUMENT_CASES = [
     ("studies", "url=notaurl", "is not a URL"),
     ("studies", "url=", "-a url= is empty"),
-    ("studies", "ful=1", "accepts: url, full, listings, follow_links, follow_community"),
+    ("studies", "ful=1", "accepts: url, follow_links, listings, follow_community, full"),
     ("studies", "url=http://elsewhere.example/research/x-AB12", "not on the site's origin"),
     ("studies", "url={site}/about", "not a study page"),
     ("community", "url=notaurl", "is not a URL"),
