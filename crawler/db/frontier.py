@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
-from crawler.db.models import Page, ResearchLink, Study
+from crawler.db.models import Page, ResearchLink, Study, Thread
 from crawler.db.schema import current_revision
 
 
@@ -26,6 +26,9 @@ class KnownSite:
     study_urls: dict[str, str] = field(default_factory=dict)  # study_id -> canonical url
     pages: dict[str, Validators] = field(default_factory=dict)  # canonical url -> validators
     unvisited_targets: dict[str, str] = field(default_factory=dict)  # study_id -> url
+    # Threads known only from study cards, never crawled themselves (a crawl that followed
+    # the cards died before it reached them): thread url list, oldest first.
+    uncrawled_threads: list[str] = field(default_factory=list)
 
 
 def _utc(value: datetime) -> datetime:
@@ -53,4 +56,13 @@ def load_known_site(engine: Engine) -> KnownSite:
         ):
             if target and link_url and target not in known.last_seen:
                 known.unvisited_targets.setdefault(target, link_url)
+        known.uncrawled_threads = [
+            url
+            for (url,) in conn.execute(
+                select(Thread.url)
+                .where(Thread.source == "card", Thread.url.is_not(None), Thread.gone_at.is_(None))
+                .order_by(Thread.id)
+            )
+            if url
+        ]
     return known

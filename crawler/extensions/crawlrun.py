@@ -226,7 +226,17 @@ class CrawlRunRecorder:
                 self.engine.dispose()
 
         def finished(status: str) -> None:
-            logger.info("Crawl run %d %s (%s)", run_id, status, reason)
+            if status == runs.FINISHED_WITH_JOURNAL:
+                logger.error(
+                    "Crawl run %d %s: %s item(s) could not be stored and are in the journal %s "
+                    "(load them with `scrapy db replay`)",
+                    run_id,
+                    status,
+                    stats.get("store/journaled_items", 0),
+                    stats.get("store/journal_path", self.journal_dir),
+                )
+            else:
+                logger.info("Crawl run %d %s (%s)", run_id, status, reason)
 
         return deferToThread(finish).addCallback(finished)
 
