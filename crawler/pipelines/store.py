@@ -129,7 +129,9 @@ class StorePipeline:
                     self.confirm_empty()
             elif time.monotonic() - since >= self.flush_seconds:
                 try:
-                    await self.flush()
+                    # Shielded: closing cancels the timer, never a write half done (the final
+                    # flush waits for it on the lock).
+                    await asyncio.shield(self.flush())
                 except Exception:
                     logger.exception("A timed write of the store failed")
 
