@@ -109,7 +109,7 @@ def test_a_run_that_journaled_items_ends_finished_with_journal_and_replay_comple
     # The end of the crawl names the journal and what to do.
     report = text[text.index("Crawl report") :]
     assert str(files[0]) in report and "scrapy db replay" in report
-    assert "finished_with_journal" in text
+    assert "'crawl_run/status': 'finished_with_journal'" in text  # the stats Scrapy dumps
 
     studies, pages = stored(sqlite_url)
     assert not set(journaled) & studies  # a journaled batch left nothing half-written behind

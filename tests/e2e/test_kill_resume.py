@@ -11,6 +11,8 @@ import json
 import os
 import random
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +28,7 @@ from crawler.db.models import CrawlRun, Study
 from crawler.demo.server import SiteServer
 from crawler.jobdir import MARKER
 from crawler.urls import study_id_from_url
-from tests.conftest import SITE_DIR, run_scrapy, start_scrapy
+from tests.conftest import ROOT, SITE_DIR, run_scrapy, start_scrapy
 from tests.e2e.test_crash_resume import snapshot, wait_until_crawling
 
 pytestmark = pytest.mark.e2e
@@ -297,4 +299,70 @@ def test_ctrl_c_then_the_same_command_completes_the_threads_of_a_follow_communit
     assert again.returncode == 0, again.stderr[-3000:]
     assert linked <= crawled_threads()
     assert "community threads known from cards" in again.stderr
+    assert statuses(sqlite_url) == ["interrupted", "finished"]
+
+
+@pytest.fixture(scope="module")
+def bigger_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SiteServer, int]]:
+    """A generated site of 600 studies (benchmarks/sitegen.py): enough requests for Scrapy to
+    write its seen-set to disk (it buffers ~8 KB of fingerprints) while the crawl runs."""
+    out = tmp_path_factory.mktemp("site600") / "site"
+    built = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "sitegen.py"),
+            "--pages",
+            "600",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    studies = json.loads((out / "bench.json").read_text(encoding="utf-8"))["studies"]
+    with SiteServer(out) as server:
+        yield server, studies
+
+
+def test_a_kill_after_the_jobdir_seen_set_reached_the_disk_loses_nothing(
+    bigger_site: tuple[SiteServer, int], sqlite_url: str, tmp_path: Path
+) -> None:
+    """The fault trials' case: killed once requests.seen holds the sitemap's studies (and the
+    sitemap), with no queue written; the rerun of the same command stores every study."""
+    site, studies = bigger_site
+    job = tmp_path / "job"
+    settings = {
+        "SITE_URL": site.url,
+        "DATABASE_URL": sqlite_url,
+        "JOBDIR": str(job),
+        "STORE_BATCH_SIZE": "50",
+    }
+    log = tmp_path / "killed.log"
+    proc = start_scrapy(["crawl", "studies"], settings, tmp_path, log)
+    try:
+        seen = job / "requests.seen"
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            if seen.exists() and seen.stat().st_size >= 4096:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, log.read_text()[-3000:]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+    final = run_scrapy(["crawl", "studies"], settings, tmp_path, timeout=900)
+    assert final.returncode == 0, final.stderr[-3000:]
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.connect() as conn:
+            stored = len(conn.execute(select(Study.study_id)).all())
+    finally:
+        engine.dispose()
+    assert stored == studies, final.stderr[-3000:]
     assert statuses(sqlite_url) == ["interrupted", "finished"]
