@@ -199,6 +199,8 @@ class SharedScheduler(Scheduler):
                 self.ledger.confirm(fields)
             except Exception as exc:  # they stay processed: at worst fetched twice
                 logger.warning("Could not confirm %d stored requests: %s", len(fields), exc)
+            else:
+                self._inc("frontier/confirmed", len(fields))
 
     def frontier_idle(self) -> bool:
         """True when nothing is queued and no live worker has a request in flight."""

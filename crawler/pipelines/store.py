@@ -34,17 +34,13 @@ from crawler.db.batch import Batch, write_batch
 from crawler.db.engine import is_transient, make_engine, redact_url
 from crawler.db.runs import utcnow
 from crawler.db.schema import SchemaOutdated, ensure_schema
-from crawler.extensions.crawlrun import RUN_ID_STAT, CrawlRunRecorder
+from crawler.extensions.crawlrun import CrawlRunRecorder
 from crawler.items import StudyItem, ThreadItem
 from crawler.journal import JournalWriter, journal_name
 
 logger = logging.getLogger(__name__)
 
 GONE_STATUSES = (404, 410)
-
-
-# The batch type lives with the write path; the old name stays for code that imported it here.
-Buffer = Batch
 
 
 class StorePipeline:
@@ -113,6 +109,8 @@ class StorePipeline:
             logger.error("Cannot store into %s: %s", redact_url(self.database_url), exc)
             raise
         logger.info("Storing into %s (schema %s)", redact_url(self.database_url), state)
+        # The run this crawl's rows belong to, from the extension that opened it (None when
+        # the crawl keeps no crawl_runs row).
         recorder = self.crawler.get_extension(CrawlRunRecorder)
         self.run_id = recorder.run_id if recorder is not None else None
         if self.flush_seconds:
@@ -184,7 +182,7 @@ class StorePipeline:
             if not len(batch):
                 self.confirm_empty()
                 return
-            run_id = self.current_run_id()
+            run_id = self.run_id
             crawled_at = utcnow()
             seq = self.take_batch()
             counts = await self.write_with_retries(batch, run_id)
@@ -196,12 +194,6 @@ class StorePipeline:
         for key, count in counts.items():
             self._inc(key, count)
         self._inc("store/batches")
-
-    def current_run_id(self) -> int | None:
-        """The run id the crawl-run extension opened (the stat only where it is not installed)."""
-        if self.run_id is None and self.stats is not None:
-            return self.stats.get_value(RUN_ID_STAT)
-        return self.run_id
 
     def take_batch(self) -> int:
         """Number the batch and tell the listeners (the distributed scheduler) it was taken."""
