@@ -4,7 +4,6 @@ file; ``scrapy export all --format sqlite -o FILE``: the whole corpus as a SQLit
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import os
 import sys
@@ -124,8 +123,11 @@ class Command(ScrapyCommand):
                 "--format sqlite copies everything: --since, --run and --history do not apply",
                 print_help=False,
             )
-        if opts.format == "parquet" and importlib.util.find_spec("pyarrow") is None:
-            raise UsageError(INSTALL_HINT, print_help=False)
+        if opts.format == "parquet":
+            try:
+                import pyarrow.parquet  # noqa: F401
+            except ImportError:
+                raise UsageError(INSTALL_HINT, print_help=False) from None
 
     def export_sqlite(self, engine: Any, output: str) -> None:
         if Path(output).resolve() == _sqlite_path(engine):
