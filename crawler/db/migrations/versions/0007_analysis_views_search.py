@@ -1,10 +1,9 @@
 """Views for analysis (study_overview, thread_overview, study_threads_view) and full-text search
 
-The search index is kept in step by the database itself, in the transaction that writes the
-rows it indexes, whatever writes them: on SQLite FTS5 tables filled by triggers (studies_fts,
-threads_fts, comments_fts); on PostgreSQL ``tsvector`` columns with GIN indexes (threads and
-comments: generated columns; studies: the study_search table, filled by statement triggers,
-since a study's document takes its authors and journal from other tables).
+The search index is kept in step by the database itself, in the statement that writes the rows
+it indexes, whatever writes them: on SQLite FTS5 tables filled by triggers (studies_fts,
+authors_fts, journals_fts, threads_fts, comments_fts); on PostgreSQL generated ``tsvector``
+columns (``search``) with GIN indexes on the same five tables.
 
 Revision ID: 0007
 Revises: 0004
@@ -129,110 +128,67 @@ def create_views(dialect: str) -> None:
     op.execute(STUDY_THREADS_VIEW.format(date_type="TEXT" if dialect == "sqlite" else "DATE"))
 
 
+# --- the search index --------------------------------------------------------------------------
+#
+# A study is found by its own text (title, TLDR, summary) and by the names of its authors and its
+# journal. The names are indexed once each, in their own tables, and reach a study through the
+# link tables at query time: a change of a study's authors or journal is then a change of links
+# only, with nothing to re-index, and renaming an author or a journal re-indexes one name.
+
 # --- SQLite: FTS5 tables and their triggers ----------------------------------------------------
 
-# unicode61 folds case and (remove_diacritics 2) accents of every script it knows, so "cafe"
-# finds "Café" and Cyrillic and Kazakh words are words; no stemming, as on PostgreSQL.
+# unicode61 folds case and (remove_diacritics 2) accents, so "cafe" finds "Café", and Cyrillic
+# and Kazakh letters are word characters; no stemming, as on PostgreSQL.
 TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'"
 
-# A study's document: studies_fts keeps its own text (the authors and journal come from other
-# tables), under the study's rowid, which is what Datasette and `scrapy search` join on.
-STUDY_DOCUMENT = """
-INSERT INTO studies_fts (rowid, title, tldr, summary, authors, journal)
-SELECT s.rowid, s.title, s.tldr, s.summary,
-    (SELECT group_concat(name, '; ') FROM (SELECT a.name AS name FROM study_authors sa
-        JOIN authors a ON a.id = sa.author_id WHERE sa.study_id = s.study_id
-        ORDER BY sa.position)),
-    (SELECT j.name FROM journals j WHERE j.id = s.journal_id)
-FROM studies s WHERE {where}
-"""
-STUDY_REINDEX = (
-    "DELETE FROM studies_fts WHERE rowid IN (SELECT rowid FROM studies WHERE {where});\n"
-    + STUDY_DOCUMENT.strip()
-    + ";"
-)
 
+def _external(table: str, key: str, columns: tuple[str, ...]) -> list[str]:
+    """An FTS5 index over ``table``'s own columns, and the triggers that keep it in step.
+
+    External content: the text stays in ``table``; every change removes the text it indexed
+    (the old values) and adds the new.
+    """
+    fts = f"{table}_fts"
+    names = ", ".join(columns)
+    old = ", ".join(f"old.{c}" for c in columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in columns)
+    return [
+        f"CREATE VIRTUAL TABLE {fts} USING fts5({names}, content = '{table}', "
+        f"content_rowid = '{key}', {TOKENIZE})",
+        f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {fts} (rowid, {names}) VALUES (new.{key}, {new}); END",
+        f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {names} ON {table} WHEN {changed} BEGIN "
+        f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES ('delete', old.{key}, {old}); "
+        f"INSERT INTO {fts} (rowid, {names}) VALUES (new.{key}, {new}); END",
+        f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN "
+        f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES ('delete', old.{key}, {old}); END",
+        f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')",
+    ]
+
+
+SQLITE_FTS = {
+    # studies have no integer key: their rowid, which SQLite keeps (VACUUM included)
+    "studies": ("rowid", ("title", "tldr", "summary")),
+    "authors": ("id", ("name",)),
+    "journals": ("id", ("name",)),
+    "threads": ("id", ("title", "body")),
+    "comments": ("id", ("body",)),
+}
 SQLITE_UP = [
-    f"CREATE VIRTUAL TABLE studies_fts USING fts5(title, tldr, summary, authors, journal, "
-    f"{TOKENIZE})",
-    f"CREATE VIRTUAL TABLE threads_fts USING fts5(title, body, content = 'threads', "
-    f"content_rowid = 'id', {TOKENIZE})",
-    f"CREATE VIRTUAL TABLE comments_fts USING fts5(body, content = 'comments', "
-    f"content_rowid = 'id', {TOKENIZE})",
-    # studies
-    "CREATE TRIGGER studies_fts_insert AFTER INSERT ON studies BEGIN "
-    + STUDY_DOCUMENT.format(where="s.rowid = new.rowid").strip()
-    + "; END",
-    "CREATE TRIGGER studies_fts_update AFTER UPDATE OF title, tldr, summary, journal_id "
-    "ON studies WHEN old.title IS NOT new.title OR old.tldr IS NOT new.tldr "
-    "OR old.summary IS NOT new.summary OR old.journal_id IS NOT new.journal_id BEGIN "
-    + STUDY_REINDEX.format(where="rowid = new.rowid")
-    + " END",
-    "CREATE TRIGGER studies_fts_delete AFTER DELETE ON studies BEGIN "
-    "DELETE FROM studies_fts WHERE rowid = old.rowid; END",
-    # a study's authors and journal
-    "CREATE TRIGGER studies_fts_author_added AFTER INSERT ON study_authors BEGIN "
-    + STUDY_REINDEX.format(where="study_id = new.study_id")
-    + " END",
-    "CREATE TRIGGER studies_fts_author_removed AFTER DELETE ON study_authors BEGIN "
-    + STUDY_REINDEX.format(where="study_id = old.study_id")
-    + " END",
-    "CREATE TRIGGER studies_fts_author_renamed AFTER UPDATE OF name ON authors BEGIN "
-    + STUDY_REINDEX.format(
-        where="study_id IN (SELECT study_id FROM study_authors WHERE author_id = new.id)"
-    )
-    + " END",
-    "CREATE TRIGGER studies_fts_journal_renamed AFTER UPDATE OF name ON journals BEGIN "
-    + STUDY_REINDEX.format(where="journal_id = new.id")
-    + " END",
-    # threads and comments: external content, so each change removes the old text it indexed
-    "CREATE TRIGGER threads_fts_insert AFTER INSERT ON threads BEGIN "
-    "INSERT INTO threads_fts (rowid, title, body) VALUES (new.id, new.title, new.body); END",
-    "CREATE TRIGGER threads_fts_update AFTER UPDATE OF title, body ON threads "
-    "WHEN old.title IS NOT new.title OR old.body IS NOT new.body BEGIN "
-    "INSERT INTO threads_fts (threads_fts, rowid, title, body) "
-    "VALUES ('delete', old.id, old.title, old.body); "
-    "INSERT INTO threads_fts (rowid, title, body) VALUES (new.id, new.title, new.body); END",
-    "CREATE TRIGGER threads_fts_delete AFTER DELETE ON threads BEGIN "
-    "INSERT INTO threads_fts (threads_fts, rowid, title, body) "
-    "VALUES ('delete', old.id, old.title, old.body); END",
-    "CREATE TRIGGER comments_fts_insert AFTER INSERT ON comments BEGIN "
-    "INSERT INTO comments_fts (rowid, body) VALUES (new.id, new.body); END",
-    "CREATE TRIGGER comments_fts_update AFTER UPDATE OF body ON comments "
-    "WHEN old.body IS NOT new.body BEGIN "
-    "INSERT INTO comments_fts (comments_fts, rowid, body) VALUES ('delete', old.id, old.body); "
-    "INSERT INTO comments_fts (rowid, body) VALUES (new.id, new.body); END",
-    "CREATE TRIGGER comments_fts_delete AFTER DELETE ON comments BEGIN "
-    "INSERT INTO comments_fts (comments_fts, rowid, body) VALUES ('delete', old.id, old.body); "
-    "END",
-    # the rows already stored
-    STUDY_DOCUMENT.format(where="1 = 1"),
-    "INSERT INTO threads_fts (threads_fts) VALUES ('rebuild')",
-    "INSERT INTO comments_fts (comments_fts) VALUES ('rebuild')",
+    statement
+    for table, (key, columns) in SQLITE_FTS.items()
+    for statement in _external(table, key, columns)
 ]
-
 SQLITE_DOWN = [
-    *(
-        f"DROP TRIGGER IF EXISTS {name}"
-        for name in (
-            "studies_fts_insert",
-            "studies_fts_update",
-            "studies_fts_delete",
-            "studies_fts_author_added",
-            "studies_fts_author_removed",
-            "studies_fts_author_renamed",
-            "studies_fts_journal_renamed",
-            "threads_fts_insert",
-            "threads_fts_update",
-            "threads_fts_delete",
-            "comments_fts_insert",
-            "comments_fts_update",
-            "comments_fts_delete",
-        )
-    ),
-    "DROP TABLE IF EXISTS studies_fts",
-    "DROP TABLE IF EXISTS threads_fts",
-    "DROP TABLE IF EXISTS comments_fts",
+    statement
+    for table in SQLITE_FTS
+    for statement in (
+        f"DROP TRIGGER IF EXISTS {table}_fts_insert",
+        f"DROP TRIGGER IF EXISTS {table}_fts_update",
+        f"DROP TRIGGER IF EXISTS {table}_fts_delete",
+        f"DROP TABLE IF EXISTS {table}_fts",
+    )
 ]
 
 # --- PostgreSQL: tsvector columns with GIN indexes ---------------------------------------------
@@ -252,124 +208,30 @@ AS $$ SELECT lower(value) $$
 """
 
 
-def _vector(expression: str, weight: str) -> str:
-    return f"setweight(to_tsvector('simple', coalesce(crawler_fold({expression}), '')), '{weight}')"
+def _vector(column: str, weight: str) -> str:
+    return f"setweight(to_tsvector('simple', coalesce(crawler_fold({column}), '')), '{weight}')"
 
 
-STUDY_VECTOR = " || ".join(
-    [
-        _vector("s.title", "A"),
-        _vector("s.tldr", "B"),
-        _vector("au.names", "C"),
-        _vector("j.name", "C"),
-        _vector("s.summary", "D"),
-    ]
-)
-
+# Generated columns: PostgreSQL computes them in the statement that writes the row.
+POSTGRES_VECTORS = {
+    "studies": (("title", "A"), ("tldr", "B"), ("summary", "D")),
+    "authors": (("name", "C"),),
+    "journals": (("name", "C"),),
+    "threads": (("title", "A"), ("body", "B")),
+    "comments": (("body", "B"),),
+}
 POSTGRES_UP = [
-    """
-    CREATE TABLE study_search (
-        study_id VARCHAR(16) PRIMARY KEY
-            REFERENCES studies (study_id) ON DELETE CASCADE,
-        document tsvector NOT NULL
+    statement
+    for table, columns in POSTGRES_VECTORS.items()
+    for statement in (
+        f"ALTER TABLE {table} ADD COLUMN search tsvector GENERATED ALWAYS AS ("
+        + " || ".join(_vector(column, weight) for column, weight in columns)
+        + ") STORED",
+        f"CREATE INDEX ix_{table}_search ON {table} USING gin (search)",
     )
-    """,
-    "CREATE INDEX ix_study_search_document ON study_search USING gin (document)",
-    f"""
-    CREATE FUNCTION study_search_refresh(ids text[]) RETURNS void
-    LANGUAGE sql AS $$
-        INSERT INTO study_search (study_id, document)
-        SELECT s.study_id, {STUDY_VECTOR}
-        FROM studies s
-        LEFT JOIN journals j ON j.id = s.journal_id
-        LEFT JOIN LATERAL (
-            SELECT string_agg(a.name, '; ' ORDER BY sa.position) AS names
-            FROM study_authors sa JOIN authors a ON a.id = sa.author_id
-            WHERE sa.study_id = s.study_id
-        ) au ON true
-        WHERE s.study_id = ANY(ids)
-        ON CONFLICT (study_id) DO UPDATE SET document = excluded.document
-    $$
-    """,
-    # One refresh per statement for all its rows (the store writes a batch per statement).
-    """
-    CREATE FUNCTION study_search_on_study() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'INSERT' THEN
-            PERFORM study_search_refresh(ARRAY(SELECT study_id FROM new_rows));
-        ELSE
-            PERFORM study_search_refresh(ARRAY(
-                SELECT n.study_id FROM new_rows n JOIN old_rows o ON o.study_id = n.study_id
-                WHERE o.title IS DISTINCT FROM n.title OR o.tldr IS DISTINCT FROM n.tldr
-                   OR o.summary IS DISTINCT FROM n.summary
-                   OR o.journal_id IS DISTINCT FROM n.journal_id));
-        END IF;
-        RETURN NULL;
-    END $$
-    """,
-    """
-    CREATE FUNCTION study_search_on_author_link() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'INSERT' THEN
-            PERFORM study_search_refresh(ARRAY(SELECT DISTINCT study_id FROM new_rows));
-        ELSE
-            PERFORM study_search_refresh(ARRAY(SELECT DISTINCT study_id FROM old_rows));
-        END IF;
-        RETURN NULL;
-    END $$
-    """,
-    """
-    CREATE FUNCTION study_search_on_name() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_TABLE_NAME = 'journals' THEN
-            PERFORM study_search_refresh(ARRAY(
-                SELECT s.study_id FROM studies s JOIN new_rows n ON n.id = s.journal_id));
-        ELSE
-            PERFORM study_search_refresh(ARRAY(
-                SELECT DISTINCT sa.study_id FROM study_authors sa
-                JOIN new_rows n ON n.id = sa.author_id));
-        END IF;
-        RETURN NULL;
-    END $$
-    """,
-    "CREATE TRIGGER study_search_insert AFTER INSERT ON studies REFERENCING NEW TABLE AS "
-    "new_rows FOR EACH STATEMENT EXECUTE FUNCTION study_search_on_study()",
-    "CREATE TRIGGER study_search_update AFTER UPDATE ON studies REFERENCING OLD TABLE AS "
-    "old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION study_search_on_study()",
-    "CREATE TRIGGER study_search_author_added AFTER INSERT ON study_authors REFERENCING NEW "
-    "TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION study_search_on_author_link()",
-    "CREATE TRIGGER study_search_author_removed AFTER DELETE ON study_authors REFERENCING OLD "
-    "TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION study_search_on_author_link()",
-    "CREATE TRIGGER study_search_author_renamed AFTER UPDATE ON authors REFERENCING NEW TABLE "
-    "AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION study_search_on_name()",
-    "CREATE TRIGGER study_search_journal_renamed AFTER UPDATE ON journals REFERENCING NEW TABLE "
-    "AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION study_search_on_name()",
-    "SELECT study_search_refresh(ARRAY(SELECT study_id FROM studies))",
-    # threads and comments: their text is in their own row, so a generated column suffices
-    "ALTER TABLE threads ADD COLUMN search tsvector GENERATED ALWAYS AS ("
-    + " || ".join([_vector("title", "A"), _vector("body", "B")])
-    + ") STORED",
-    "CREATE INDEX ix_threads_search ON threads USING gin (search)",
-    "ALTER TABLE comments ADD COLUMN search tsvector GENERATED ALWAYS AS ("
-    + _vector("body", "B")
-    + ") STORED",
-    "CREATE INDEX ix_comments_search ON comments USING gin (search)",
 ]
-
 POSTGRES_DOWN = [
-    "ALTER TABLE comments DROP COLUMN IF EXISTS search",
-    "ALTER TABLE threads DROP COLUMN IF EXISTS search",
-    "DROP TRIGGER IF EXISTS study_search_journal_renamed ON journals",
-    "DROP TRIGGER IF EXISTS study_search_author_renamed ON authors",
-    "DROP TRIGGER IF EXISTS study_search_author_removed ON study_authors",
-    "DROP TRIGGER IF EXISTS study_search_author_added ON study_authors",
-    "DROP TRIGGER IF EXISTS study_search_update ON studies",
-    "DROP TRIGGER IF EXISTS study_search_insert ON studies",
-    "DROP FUNCTION IF EXISTS study_search_on_name()",
-    "DROP FUNCTION IF EXISTS study_search_on_author_link()",
-    "DROP FUNCTION IF EXISTS study_search_on_study()",
-    "DROP FUNCTION IF EXISTS study_search_refresh(text[])",
-    "DROP TABLE IF EXISTS study_search",
+    *(f"ALTER TABLE {table} DROP COLUMN IF EXISTS search" for table in POSTGRES_VECTORS),
     "DROP FUNCTION IF EXISTS crawler_fold(text)",
 ]
 
