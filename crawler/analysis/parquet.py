@@ -8,6 +8,7 @@ DuckDB and Spark read. Columns are typed from the export's field names: lists of
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
@@ -18,7 +19,10 @@ from crawler.exporters import json_text
 from crawler.items import CommunityCard, ResearchRef
 
 INSTALL_HINT = 'the parquet format needs pyarrow: pip install "tressless-crawler[parquet]"'
-ROWS_PER_GROUP = 5000
+# A row group ends at this many rows or at about this much text, whichever comes first: a
+# group of studies (summaries, cited lists) is held in memory twice while it is converted.
+ROWS_PER_GROUP = 10_000
+TEXT_PER_GROUP = 8_000_000  # characters
 
 INTEGERS = {
     "citations",
@@ -157,6 +161,7 @@ def write_parquet(
     path: str | Path,
     fields: list[str],
     rows_per_group: int = ROWS_PER_GROUP,
+    text_per_group: int = TEXT_PER_GROUP,
 ) -> int:
     """Write the records to ``path`` a row group at a time; returns how many were written."""
     pa = _pyarrow()
@@ -164,27 +169,51 @@ def write_parquet(
 
     schema = schema_for(fields)
     converters = [(name, conv) for name in fields if (conv := converter(name)) is not None]
-    count = 0
+    count = rows = size = 0
     columns: dict[str, list[Any]] = {name: [] for name in fields}
 
     def flush(writer: Any) -> None:
-        if columns[fields[0]]:
+        if rows:
             writer.write_batch(pa.RecordBatch.from_pydict(columns, schema=schema))
             for column in columns.values():
                 column.clear()
 
-    with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
-        for record in records:
-            for name, conv in converters:
-                try:
-                    record[name] = conv(record.get(name))
-                except (TypeError, ValueError) as exc:
-                    key = record.get(fields[0])
-                    raise ValueError(f"{fields[0]} {key}: {name} {exc}") from None
-            for name in fields:
-                columns[name].append(record.get(name))
-            count += 1
-            if count % rows_per_group == 0:
-                flush(writer)
-        flush(writer)
+    # Written beside the target and renamed over it: a failed export leaves no half a file.
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with pq.ParquetWriter(str(partial), schema, compression="zstd") as writer:
+            for record in records:
+                for name, conv in converters:
+                    try:
+                        record[name] = conv(record.get(name))
+                    except (TypeError, ValueError) as exc:
+                        key = record.get(fields[0])
+                        raise ValueError(f"{fields[0]} {key}: {name} {exc}") from None
+                for name in fields:
+                    value = record.get(name)
+                    columns[name].append(value)
+                    size += _text_size(value)
+                count += 1
+                rows += 1
+                if rows >= rows_per_group or size >= text_per_group:
+                    flush(writer)
+                    rows = size = 0
+            flush(writer)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return count
+
+
+def _text_size(value: Any) -> int:
+    """About how many characters a value holds (its strings, one level into lists)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(
+            len(v) if isinstance(v, str) else 100 * len(v) if isinstance(v, dict) else 8
+            for v in value
+        )
+    return 8

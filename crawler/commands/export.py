@@ -176,9 +176,14 @@ def _sqlite_path(engine: Any) -> Path | None:
 
 
 def write_parquet(records: Iterator[dict[str, Any]], output: str, fields: list[str]) -> int:
+    """The records as Parquet; a value its column cannot hold is a one-line error (exit 1)."""
     from crawler.analysis.parquet import write_parquet as write
 
-    return write(records, output, fields)
+    try:
+        return write(records, output, fields)
+    except ValueError as exc:
+        sys.stderr.write(f"scrapy export: {output} not written: {exc}\n")
+        raise SystemExit(1) from None
 
 
 def _terminal_size() -> dict[str, int]:

@@ -79,6 +79,21 @@ def test_the_index_follows_changes_of_a_study_its_authors_and_journal(engine) ->
     assert ids(engine, "Queen") == ["A2"]
 
 
+def test_links_changed_by_hand_change_what_finds_a_study(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM study_authors WHERE study_id = 'A3'"))
+        conn.execute(text("UPDATE studies SET journal_id = NULL WHERE study_id = 'D2'"))
+        conn.execute(
+            text(
+                "INSERT INTO study_authors (study_id, position, author_id) "
+                "SELECT 'R1', 1, id FROM authors WHERE name = 'King B'"
+            )
+        )
+    assert ids(engine, "muller") == []
+    assert ids(engine, '"Dermatological Treatment"') == ["A3"]
+    assert sorted(ids(engine, "King")) == ["A1", "A2", "R1"]
+
+
 def test_the_index_follows_threads_and_comments(engine) -> None:
     first, second = threads()
     second = dict(second, title="Dutasteride and mood", body="Felt low for a week.")
