@@ -110,3 +110,53 @@ def test_canned_queries(corpus_copy: Path) -> None:
         (0, "Dutasteride 0.5 mg daily raised frontal hair counts."),
         (1, "Dutasteride 0.5 mg daily raised frontal hair counts more."),
     ]
+
+
+def test_a_live_crawler_database_is_served_read_only_with_what_it_committed(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from sqlalchemy import text
+
+    from crawler.analysis.browse import in_wal_mode
+
+    fill(sqlite_url)
+    path = tmp_path / "crawler.db"
+    writer = make_engine(sqlite_url)
+    try:
+        with writer.begin() as conn:  # committed to the write-ahead log, not yet checkpointed
+            conn.execute(text("UPDATE studies SET title = 'Renamed study' WHERE study_id = 'K1'"))
+        assert in_wal_mode(path)
+        datasette = make_datasette(path, immutable=False)
+        assert datasette.databases["crawler"].is_mutable
+
+        async def titles() -> list[str]:
+            await datasette.invoke_startup()
+            response = await datasette.client.get(
+                "/crawler/studies.json?_search=renamed&_shape=array"
+            )
+            return [row["title"] for row in response.json()]
+
+        try:
+            assert asyncio.run(titles()) == ["Renamed study"]
+        finally:
+            for database in datasette.databases.values():
+                database.close()
+    finally:
+        writer.dispose()
+
+
+def test_browse_refuses_what_it_cannot_serve(sqlite_url: str, tmp_path: Path) -> None:
+    from alembic import command
+
+    from crawler.commands.browse import check_database
+    from crawler.db import schema
+
+    assert "no such file" in (check_database(tmp_path / "missing.db") or "")
+    (tmp_path / "text.db").write_text("not a database at all, " * 100)
+    assert "is not a crawler database" in (check_database(tmp_path / "text.db") or "")
+    engine = make_engine(sqlite_url)
+    with engine.begin() as conn:
+        command.upgrade(schema.alembic_config(connection=conn), "0004")
+    engine.dispose()
+    problem = check_database(tmp_path / "crawler.db") or ""
+    assert "has schema 0004" in problem and "scrapy db upgrade" in problem
