@@ -19,10 +19,13 @@ from sqlalchemy import Connection, Engine, Table, insert, select
 from crawler.db import models
 from crawler.db.engine import make_engine
 from crawler.db.schema import upgrade
+from crawler.redact import redact_value
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
+# Columns of crawl_runs that hold settings and stats as recorded: masked as exports mask them.
+SECRET_BEARING = ("settings", "stats", "finish_reason")
 # Parents before children, with foreign keys off while copying; study_authors before studies,
 # so that a study's search document, made when its row arrives, already has its authors.
 TABLES: tuple[type[models.Base], ...] = (
@@ -80,7 +83,12 @@ def _copy_table(source: Engine, out: Connection, table: Table) -> int:
             select(*table.columns).order_by(*key)
         )
         for rows in result.partitions():
-            out.execute(statement, [row._asdict() for row in rows])
+            records = [row._asdict() for row in rows]
+            if table.name == "crawl_runs":
+                for record in records:  # runs recorded before every credential form was masked
+                    for name in SECRET_BEARING:
+                        record[name] = redact_value(record[name])
+            out.execute(statement, records)
             count += len(rows)
     logger.info("Copied %d rows of %s", count, table.name)
     return count

@@ -160,3 +160,34 @@ def test_browse_refuses_what_it_cannot_serve(sqlite_url: str, tmp_path: Path) ->
     engine.dispose()
     problem = check_database(tmp_path / "crawler.db") or ""
     assert "has schema 0004" in problem and "scrapy db upgrade" in problem
+
+
+def test_the_copy_masks_credentials_an_old_run_recorded(db_url: str, tmp_path: Path) -> None:
+    import sqlite3
+
+    from sqlalchemy import text
+
+    fill(db_url)
+    engine = make_engine(db_url)
+    secret = "postgresql://crawler:hunter2@db.internal:5432/corpus"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO crawl_runs (spider, started_at, status, pages_fetched, items_new, "
+                "items_updated, items_unchanged, items_dropped, errors, settings, stats) VALUES "
+                "('studies', :t, 'finished', 0, 0, 0, 0, '{}', 0, :settings, :stats)"
+            ),
+            {
+                "t": "2026-01-01 00:00:00",
+                "settings": f'{{"DATABASE_URL": "{secret}"}}',
+                "stats": f'{{"note": "{secret}"}}',
+            },
+        )
+    try:
+        copy_to_sqlite(engine, tmp_path / "corpus.db")
+    finally:
+        engine.dispose()
+    with sqlite3.connect(tmp_path / "corpus.db") as conn:
+        dump = "\n".join(conn.iterdump())
+    assert "hunter2" not in dump
+    assert "db.internal" in dump  # the rest of the URL is kept
