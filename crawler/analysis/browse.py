@@ -102,6 +102,24 @@ TABLES: dict[str, dict[str, Any]] = {
 }
 
 QUERIES: dict[str, dict[str, str]] = {
+    "find_studies": {
+        "title": "Find studies by their text, an author or the journal",
+        "description": "Studies whose title, TLDR and summary have all the words, or one of "
+        "whose authors' names has them, or whose journal's name has them. `scrapy search` "
+        "also finds words spread over these.",
+        "sql": """SELECT o.study_id, o.title, o.journal, o.authors, o.published
+FROM study_overview o JOIN studies s ON s.study_id = o.study_id
+WHERE s.rowid IN (
+  SELECT rowid FROM studies_fts WHERE studies_fts MATCH escape_fts(:words)
+  UNION SELECT s2.rowid FROM authors_fts
+    JOIN study_authors sa ON sa.author_id = authors_fts.rowid
+    JOIN studies s2 ON s2.study_id = sa.study_id
+  WHERE authors_fts MATCH escape_fts(:words)
+  UNION SELECT s3.rowid FROM journals_fts JOIN studies s3 ON s3.journal_id = journals_fts.rowid
+  WHERE journals_fts MATCH escape_fts(:words)
+)
+ORDER BY o.published DESC, o.study_id""",
+    },
     "most_cited_studies": {
         "title": "Most-cited studies",
         "description": "Stored studies cited by the most other stored studies, with the "

@@ -87,6 +87,15 @@ def test_search_boxes_use_the_fts_tables(corpus_copy: Path) -> None:
 
 
 def test_canned_queries(corpus_copy: Path) -> None:
+    by_author, by_journal, by_text = fetch(
+        corpus_copy,
+        "/corpus/find_studies.json?words=king&_shape=array",
+        "/corpus/find_studies.json?words=dermatological+treatment&_shape=array",
+        "/corpus/find_studies.json?words=dutasteride+vertex&_shape=array",
+    )
+    assert [r["study_id"] for r in by_author] == ["A1", "A2"]  # newest first
+    assert [r["study_id"] for r in by_journal] == ["D2", "A3"]
+    assert [r["study_id"] for r in by_text] == ["D2"]
     cited, most_threads, authors, of_study, versions = fetch(
         corpus_copy,
         "/corpus/most_cited_studies.json?_shape=array",
