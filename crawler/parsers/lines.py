@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -21,6 +22,7 @@ from crawler.parsers import text as tx
 
 __all__ = [
     "BLOCK_TAGS",
+    "Blocks",
     "CONTROL_RE",
     "HEADING_TAG",
     "IGNORED_TAGS",
@@ -29,15 +31,23 @@ __all__ = [
     "document_bytes",
     "join_pieces",
     "linearise",
+    "hide_invisible",
+    "page_titles",
     "parse_root",
 ]
 
 # fmt: off
 # Elements whose text is never page content.
 IGNORED_TAGS = frozenset({
-    "head", "script", "style", "noscript", "template", "nav", "header", "footer", "svg",
+    "head", "script", "style", "noscript", "template", "nav", "svg",
     "button", "iframe", "object", "select", "textarea", "dialog", "math", "canvas",
 })
+# Landmarks that are the site's chrome (banner, footer, sidebar) outside the content
+# elements below, and part of the content inside one (an article's own header).
+LANDMARK_TAGS = frozenset({"header", "footer", "aside"})
+CONTENT_TAGS = frozenset({"article", "main", "section"})
+# Inline elements that print their text in bold: a title may be nothing but a bold line.
+BOLD_TAGS = frozenset({"b", "strong"})
 # Elements that start a new line of text when rendered.
 BLOCK_TAGS = frozenset({
     "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
@@ -66,7 +76,7 @@ class Chunk:
 
     __slots__ = (
         "text", "spaced", "pieces", "block", "link", "href", "link_text", "rest", "links", "h1",
-        "img_alt", "img_src", "is_image", "cta", "kind", "head", "tldr_rest",
+        "img_alt", "img_src", "is_image", "bold", "cta", "kind", "head", "tldr_rest",
     )  # fmt: skip
 
     def __init__(
@@ -97,6 +107,7 @@ class Chunk:
         self.img_alt = img_alt
         self.img_src = img_src
         self.is_image = img_src is not None
+        self.bold = False  # every piece of text on the line is bold
         self.cta: bool | None = None  # a call to action?
         self.kind: str | None = None  # the kind of list entry it starts; "" for none
         self.head: Any = None  # what it says as a section head
@@ -184,41 +195,70 @@ def parse_root(body: bytes) -> etree._Element:
 
 # -- linearising ------------------------------------------------------------------------------
 
-_Piece = tuple[str, int | None, str | None]  # a text node: (text, link index, link href)
+_Piece = tuple[str, int | None, str | None, bool]  # a text node: text, link index, href, bold
 
 # What an element does to the lines, by its tag: the loop below asks once per element.
-_INLINE, _LINK_ELEMENT, _ANCHOR, _BLOCK, _HEADING, _BREAK, _IMAGE, _HIDDEN, _NOT_ELEMENT = range(9)
+(
+    _INLINE, _BOLD, _LINK_ELEMENT, _ANCHOR, _BLOCK, _CONTENT, _LANDMARK, _HEADING, _BREAK,
+    _IMAGE, _HIDDEN, _NOT_ELEMENT,
+) = range(12)  # fmt: skip
 _ROLES: dict[object, int] = {}  # element.tag (a comment's is a function) -> role
+_HIDDEN_TAG = "template"  # what an element nobody sees becomes before the walk
 
 
-def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element]]:
-    """The visible lines of the page in document order, and its ``<link>`` elements.
+@dataclass
+class Blocks:
+    """The block elements of a page: each one's parent and where its lines end.
+
+    Blocks nest in document order, so the lines of a block are a contiguous run of the
+    chunk list: from its first line to ``end[block]`` (exclusive).
+    """
+
+    parent: dict[int, int] = field(default_factory=dict)
+    end: dict[int, int] = field(default_factory=dict)
+
+
+def linearise(
+    root: etree._Element, body: bytes | None = None
+) -> tuple[list[Chunk], list[etree._Element], Blocks]:
+    """The visible lines of the page in document order, its ``<link>`` elements and blocks.
 
     One loop over the tree's start/end events; each element opening a block, a ``br`` or an
     ``img`` closes the line being collected. The ``<link>`` elements (in ``head`` as a rule)
     are picked up on the way, in document order, to save another search of the whole tree.
+
+    What a browser would not show is left out: elements that never show text, the elements
+    ``hide_invisible`` marks, and the site's chrome landmarks (``header``, ``footer``,
+    ``aside``) outside the content elements. Comments never split a phrase: the text after
+    one continues the text before it (React prints ``6<!-- --> / <!-- -->1000+``).
+    ``body``, the bytes ``root`` was parsed from, lets the search for hidden elements be
+    skipped on pages that cannot have any.
     """
+    hide_invisible(root, body)
     chunks: list[Chunk] = []
     link_elements = _links_beside(root, preceding=True)
     buffer: list[_Piece] = []  # the text nodes of the open line
     blocks = [0]  # indexes of the open block elements
+    tree = Blocks()
     links: list[tuple[int, str | None]] = []  # (index, href) of the open <a> elements
     h1s: list[int] = []
     roles: list[int] = []  # roles of the open elements the walk went into
     counter = 0  # elements that matter get an index, in document order
+    content = 0  # open content elements (article, main, section)
+    bold = 0  # open bold elements
     debris = tx.DEBRIS
     walker = etree.iterwalk(root, events=("start", "end"))
-    skipping = False
+    skipped = -1  # the role of the element whose subtree was skipped; -1: none
     for event, element in walker:
         if event == "start":
             role = _ROLES.get(element.tag)
             if role is None:
                 role = _role(element)
-            if role >= _HIDDEN:
-                if role == _HIDDEN:
+            if role >= _HIDDEN or (role == _LANDMARK and not content):
+                if role != _NOT_ELEMENT:
                     link_elements.extend(element.iter("link"))
                 walker.skip_subtree()  # the next event is this element's "end"
-                skipping = True
+                skipped = role
                 continue
             roles.append(role)
             if role >= _BLOCK:  # a block, an h1, a br or an img ends the open line
@@ -230,45 +270,111 @@ def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element]]:
                     continue
                 if role <= _HEADING:
                     counter += 1
+                    tree.parent[counter] = blocks[-1]
                     blocks.append(counter)
-                    if role == _HEADING:
+                    if role == _CONTENT:
+                        content += 1
+                    elif role == _HEADING:
                         counter += 1
                         h1s.append(counter)
             elif role == _ANCHOR:
                 counter += 1
                 links.append((counter, element.get("href")))
+            elif role == _BOLD:
+                bold += 1
             elif role == _LINK_ELEMENT:
                 link_elements.append(element)
             value = element.text
         else:
-            if skipping:
-                skipping = False
+            if skipped >= 0:
+                value = element.tail
+                if skipped == _NOT_ELEMENT and value and buffer:
+                    # A comment: its tail continues the text before it.
+                    last = buffer[-1]
+                    if last[1] == (links[-1][0] if links else None):
+                        if debris in value:
+                            value = tx.strip_debris(value)
+                        buffer[-1] = (last[0] + value, last[1], last[2], last[3])
+                        skipped = -1
+                        continue
+                skipped = -1
             else:
                 role = roles.pop()
                 if role == _ANCHOR:
                     if links:
                         links.pop()
-                elif role in (_BLOCK, _HEADING):
+                elif role == _BOLD:
+                    bold -= 1
+                elif _BLOCK <= role <= _HEADING:
                     if buffer:
                         _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
                         buffer = []
                     if len(blocks) > 1:
-                        blocks.pop()
-                    if role == _HEADING and h1s:
+                        tree.end[blocks.pop()] = len(chunks)
+                    if role == _CONTENT:
+                        content -= 1
+                    elif role == _HEADING and h1s:
                         h1s.pop()
-            value = element.tail
+                value = element.tail
         if value:
             if debris in value:
                 value = tx.strip_debris(value)
             if links:
                 link, href = links[-1]
-                buffer.append((value, link, href))
+                buffer.append((value, link, href, bold > 0))
             elif buffer or not value.isspace():  # a blank outside links starts no line
-                buffer.append((value, None, None))
+                buffer.append((value, None, None, bold > 0))
     if buffer:
         _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
     link_elements += _links_beside(root, preceding=False)
-    return chunks, link_elements
+    return chunks, link_elements, tree
+
+
+# Elements nobody sees: the hidden attribute, inline display:none or visibility:hidden, the
+# ARIA roles of the site's chrome and of modal boxes (cookie banners), and the
+# visually-hidden utility classes of the common CSS frameworks, which hold copies of visible
+# text for screen readers. Those class names are the only ones the parsers know: they say
+# whether text is shown, never which field it is.
+VISUALLY_HIDDEN_CLASSES = ("sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text")
+CHROME_ROLES = ("navigation", "banner", "contentinfo", "dialog", "alertdialog", "search")
+_HIDDEN_XPATH = etree.XPath(
+    "//*[@hidden or @aria-modal='true'"
+    " or contains(translate(@style, ' ', ''), 'display:none')"
+    " or contains(translate(@style, ' ', ''), 'visibility:hidden')"
+    + "".join(f" or @role='{role}'" for role in CHROME_ROLES)
+    + "".join(
+        f" or contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+        for name in VISUALLY_HIDDEN_CLASSES
+    )
+    + "]"
+)
+# Some of these bytes are in every page that needs the search: without them it is skipped.
+_HIDDEN_HINTS = (b"hidden", b"none", b"role", b"modal", b"sr-only", b"screen-reader")
+
+
+def hide_invisible(root: etree._Element, body: bytes | None = None) -> None:
+    """Turn the elements nobody sees into elements the walk skips (their tails stay)."""
+    if body is not None and not any(hint in body for hint in _HIDDEN_HINTS):
+        return
+    for element in _HIDDEN_XPATH(root):
+        if isinstance(element.tag, str) and element.tag not in ("html", "body"):
+            element.tag = _HIDDEN_TAG
+
+
+def page_titles(root: etree._Element) -> tuple[str | None, str | None]:
+    """The text of the page's ``<title>`` and its ``og:title``, as given (None when absent)."""
+    title = og = None
+    head = root.find("head")
+    if head is None:
+        return None, None
+    element = head.find("title")
+    if element is not None:
+        title = tx.none_if_empty(element.xpath("string()"))
+    for meta in head.iterfind("meta"):
+        if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:title":
+            og = tx.none_if_empty(meta.get("content"))
+            break
+    return title, og
 
 
 def _links_beside(root: etree._Element, *, preceding: bool) -> list[etree._Element]:
@@ -290,8 +396,14 @@ def _role(element: etree._Element) -> int:
             role = _HIDDEN
         elif name == HEADING_TAG:
             role = _HEADING
+        elif name in CONTENT_TAGS:
+            role = _CONTENT
+        elif name in LANDMARK_TAGS:
+            role = _LANDMARK
         elif name in BLOCK_TAGS:
             role = _BLOCK
+        elif name in BOLD_TAGS:
+            role = _BOLD
         elif name == "a":
             role = _ANCHOR
         elif name == "br":
@@ -333,30 +445,35 @@ def _flush(buffer: list[_Piece], block: int, h1: int | None, chunks: list[Chunk]
     """Close the line made of ``buffer``: keep it when it has visible text."""
     links: tuple[tuple[str, str], ...]
     if len(buffer) == 1:  # most lines: one text node
-        value, link, href = buffer[0]
+        value, link, href, bold = buffer[0]
         text = tx.clean_text(value)
         if text:
             links = (((href or "").strip(), text),) if link is not None else ()
             link_text = text if link else ""
-            chunks.append(Chunk(text, text, (text,), block, link, href, link_text, "", links, h1))
+            chunk = Chunk(text, text, (text,), block, link, href, link_text, "", links, h1)
+            chunk.bold = bold
+            chunks.append(chunk)
         return
-    values = [value for value, _, _ in buffer]
+    values = [piece[0] for piece in buffer]
     text = tx.clean_text("".join(values))
     if not text:
         return
     cleaned = [tx.clean_text(value) for value in values]
     pieces = tuple(filter(None, cleaned))
-    _, link, href = buffer[0]
+    bold = all(piece[3] for piece, clean in zip(buffer, cleaned, strict=True) if clean)
+    _, link, href, _ = buffer[0]
     if all(piece[1] == link for piece in buffer):  # the whole line in one link (or none)
         links = (((href or "").strip(), text),) if link is not None else ()
         link_text = text if link else ""
         spaced = join_pieces(pieces)
-        chunks.append(Chunk(text, spaced, pieces, block, link, href, link_text, "", links, h1))
+        chunk = Chunk(text, spaced, pieces, block, link, href, link_text, "", links, h1)
+        chunk.bold = bold
+        chunks.append(chunk)
         return
     start = 0
     while not values[start].strip():
         start += 1
-    _, link, href = buffer[start]
+    _, link, href, _ = buffer[start]
     run = start + 1
     while run < len(buffer) and buffer[run][1] == link:
         run += 1
@@ -369,15 +486,17 @@ def _flush(buffer: list[_Piece], block: int, h1: int | None, chunks: list[Chunk]
         link_text = rest = ""
     links = _links_of(buffer, cleaned)
     spaced = join_pieces(pieces)
-    chunks.append(Chunk(text, spaced, pieces, block, link, href, link_text, rest, links, h1))
+    chunk = Chunk(text, spaced, pieces, block, link, href, link_text, rest, links, h1)
+    chunk.bold = bold
+    chunks.append(chunk)
 
 
 def _links_of(buffer: list[_Piece], cleaned: list[str]) -> tuple[tuple[str, str], ...]:
     """(href, text) of each link that has text on the line; ``cleaned``: each piece's text."""
     at: dict[int, list[int]] = {}  # link index -> positions of its pieces
-    for i, (_, link, _) in enumerate(buffer):
-        if link is not None:
-            at.setdefault(link, []).append(i)
+    for i, piece in enumerate(buffer):
+        if piece[1] is not None:
+            at.setdefault(piece[1], []).append(i)
     if not at:
         return ()
     links = []

@@ -98,7 +98,7 @@ def _parse(page: str | bytes, url: str) -> StudyItem | Drop:
     if not body:
         return Drop("empty_page")
     root = parse_root(body)
-    chunks, link_elements = linearise(root)
+    chunks, link_elements, blocks = linearise(root, body)
     page_url = _page_url(link_elements, url, study_id)
     title_at, title = _title(chunks)
     start = title_at[-1] + 1 if title_at else 0
