@@ -215,7 +215,14 @@ class Blocks:
     """
 
     parent: dict[int, int] = field(default_factory=dict)
+    start: dict[int, int] = field(default_factory=dict)
     end: dict[int, int] = field(default_factory=dict)
+
+    def around(self, block: int, index: int) -> int:
+        """The innermost block holding both ``block`` and the line at ``index``."""
+        while block and self.start.get(block, 0) > index:
+            block = self.parent.get(block, 0)
+        return block
 
 
 def linearise(
@@ -271,6 +278,7 @@ def linearise(
                 if role <= _HEADING:
                     counter += 1
                     tree.parent[counter] = blocks[-1]
+                    tree.start[counter] = len(chunks)
                     blocks.append(counter)
                     if role == _CONTENT:
                         content += 1
