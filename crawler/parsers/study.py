@@ -100,7 +100,8 @@ FIELD_LABELS = {
     "source": "source",
 }
 MAX_LABEL_LENGTH = max(map(len, FIELD_LABELS)) + 1  # with a colon
-MIN_TITLE_WORDS = 2  # a bold line taken as the title when nothing better exists
+MIN_TITLE_WORDS = 2
+MAX_NAV_WORDS = 3  # a bold line taken as the title when nothing better exists
 
 # ---------------------------------------------------------------------------------------------
 
@@ -457,10 +458,15 @@ def _field_label(chunk: Chunk) -> tuple[str, str] | None:
 
 
 def _is_nav_link(chunk: Chunk) -> bool:
-    """A line that is one link to a page that is neither a study, a thread nor a source."""
+    """A line that is one short link to a page that is not a study, a thread or a source.
+
+    Navigation says where to go in a word or three ("Home", "Privacy policy"); a link to a
+    study that merely failed to parse has a title's length.
+    """
     return (
         chunk.link is not None
         and chunk.link_text == chunk.text
+        and len(chunk.text.split()) <= MAX_NAV_WORDS
         and _entry_kind(chunk) is None
         and not _is_cta(chunk)
     )
