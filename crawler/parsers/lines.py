@@ -254,18 +254,31 @@ def linearise(
     content = 0  # open content elements (article, main, section)
     bold = 0  # open bold elements
     debris = tx.DEBRIS
-    walker = etree.iterwalk(root, events=("start", "end"))
-    skipped = -1  # the role of the element whose subtree was skipped; -1: none
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    skipped = False  # the subtree of the element just started was skipped
     for event, element in walker:
-        if event == "start":
+        if event == "comment" or event == "pi":
+            # Its tail continues the text before it, in the same link.
+            value = element.tail
+            if (
+                value
+                and buffer
+                and buffer[-1][1] == (links[-1][0] if links else None)
+                and _follows_text(element)
+            ):
+                if debris in value:
+                    value = tx.strip_debris(value)
+                last = buffer[-1]
+                buffer[-1] = (last[0] + value, last[1], last[2], last[3])
+                continue
+        elif event == "start":
             role = _ROLES.get(element.tag)
             if role is None:
                 role = _role(element)
             if role >= _HIDDEN or (role == _LANDMARK and not content):
-                if role != _NOT_ELEMENT:
-                    link_elements.extend(element.iter("link"))
+                link_elements.extend(element.iter("link"))
                 walker.skip_subtree()  # the next event is this element's "end"
-                skipped = role
+                skipped = True
                 continue
             roles.append(role)
             if role >= _BLOCK:  # a block, an h1, a br or an img ends the open line
@@ -294,18 +307,9 @@ def linearise(
                 link_elements.append(element)
             value = element.text
         else:
-            if skipped >= 0:
+            if skipped:
+                skipped = False
                 value = element.tail
-                if skipped == _NOT_ELEMENT and value and buffer:
-                    # A comment: its tail continues the text before it.
-                    last = buffer[-1]
-                    if last[1] == (links[-1][0] if links else None):
-                        if debris in value:
-                            value = tx.strip_debris(value)
-                        buffer[-1] = (last[0] + value, last[1], last[2], last[3])
-                        skipped = -1
-                        continue
-                skipped = -1
             else:
                 role = roles.pop()
                 if role == _ANCHOR:
@@ -383,6 +387,15 @@ def page_titles(root: etree._Element) -> tuple[str | None, str | None]:
             og = tx.none_if_empty(meta.get("content"))
             break
     return title, og
+
+
+def _follows_text(node: etree._Element) -> bool:
+    """Whether a comment comes right after a text node (not after an element's end)."""
+    previous = node.getprevious()
+    if previous is None:
+        parent = node.getparent()
+        return parent is not None and bool(parent.text)
+    return not isinstance(previous.tag, str) or bool(previous.tail)
 
 
 def _links_beside(root: etree._Element, *, preceding: bool) -> list[etree._Element]:

@@ -325,6 +325,19 @@ def _content_start(chunks: list[Chunk]) -> int:
     return 0
 
 
+def _is_anchor(chunk: Chunk) -> bool:
+    """A line only a study's content has: a label, counter, list link or call to action."""
+    return bool(
+        _entry_kind(chunk)
+        or _is_card_label(chunk)
+        or _section_head(chunk) != (None, None)
+        or _is_cta(chunk)
+        or _after_tldr_label(chunk) is not None
+        or _field_label(chunk) is not None
+        or (chunk.is_image and IMAGE_ALT_RE.match(chunk.img_alt or ""))
+    )
+
+
 def _clip(chunks: list[Chunk], blocks: Blocks, first: int) -> list[Chunk]:
     """The lines up to the end of the block holding the title and the last list line.
 
@@ -333,7 +346,7 @@ def _clip(chunks: list[Chunk], blocks: Blocks, first: int) -> list[Chunk]:
     last = None
     for i in range(len(chunks) - 1, first, -1):
         chunk = chunks[i]
-        if _entry_kind(chunk) or _is_card_label(chunk) or _section_head(chunk) != (None, None):
+        if _is_anchor(chunk):
             last = i
             break
     if last is None:
