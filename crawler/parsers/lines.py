@@ -217,6 +217,16 @@ class Blocks:
     parent: dict[int, int] = field(default_factory=dict)
     start: dict[int, int] = field(default_factory=dict)
     end: dict[int, int] = field(default_factory=dict)
+    content: set[int] = field(default_factory=set)  # article, main and section elements
+
+    def outermost_content(self, block: int) -> int:
+        """The outermost content element holding ``block``, else ``block``."""
+        found, current = block, block
+        while current:
+            if current in self.content:
+                found = current
+            current = self.parent.get(current, 0)
+        return found
 
     def around(self, block: int, index: int) -> int:
         """The innermost block holding both ``block`` and the line at ``index``."""
@@ -295,6 +305,7 @@ def linearise(
                     blocks.append(counter)
                     if role == _CONTENT:
                         content += 1
+                        tree.content.add(counter)
                     elif role == _HEADING:
                         counter += 1
                         h1s.append(counter)
@@ -343,10 +354,11 @@ def linearise(
 
 
 # Elements nobody sees: the hidden attribute, inline display:none or visibility:hidden, the
-# ARIA roles of the site's chrome and of modal boxes (cookie banners), and the
-# visually-hidden utility classes of the common CSS frameworks, which hold copies of visible
-# text for screen readers. Those class names are the only ones the parsers know: they say
-# whether text is shown, never which field it is.
+# ARIA roles of the site's chrome and of modal boxes (cookie banners), and the classes the
+# page's own style sheets hide (``hidden_classes``): copies of visible text for screen
+# readers, mobile duplicates. Where the rules are in a linked style sheet, the page cannot
+# tell; the visually-hidden utility classes of the common CSS frameworks are taken as
+# hidden then. Class names only ever say whether text is shown, never which field it is.
 VISUALLY_HIDDEN_CLASSES = ("sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text")
 CHROME_ROLES = ("navigation", "banner", "contentinfo", "dialog", "alertdialog", "search")
 _HIDDEN_XPATH = etree.XPath(
@@ -360,17 +372,87 @@ _HIDDEN_XPATH = etree.XPath(
     )
     + "]"
 )
+_CLASS_XPATH = etree.XPath(
+    "//*[contains(concat(' ', normalize-space(@class), ' '), concat(' ', $name, ' '))]"
+)
 # Some of these bytes are in every page that needs the search: without them it is skipped.
 _HIDDEN_HINTS = (b"hidden", b"none", b"role", b"modal", b"sr-only", b"screen-reader")
+_CSS_RULE_RE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_CLASS_SELECTOR_RE = re.compile(r"^\.((?:[\w-]|\\.)+)$")
+_CSS_ESCAPE_RE = re.compile(r"\\(.)")
 
 
 def hide_invisible(root: etree._Element, body: bytes | None = None) -> None:
     """Turn the elements nobody sees into elements the walk skips (their tails stay)."""
     if body is not None and not any(hint in body for hint in _HIDDEN_HINTS):
         return
-    for element in _HIDDEN_XPATH(root):
+    hidden = list(_HIDDEN_XPATH(root))
+    for name in hidden_classes(root):
+        hidden += _CLASS_XPATH(root, name=name)
+    for element in hidden:
         if isinstance(element.tag, str) and element.tag not in ("html", "body"):
             element.tag = _HIDDEN_TAG
+
+
+def hidden_classes(root: etree._Element) -> list[str]:
+    """Classes that the page's ``<style>`` rules hide, each by a selector of its own.
+
+    Hidden means ``display: none``, ``visibility: hidden``, or the visually-hidden pattern
+    (clipped away, or one pixel with its overflow hidden). Rules inside ``@media`` and
+    compound selectors are left out: whether they apply depends on the screen.
+    """
+    names: list[str] = []
+    for style in root.iter("style"):
+        css = style.text or ""
+        if "{" not in css:
+            continue
+        depth_free = _top_level_rules(css)
+        for selectors, declarations in _CSS_RULE_RE.findall(depth_free):
+            if not _hides(declarations.replace(" ", "").lower()):
+                continue
+            for selector in selectors.split(","):
+                match = _CLASS_SELECTOR_RE.match(selector.strip())
+                if match:
+                    names.append(_CSS_ESCAPE_RE.sub(r"\1", match.group(1)))
+    return names
+
+
+def _top_level_rules(css: str) -> str:
+    """The style sheet without its ``@`` blocks (media queries and the like)."""
+    if "@" not in css:
+        return css
+    out, depth, skip_depth = [], 0, -1
+    for ch in css:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if skip_depth >= 0 and depth == skip_depth:
+                skip_depth = -1
+                continue
+        if skip_depth >= 0:
+            if ch == ";" and depth == skip_depth:  # an @import or @charset line
+                skip_depth = -1
+            continue
+        if ch == "@" and depth == 0:
+            skip_depth = 0
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _hides(declarations: str) -> bool:
+    return (
+        "display:none" in declarations
+        or "visibility:hidden" in declarations
+        or "clip:rect(0" in declarations
+        or "clip-path:inset(50%)" in declarations
+        or (
+            "width:1px" in declarations
+            and "height:1px" in declarations
+            and "overflow:hidden" in declarations
+        )
+    )
 
 
 def page_titles(root: etree._Element) -> tuple[str | None, str | None]:

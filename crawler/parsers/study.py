@@ -154,7 +154,7 @@ def _parse(page: str | bytes, url: str, notes: list[str]) -> StudyItem | Drop:
     )
     title_block = chunks[title_at[-1]].block if title_at else None
     header_signal = _read_header(item, chunks[start:end], page_url, title_block)
-    section_signal = _read_sections(item, chunks[end:], page_url)
+    section_signal = _read_sections(item, chunks[end:], page_url, blocks, end)
     if not (header_signal or (section_signal and not NOT_FOUND_RE.match(title or ""))):
         return Drop("not_a_study_page", detail=(title or "")[:200])
     return item
@@ -256,8 +256,9 @@ def _title(
     """Positions of the title's lines and its text, from the best evidence on the page.
 
     A heading (the first ``h1``), else a line labelled "Title", else the line showing the
-    ``og:title``/``<title>`` (less the site's name), else that text alone, else the first bold
-    line. When the page's own title differs from the visible one, the visible one wins and a
+    ``og:title``/``<title>`` (less the site's name), else a bold line right above the study's
+    first lines, else the ``og:title``/``<title>`` text alone, else the first bold line.
+    When the page's own title differs from the visible one, the visible one wins and a
     ``title_disagrees`` note is left.
     """
     tag_title, og_title = meta
@@ -270,6 +271,11 @@ def _title(
         found = next((i for i, c in enumerate(chunks) if c.text.casefold() == folded), None)
         if found is not None:
             at, visible = [found], chunks[found].text
+    if visible is None:
+        # A bold line right above the study's first lines (its date, authors, TLDR...).
+        first = _content_start(chunks)
+        if first > 0 and _is_prominent(chunks[first - 1]):
+            at, visible = [first - 1], chunks[first - 1].text
     if visible is None and named is None:
         found = next((i for i, c in enumerate(chunks) if _is_prominent(c)), None)
         if found is not None:
@@ -318,40 +324,40 @@ def _is_prominent(chunk: Chunk) -> bool:
 
 
 def _content_start(chunks: list[Chunk]) -> int:
-    """Where the study's own lines start when no title line was seen."""
+    """Where the study's own lines start when no title line was seen: at its date line,
+    else at its first labelled line."""
     for i, chunk in enumerate(chunks):
-        if not _is_plain(chunk) or _is_meta_start(chunk):
+        if _is_meta_start(chunk):
+            return i
+    for i, chunk in enumerate(chunks):
+        if not _is_plain(chunk):
             return i
     return 0
 
 
-def _is_anchor(chunk: Chunk) -> bool:
-    """A line only a study's content has: a label, counter, list link or call to action."""
-    return bool(
-        _entry_kind(chunk)
-        or _is_card_label(chunk)
-        or _section_head(chunk) != (None, None)
-        or _is_cta(chunk)
-        or _after_tldr_label(chunk) is not None
-        or _field_label(chunk) is not None
-        or (chunk.is_image and IMAGE_ALT_RE.match(chunk.img_alt or ""))
-    )
+def _is_list_line(chunk: Chunk) -> bool:
+    """A line of the study's lists: a link to a study or thread, a card label, a counter."""
+    return bool(_entry_kind(chunk) or _is_card_label(chunk) or _section_head(chunk)[1] is not None)
 
 
 def _clip(chunks: list[Chunk], blocks: Blocks, first: int) -> list[Chunk]:
-    """The lines up to the end of the block holding the title and the last list line.
+    """The study's lines: up to the end of the block holding the title (line ``first``)
+    and the last line of its lists, or without lists, the line after the title; or of the
+    outermost ``main``/``article``/``section`` holding that block.
 
-    What follows that block (a footer, a cookie banner, a newsletter box) is the site's.
+    What follows that block (a footer, a cookie banner, a newsletter box) is the site's,
+    whatever labels it holds.
     """
     last = None
     for i in range(len(chunks) - 1, first, -1):
-        chunk = chunks[i]
-        if _is_anchor(chunk):
+        if _is_list_line(chunks[i]):
             last = i
             break
     if last is None:
+        last = first + 1 if first + 1 < len(chunks) else None
+    if last is None:
         return chunks
-    block = blocks.around(chunks[last].block, first)
+    block = blocks.outermost_content(blocks.around(chunks[last].block, first))
     if not block:
         return chunks
     return chunks[: blocks.end.get(block, len(chunks))]
@@ -482,6 +488,7 @@ def _is_nav_link(chunk: Chunk) -> bool:
         and len(chunk.text.split()) <= MAX_NAV_WORDS
         and _entry_kind(chunk) is None
         and not _is_cta(chunk)
+        and not _is_card_label(chunk)
     )
 
 
@@ -509,14 +516,22 @@ def _read_meta(item: StudyItem, chunks: list[Chunk], title_block: int | None = N
     if opening:
         lines = [rest]
         # The journal alone on the next line of the same block, then maybe a closing quote.
-        if not rest[opening.end() :].strip() and j < n and _same_block_plain(chunks, j - 1, j):
-            if chunks[j].spaced.strip() not in JOURNAL_CLOSE:
-                lines.append(chunks[j].spaced)
-                j += 1
-        if j < n and chunks[j].spaced.strip() in JOURNAL_CLOSE and _same_block_plain(chunks, j - 1, j):
+        if (
+            not rest[opening.end() :].strip()
+            and j < n
+            and _same_block_plain(chunks, j - 1, j)
+            and chunks[j].spaced.strip() not in JOURNAL_CLOSE
+        ):
+            lines.append(chunks[j].spaced)
+            j += 1
+        if (
+            j < n
+            and chunks[j].spaced.strip() in JOURNAL_CLOSE
+            and _same_block_plain(chunks, j - 1, j)
+        ):
             j += 1
         item.journal = _journal_from_lines(lines)
-    if first.block != title_block:
+    if title_block is not None and first.block != title_block:
         while j < n and _same_block_plain(chunks, at, j):
             j += 1  # keywords
     return j
@@ -669,18 +684,43 @@ class _Cursor:
     card_has_meta: bool = False
     card_summary_block: int | None = None
     pending_counter: tuple[int, int | None, bool] | None = None
+    blocks: Blocks = field(default_factory=Blocks)
+    container: int = 0  # the block holding the open entry or card
+    at: int = 0  # the page line being read
+
+    def opened(self, chunk: Chunk, at: int) -> None:
+        """An entry or card starts at ``chunk``, line ``at`` of the page: its block is the
+        largest one starting with that line, or the one around the line's own block."""
+        block, parent, start = chunk.block, self.blocks.parent, self.blocks.start
+        while parent.get(block, 0) and start.get(parent[block]) == at:
+            block = parent[block]
+        self.container = parent.get(block, 0) if block == chunk.block else block
+
+    def holds(self, chunk: Chunk) -> bool:
+        """Whether ``chunk`` is inside the open entry's or card's block."""
+        block, container, parent = chunk.block, self.container, self.blocks.parent
+        while block and block != container:
+            block = parent.get(block, 0)
+        return block == container
 
 
-def _read_sections(item: StudyItem, chunks: list[Chunk], page_url: str) -> bool:
+def _read_sections(
+    item: StudyItem,
+    chunks: list[Chunk],
+    page_url: str,
+    blocks: Blocks | None = None,
+    offset: int = 0,
+) -> bool:
     """Fill the cited/related/community lists; True when they look like a study's.
 
     That is: a results counter, or a section label over links to studies or threads (a
     "Related" heading alone is on many a page).
     """
     sections: list[_Section] = []
-    cursor = _Cursor()
+    cursor = _Cursor(blocks=blocks or Blocks())
     signal = False
-    for chunk in chunks:
+    for at, chunk in enumerate(chunks, offset):
+        cursor.at = at
         label, counter = _section_head(chunk)
         if label or counter:
             signal = signal or counter is not None
@@ -699,9 +739,7 @@ def _read_sections(item: StudyItem, chunks: list[Chunk], page_url: str) -> bool:
     _store_sections(item, sections)
     return signal or any(
         section.labelled
-        and (
-            any(e.study_id for e in section.entries) or any(c.post_id for c in section.cards)
-        )
+        and (any(e.study_id for e in section.entries) or any(c.post_id for c in section.cards))
         for section in sections
     )
 
@@ -816,6 +854,8 @@ def _on_entry_line(chunk: Chunk, cursor: _Cursor, page_url: str) -> None:
     if _is_punctuation(chunk.text):
         return  # e.g. the comma of "3 citations ," set on a line of its own
     linked = _entry_kind(chunk) == "research"
+    if cursor.entry is not None and not cursor.holds(chunk):
+        _close_entries(cursor)  # past the entry's block: the site's text or a new entry
     if cursor.entry is None or (linked and chunk.link != cursor.entry_link):
         _open_entry(chunk, cursor, section, page_url, linked=linked)
     elif chunk.link is not None and chunk.link == cursor.entry_link:
@@ -835,6 +875,7 @@ def _open_entry(
         entry.study_id = _study_id(entry.url)
     section.entries.append(entry)
     cursor.entry, cursor.entry_link, cursor.entry_has_tldr = entry, chunk.link, False
+    cursor.opened(chunk, cursor.at)
     if _entry_meta(chunk.spaced)[0]:
         _fill_entry(cursor, chunk.spaced, chunk.text)  # the title is missing
         return
@@ -894,6 +935,10 @@ def _is_punctuation(text: str) -> bool:
 def _on_card_line(chunk: Chunk, cursor: _Cursor, page_url: str) -> None:
     card_label = _is_card_label(chunk)
     new_link = chunk.link is not None and _entry_kind(chunk) == "community"
+    if cursor.card is not None and not cursor.holds(chunk):
+        _close_entries(cursor)  # past the card's block
+    if cursor.card is None and not (card_label or new_link):
+        return  # a card starts with its label or its link; other text is the site's
     if (
         cursor.card is None
         or card_label
@@ -906,6 +951,7 @@ def _on_card_line(chunk: Chunk, cursor: _Cursor, page_url: str) -> None:
         )
     ):
         _open_card(cursor)
+        cursor.opened(chunk, cursor.at)
     card = cursor.card
     assert card is not None
     if new_link and card.url is None:

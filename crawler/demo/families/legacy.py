@@ -89,9 +89,7 @@ def render(study: dict[str, Any], url: str) -> bytes:
                         href = entry["url"].replace("https://", "http://", 1)
                         text = f'<a href="{a(href)}">{text}</a>'
                     out.append(f"{text}<br>")
-                line = " ".join(
-                    p for p in (entry_meta_text(entry), e(entry["tldr"] or "")) if p
-                )
+                line = " ".join(p for p in (entry_meta_text(entry), e(entry["tldr"] or "")) if p)
                 if line:
                     out.append(f"<font size=1>{line}</font><br>")
             out.append("<br>")

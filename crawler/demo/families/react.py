@@ -170,7 +170,7 @@ def _card(v: StudyView, card: dict[str, Any]) -> str:
         out.append(f'<h3 class="line-clamp-2 font-semibold">{e(card["title"])}</h3>')
     meta = []
     if card_category(card):
-        meta.append(f'<span>in {X}{e(card["category"])}</span>')
+        meta.append(f"<span>in {X}{e(card['category'])}</span>")
     if card["upvotes"] is not None:
         meta.append(
             f'<span class="inline-flex items-center gap-1">{e(card["upvotes"])}{ICON}'

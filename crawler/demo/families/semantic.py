@@ -44,8 +44,7 @@ def render(study: dict[str, Any], url: str) -> bytes:
     out.append("</header>")
     if v["image_url"]:
         out.append(
-            f'<figure><img src="{a(v.href(v["image_url"], True))}" alt="Image of study">'
-            "</figure>"
+            f'<figure><img src="{a(v.href(v["image_url"], True))}" alt="Image of study"></figure>'
         )
     pairs = []
     if v.authors:
