@@ -101,7 +101,9 @@ FIELD_LABELS = {
 }
 MAX_LABEL_LENGTH = max(map(len, FIELD_LABELS)) + 1  # with a colon
 MIN_TITLE_WORDS = 2
-MAX_NAV_WORDS = 3  # a bold line taken as the title when nothing better exists
+MAX_NAV_WORDS = 3
+# A news byline ("By Jane Doe, Health Reporter"): the site prints its authors bare.
+BYLINE_RE = re.compile(r"^(?:by|von|par|por)\s", re.IGNORECASE)  # a bold line taken as the title when nothing better exists
 
 # ---------------------------------------------------------------------------------------------
 
@@ -643,7 +645,7 @@ def _source_url(chunk: Chunk, page_url: str) -> str | None:
 def _looks_like_authors(text: str) -> bool:
     """A comma-separated list of names (not a sentence): short parts, no sentence ending."""
     names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names or len(names) > MAX_AUTHORS:
+    if not names or len(names) > MAX_AUTHORS or BYLINE_RE.match(names[0]):
         return False
     for name in names:
         if len(name) > 80 or len(name.split()) > 7 or any(ch in name for ch in '?!:;“”"()[]|·•©'):
