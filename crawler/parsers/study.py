@@ -100,10 +100,10 @@ FIELD_LABELS = {
     "source": "source",
 }
 MAX_LABEL_LENGTH = max(map(len, FIELD_LABELS)) + 1  # with a colon
-MIN_TITLE_WORDS = 2
+MIN_TITLE_WORDS = 2  # a bold line taken as the title when nothing better exists
 MAX_NAV_WORDS = 3
 # A news byline ("By Jane Doe, Health Reporter"): the site prints its authors bare.
-BYLINE_RE = re.compile(r"^(?:by|von|par|por)\s", re.IGNORECASE)  # a bold line taken as the title when nothing better exists
+BYLINE_RE = re.compile(r"^(?:by|von|par|por)\s", re.IGNORECASE)
 
 # ---------------------------------------------------------------------------------------------
 
