@@ -361,37 +361,56 @@ def linearise(
 # hidden then. Class names only ever say whether text is shown, never which field it is.
 VISUALLY_HIDDEN_CLASSES = ("sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text")
 CHROME_ROLES = ("navigation", "banner", "contentinfo", "dialog", "alertdialog", "search")
-_HIDDEN_XPATH = etree.XPath(
-    "//*[@hidden or @aria-modal='true'"
-    " or contains(translate(@style, ' ', ''), 'display:none')"
-    " or contains(translate(@style, ' ', ''), 'visibility:hidden')"
-    + "".join(f" or @role='{role}'" for role in CHROME_ROLES)
-    + "".join(
-        f" or contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-        for name in VISUALLY_HIDDEN_CLASSES
-    )
-    + "]"
+# Candidates, found by libxml2; the Python checks below decide. Class names are tested as
+# substrings first (cheap), then as whole tokens.
+_CANDIDATES_XPATH = etree.XPath(
+    "//*[@hidden or @aria-modal or @role or @style"
+    " or contains(@class, 'sr-only') or contains(@class, 'isually')"
+    " or contains(@class, 'screen-reader')]"
 )
-_CLASS_XPATH = etree.XPath(
-    "//*[contains(concat(' ', normalize-space(@class), ' '), concat(' ', $name, ' '))]"
-)
+_CLASS_XPATH = etree.XPath("//*[contains(@class, $name)]")
 # Some of these bytes are in every page that needs the search: without them it is skipped.
 _HIDDEN_HINTS = (b"hidden", b"none", b"role", b"modal", b"sr-only", b"screen-reader")
+# A style sheet that can hide anything says one of these (minified or with one space).
+_CSS_HINTS = (
+    "display:none", "display: none", "visibility:hidden", "visibility: hidden", "clip",
+    "width:1px", "width: 1px",
+)  # fmt: skip
+# @import ...; @media (...) { rules } @font-face { declarations }: screen-dependent or no rules.
+_CSS_AT_BLOCK_RE = re.compile(r"@[^{};]*(?:;|\{(?:[^{}]*\{[^{}]*\})*[^{}]*\})")
 _CSS_RULE_RE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _CLASS_SELECTOR_RE = re.compile(r"^\.((?:[\w-]|\\.)+)$")
 _CSS_ESCAPE_RE = re.compile(r"\\(.)")
+_STYLE_HIDES_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
 def hide_invisible(root: etree._Element, body: bytes | None = None) -> None:
     """Turn the elements nobody sees into elements the walk skips (their tails stay)."""
     if body is not None and not any(hint in body for hint in _HIDDEN_HINTS):
         return
-    hidden = list(_HIDDEN_XPATH(root))
+    hidden = [element for element in _CANDIDATES_XPATH(root) if _is_hidden(element)]
     for name in hidden_classes(root):
-        hidden += _CLASS_XPATH(root, name=name)
+        hidden += [
+            element
+            for element in _CLASS_XPATH(root, name=name)
+            if name in (element.get("class") or "").split()
+        ]
     for element in hidden:
         if isinstance(element.tag, str) and element.tag not in ("html", "body"):
             element.tag = _HIDDEN_TAG
+
+
+def _is_hidden(element: etree._Element) -> bool:
+    get = element.get
+    if get("hidden") is not None or (get("aria-modal") or "").strip().lower() == "true":
+        return True
+    if (get("role") or "").strip().lower() in CHROME_ROLES:
+        return True
+    style = get("style")
+    if style and _STYLE_HIDES_RE.search(style):
+        return True
+    classes = get("class")
+    return bool(classes) and any(name in VISUALLY_HIDDEN_CLASSES for name in classes.split())
 
 
 def hidden_classes(root: etree._Element) -> list[str]:
@@ -404,10 +423,11 @@ def hidden_classes(root: etree._Element) -> list[str]:
     names: list[str] = []
     for style in root.iter("style"):
         css = style.text or ""
-        if "{" not in css:
+        if not any(hint in css for hint in _CSS_HINTS):
             continue
-        depth_free = _top_level_rules(css)
-        for selectors, declarations in _CSS_RULE_RE.findall(depth_free):
+        if "@" in css:
+            css = _CSS_AT_BLOCK_RE.sub("", css)
+        for selectors, declarations in _CSS_RULE_RE.findall(css):
             if not _hides(declarations.replace(" ", "").lower()):
                 continue
             for selector in selectors.split(","):
@@ -415,30 +435,6 @@ def hidden_classes(root: etree._Element) -> list[str]:
                 if match:
                     names.append(_CSS_ESCAPE_RE.sub(r"\1", match.group(1)))
     return names
-
-
-def _top_level_rules(css: str) -> str:
-    """The style sheet without its ``@`` blocks (media queries and the like)."""
-    if "@" not in css:
-        return css
-    out, depth, skip_depth = [], 0, -1
-    for ch in css:
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if skip_depth >= 0 and depth == skip_depth:
-                skip_depth = -1
-                continue
-        if skip_depth >= 0:
-            if ch == ";" and depth == skip_depth:  # an @import or @charset line
-                skip_depth = -1
-            continue
-        if ch == "@" and depth == 0:
-            skip_depth = 0
-            continue
-        out.append(ch)
-    return "".join(out)
 
 
 def _hides(declarations: str) -> bool:
@@ -463,7 +459,7 @@ def page_titles(root: etree._Element) -> tuple[str | None, str | None]:
         return None, None
     element = head.find("title")
     if element is not None:
-        title = tx.none_if_empty(element.xpath("string()"))
+        title = tx.none_if_empty(element.text)
     for meta in head.iterfind("meta"):
         if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:title":
             og = tx.none_if_empty(meta.get("content"))

@@ -24,9 +24,8 @@ from hypothesis import strategies as st
 from scrapy.http import HtmlResponse
 
 from crawler.demo import site_data as sd
-from crawler.demo.build_site import study_page_data
+from crawler.demo.build_site import study_page
 from crawler.demo.families import FAMILIES, render_family
-from crawler.demo.render import render_study
 from crawler.items import Drop, StudyItem
 from crawler.parsers.study import parse_study, read_study
 from crawler.spiders.studies import page_source
@@ -60,8 +59,9 @@ def _site_items() -> dict[str, dict[str, Any]]:
     items = {}
     for study in sd.STUDIES:
         url = SITE + study.path
-        page = render_study(study_page_data(study, studies, threads), study.template)
-        item = parse_study(page, url)
+        page = study_page(study, studies, threads)
+        body = page if isinstance(page, bytes) else page.encode("utf-8")
+        item = parse_served(body, url)
         if isinstance(item, StudyItem):
             items[f"site:{study.id}"] = dataclasses.asdict(item)
     return items
