@@ -235,9 +235,7 @@ class Blocks:
         return block
 
 
-def linearise(
-    root: etree._Element, body: bytes | None = None
-) -> tuple[list[Chunk], list[etree._Element], Blocks]:
+def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element], Blocks]:
     """The visible lines of the page in document order, its ``<link>`` elements and blocks.
 
     One loop over the tree's start/end events; each element opening a block, a ``br`` or an
@@ -248,10 +246,8 @@ def linearise(
     ``hide_invisible`` marks, and the site's chrome landmarks (``header``, ``footer``,
     ``aside``) outside the content elements. Comments never split a phrase: the text after
     one continues the text before it (React prints ``6<!-- --> / <!-- -->1000+``).
-    ``body``, the bytes ``root`` was parsed from, lets the search for hidden elements be
-    skipped on pages that cannot have any.
     """
-    hide_invisible(root, body)
+    hide_invisible(root)
     chunks: list[Chunk] = []
     link_elements = _links_beside(root, preceding=True)
     buffer: list[_Piece] = []  # the text nodes of the open line
@@ -361,16 +357,13 @@ def linearise(
 # hidden then. Class names only ever say whether text is shown, never which field it is.
 VISUALLY_HIDDEN_CLASSES = ("sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text")
 CHROME_ROLES = ("navigation", "banner", "contentinfo", "dialog", "alertdialog", "search")
-# Candidates, found by libxml2; the Python checks below decide. Class names are tested as
-# substrings first (cheap), then as whole tokens.
-_CANDIDATES_XPATH = etree.XPath(
-    "//*[@hidden or @aria-modal or @role or @style"
-    " or contains(@class, 'sr-only') or contains(@class, 'isually')"
-    " or contains(@class, 'screen-reader')]"
+# The attributes of candidates, found by libxml2 in one pass; _is_hidden decides. Class
+# names are looked for as substrings first, then as whole tokens.
+_ATTRIBUTES_XPATH = etree.XPath(
+    "//@hidden | //@aria-modal | //@role | //@style | //@class[contains(., 'sr-only')"
+    " or contains(., 'isually') or contains(., 'screen-reader')]"
 )
 _CLASS_XPATH = etree.XPath("//*[contains(@class, $name)]")
-# Some of these bytes are in every page that needs the search: without them it is skipped.
-_HIDDEN_HINTS = (b"hidden", b"none", b"role", b"modal", b"sr-only", b"screen-reader")
 # A style sheet that can hide anything says one of these (minified or with one space).
 _CSS_HINTS = (
     "display:none", "display: none", "visibility:hidden", "visibility: hidden", "clip",
@@ -384,11 +377,10 @@ _CSS_ESCAPE_RE = re.compile(r"\\(.)")
 _STYLE_HIDES_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
-def hide_invisible(root: etree._Element, body: bytes | None = None) -> None:
+def hide_invisible(root: etree._Element) -> None:
     """Turn the elements nobody sees into elements the walk skips (their tails stay)."""
-    if body is not None and not any(hint in body for hint in _HIDDEN_HINTS):
-        return
-    hidden = [element for element in _CANDIDATES_XPATH(root) if _is_hidden(element)]
+    candidates = [value.getparent() for value in _ATTRIBUTES_XPATH(root)]
+    hidden = [element for element in candidates if element is not None and _is_hidden(element)]
     for name in hidden_classes(root):
         hidden += [
             element

@@ -142,7 +142,7 @@ def _parse(page: str | bytes, url: str, notes: list[str]) -> StudyItem | Drop:
     if not body:
         return Drop("empty_page")
     root = parse_root(body)
-    chunks, link_elements, blocks = linearise(root, body)
+    chunks, link_elements, blocks = linearise(root)
     page_url = _page_url(link_elements, url, study_id)
     title_at, title = _title(chunks, page_titles(root), notes)
     start = title_at[-1] + 1 if title_at else _content_start(chunks)
