@@ -43,6 +43,7 @@ PARSER_MODULES = ("text", "lines", "study")
 BASELINE_PACKAGE = "baseline_parsers"
 NOT_STUDY = ROOT / "tests" / "fixtures" / "pages" / "not_study"
 STUDY_URL = "https://tressless.com/research/a-study-that-was-here-Xy12"
+MAX_RATIO = 1.30  # issue 17: figure 2 may grow by 30 % at most
 
 
 def load_baseline(revision: str, into: Path) -> Callable[[Any, str], Any]:
@@ -143,10 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"parse_study, {len(pages)} pages x {args.rounds} rounds, interleaved (CPU ms per page)")
     print(f"  baseline ({args.baseline}): {ms['baseline']:.3f} ms")
     print(f"  now:                {ms['now']:.3f} ms")
-    print(f"  now / baseline:     {ratio:.2f}x   (limit 1.30x: {'met' if ratio <= 1.3 else 'NOT met'})")
+    verdict = "met" if ratio <= MAX_RATIO else "NOT met"
+    print(f"  now / baseline:     {ratio:.2f}x   (limit {MAX_RATIO:.2f}x: {verdict})")
     print("non-study pages stored (served at a study URL)")
-    print(f"  baseline: {base_stored[0]} / {base_stored[1]} ({base_stored[0] / base_stored[1]:.0%})")
-    print(f"  now:      {now_stored[0]} / {now_stored[1]} ({now_stored[0] / now_stored[1]:.0%})")
+    for name, (stored, total) in (("baseline", base_stored), ("now", now_stored)):
+        print(f"  {name + ':':<9} {stored} / {total} ({stored / total:.0%})")
     print("parse_study now, by markup family (fixture studies, CPU ms per page)")
     for family, cost in family_costs(args.rounds).items():
         print(f"  {family:<9} {cost:.3f} ms")
