@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from micro import study_pages  # noqa: E402
 from scrapy.exceptions import DropItem  # noqa: E402
 from scrapy.http import HtmlResponse  # noqa: E402
 from scrapy.utils.test import get_crawler  # noqa: E402
 
-from benchmarks.micro import study_pages  # noqa: E402
 from crawler.items import Drop  # noqa: E402
 from crawler.parsers.study import parse_study  # noqa: E402
 from crawler.pipelines.normalize import NormalizePipeline  # noqa: E402
