@@ -354,7 +354,6 @@ STUDIES: tuple[Study, ...] = (
         "months. The proportion of anagen hairs rose similarly in both groups, meeting the "
         "trial's non-inferiority margin.",
         source_url="https://doi.org/10.1159/000455198", lastmod="2025-02-28",
-        template="react",
         topics=(AGA, NAT), cited=("a9Tc",), related=("66Gn", "Ro5m", "Sp4w"),
         community=("c6z9lm",), citations=27,
     ),
@@ -688,7 +687,6 @@ STUDIES: tuple[Study, ...] = (
         "three times as common in alopecia areata as in matched controls. Atopy was linked "
         "to earlier onset and more extensive disease.",
         source_url="https://doi.org/10.4103/CDR.CDR_12_19", lastmod="2024-12-19",
-        template="semantic",
         topics=(AA,), related=("Pd3a", "ZpoR"), citations=22,
     ),
     Study(
@@ -713,6 +711,7 @@ STUDIES: tuple[Study, ...] = (
         "resolved in 70% while onset before age five and extensive loss predicted a chronic "
         "course.",
         source_url=None, lastmod="2024-09-02", topics=(AA,), related=("Ad7p", "Dp5c"),
+        template="semantic",
         citations=27, image=False,
     ),
     Study(
@@ -911,6 +910,7 @@ STUDIES: tuple[Study, ...] = (
         summary="In 2007, endocannabinoids and THC inhibited hair shaft elongation and induced "
         "catagen in cultured human hair follicles through the CB1 receptor.",
         source_url="https://doi.org/10.1096/fj.07-8290com", lastmod="2024-08-12",
+        template="react",
         topics=(NAT,), related=("Gt4e", "Ph7l"), citations=118,
     ),
     Study(

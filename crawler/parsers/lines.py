@@ -1,5 +1,5 @@
 """An HTML page as the lines a browser would show, each remembering its block, link and
-heading.
+heading (see docs/parsing.md for what is left out as invisible or chrome).
 
 The page is parsed as HTML (never guessed) and walked once in document order. Elements that
 never show text (``head``, ``script``, ``nav``, ...) are skipped; every block element, ``br``

@@ -5,11 +5,15 @@ parser never looks at classes or ids. ``crawler.parsers.lines`` turns the visibl
 page into a list of text lines ("chunks") in document order, each remembering its enclosing
 block element, link and ``h1``; this module reads the fields off that list by their labels
 ("TLDR", "Research cited in this study", "<N> / <M> results", ...), by link patterns
-(``/research/<slug>-<id>``, thread URLs) and by their order (the ``h1`` title, then the
-date/journal line, the authors, ...).
+(``/research/<slug>-<id>``, thread URLs) and by their order (the title, then the
+date/journal line, the authors, ...). The same rules read every family of markup in
+``crawler.demo.families`` (docs/parsing.md): the title comes from the best evidence (a
+heading, a labelled or bold line, ``og:title``/``<title>``), labelled fields are read from
+label cells, ``<dt>`` or bold labels, and the lines after the block that holds the study
+are the site's chrome.
 
 ``parse_study`` is a pure function of ``(page, url)`` and never raises: pages that cannot be
-a study come back as a ``Drop`` with a short reason.
+a study (no study signal) come back as a ``Drop`` with a short reason.
 """
 
 from __future__ import annotations
