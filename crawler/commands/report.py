@@ -14,7 +14,7 @@ from crawler.cli.errors import EXIT_DATABASE, CommandError
 from crawler.db import runs
 from crawler.db.engine import make_engine, redact_url
 from crawler.db.schema import current_revision
-from crawler.reporting import fill_rate_warnings, render_report
+from crawler.reporting import dropped_share_warnings, fill_rate_warnings, render_report
 
 
 class Command(ProjectCommand, ScrapyCommand):
@@ -59,6 +59,7 @@ class Command(ProjectCommand, ScrapyCommand):
         )
         lines = [header, text]
         lines += [f"WARNING: {w}" for w in fill_rate_warnings(run.stats, before)]
+        lines += [f"WARNING: {w}" for w in dropped_share_warnings(run.stats)]
         sys.stdout.write("\n".join(lines) + "\n")
 
     @staticmethod

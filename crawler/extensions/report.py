@@ -17,6 +17,7 @@ from crawler.extensions.crawlrun import RUN_ID_STAT
 from crawler.reporting import (
     FILL_PREFIX,
     ITEM_KINDS,
+    dropped_share_warnings,
     fill_rate_warnings,
     filled_fields,
     render_report,
@@ -76,6 +77,8 @@ class CrawlReport:
             logger.info("Crawl report for '%s':\n%s", spider.name, text)
             for warning in fill_rate_warnings(stats, before):
                 logger.warning("Fill rate fell: %s", warning)
+            for warning in dropped_share_warnings(stats):
+                logger.warning("Study pages dropped: %s", warning)
 
         try:
             before = await maybe_deferred_to_future(deferToThread(previous))
