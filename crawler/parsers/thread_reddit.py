@@ -71,7 +71,7 @@ def _thread(
     post: dict[str, Any], post_id: str, comments: list[Any], url: str, *, escaped: bool
 ) -> ThreadItem:
     is_link = post.get("is_self") is False
-    body = None if is_link else _text(post.get("selftext"), escaped)
+    body = None if is_link else _markdown(post.get("selftext"), escaped)
     link = _text(post.get("url"), escaped) if is_link else None
     return ThreadItem(
         post_id=post_id,
@@ -81,7 +81,7 @@ def _thread(
         author=_author(post.get("author")),
         posted_at=_iso_utc(post.get("created_utc")),
         upvotes=_int(post.get("score")),
-        body=None if body in BODY_MARKERS else body,
+        body=None if (body or "").strip() in BODY_MARKERS else body,
         summary=None,  # Reddit has no summary; the site adds one on its own pages only
         comment_count=_int(post.get("num_comments")),
         comments=_flatten(comments, escaped=escaped),
@@ -127,8 +127,8 @@ def _comment(
             kind="more",
             more_count=_int(data.get("count")),
         )
-    body = _text(data.get("body"), escaped)
-    marker = BODY_MARKERS.get(body or "")
+    body = _markdown(data.get("body"), escaped)
+    marker = BODY_MARKERS.get((body or "").strip())
     return CommentItem(
         comment_id=comment_id,
         parent_id=parent_id,
@@ -217,6 +217,14 @@ def _text(value: Any, escaped: bool) -> str | None:
         return None
     text = (_unescape(value) if escaped else value).strip()
     return text or None
+
+
+def _markdown(value: Any, escaped: bool) -> str | None:
+    """A body: Markdown as written (its spaces are syntax: see normalize.clean_markdown)."""
+    if not isinstance(value, str):
+        return None
+    text = _unescape(value) if escaped else value
+    return text if text.strip(" \t\r\n") else None
 
 
 def _author(value: Any) -> str | None:
