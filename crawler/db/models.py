@@ -228,14 +228,20 @@ class CrawlLock(Base):
 
 
 class Comment(Base):
-    """One comment of a thread; ``parent_id`` points at the parent comment's id."""
+    """One comment of a thread.
+
+    ``parent_id`` is the parent comment's id as the thread gave it, stored or not (a reply
+    seen on a permalink page, a stub not expanded); ``parent_link`` is the same id as a
+    foreign key, set once the parent comment is stored.
+    """
 
     __tablename__ = "comments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
     comment_id: Mapped[str] = mapped_column(String(64), unique=True)
-    parent_id: Mapped[str | None] = mapped_column(
+    parent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    parent_link: Mapped[str | None] = mapped_column(
         ForeignKey("comments.comment_id", ondelete="SET NULL"), index=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)

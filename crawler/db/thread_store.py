@@ -189,6 +189,8 @@ def _write_comments(
                 Comment.kind,
                 Comment.more_count,
                 Comment.gone_at,
+                Comment.parent_id,
+                Comment.parent_link,
             ).where(Comment.thread_id == thread_id)
         )
     }
@@ -201,13 +203,14 @@ def _write_comments(
             continue  # the same comment twice in one page: keep the first
         keys.append(key)
         parent = comment.get("parent_id")
-        if parent is not None and parent not in known:
-            parent = None  # a parent outside this page (not expanded): keep the comment anyway
         known.add(key)
         values = _comment_values(comment)
         digest = content_hash(values | {"posted_at": comment.get("posted_at"), "parent_id": parent})
         values.update(
             parent_id=parent,
+            # the id always; the link once the parent is stored (a reply on a permalink page
+            # comes without its parent)
+            parent_link=parent if parent in known else None,
             position=position,
             content_hash=digest,
             last_seen=now,
@@ -254,6 +257,18 @@ def _write_comments(
             update(Comment)
             .where(Comment.comment_id.in_(chunk))
             .values(last_seen=now, last_run_id=run_id, gone_at=None, gone_run_id=None)
+        )
+    # Replies stored before their parent: linked now that it is.
+    orphans = [
+        key
+        for key, row in stored.items()
+        if row.parent_link is None and row.parent_id in known
+    ]
+    for key in orphans:
+        conn.execute(
+            update(Comment)
+            .where(Comment.comment_id == key)
+            .values(parent_link=stored[key].parent_id)
         )
     missing = [key for key, row in stored.items() if key not in keys and row.gone_at is None]
     for chunk in chunks(missing):
