@@ -11,6 +11,7 @@ from scrapy.utils.log import configure_logging
 
 from crawler.db import runs
 from crawler.db.engine import make_engine
+from crawler.db.types import as_utc
 from crawler.reporting import fill_rate_warnings, render_report
 
 
@@ -43,7 +44,7 @@ class Command(ScrapyCommand):
         finally:
             engine.dispose()
         before = dict(previous.stats) if previous else None
-        started = f"{run.started_at:%Y-%m-%d %H:%M:%S}"
+        started = as_utc(run.started_at).isoformat(timespec="seconds")
         header = f"Crawl run {run.id} of '{run.spider}': {run.status}, started {started}"
         text = render_report(
             f"run {run.id}", run.stats, before, f"run {previous.id}" if previous else ""

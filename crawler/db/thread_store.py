@@ -260,9 +260,7 @@ def _write_comments(
         )
     # Replies stored before their parent: linked now that it is.
     orphans = [
-        key
-        for key, row in stored.items()
-        if row.parent_link is None and row.parent_id in known
+        key for key, row in stored.items() if row.parent_link is None and row.parent_id in known
     ]
     for key in orphans:
         conn.execute(

@@ -45,9 +45,7 @@ def downgrade() -> None:
     op.execute("UPDATE comments SET parent_id = NULL")
     with op.batch_alter_table("comments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_comments_parent_link"))
-        batch_op.drop_constraint(
-            batch_op.f("fk_comments_parent_link_comments"), type_="foreignkey"
-        )
+        batch_op.drop_constraint(batch_op.f("fk_comments_parent_link_comments"), type_="foreignkey")
         batch_op.drop_column("parent_link")
         batch_op.create_foreign_key(
             batch_op.f("fk_comments_parent_id_comments"),
