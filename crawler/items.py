@@ -81,6 +81,9 @@ class CommentItem:
     edited: bool = False
     stickied: bool = False
     distinguished: str | None = None  # e.g. "moderator"
+    # kind == "more": the ids the stub hides, as Reddit lists them (not stored; the spider
+    # asks Reddit for them). A "continue this thread" stub has id "_" and none.
+    children: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -101,6 +104,9 @@ class ThreadItem:
     link_url: str | None = None  # a link post's target
     edited: bool = False
     source_format: str | None = None  # "html" | "reddit_json"
+    # Stored comments behind ``more`` stubs this crawl did not expand again (expanded by an
+    # earlier crawl): the store keeps them and their replies as they are. Not exported.
+    comments_kept: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

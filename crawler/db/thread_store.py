@@ -35,6 +35,9 @@ THREAD_COLUMNS = (
     "edited",
     "source_format",
 )
+# Item fields that are not the thread's content: its comments (stored as rows) and the ids
+# of comments kept from an earlier crawl.
+NOT_IN_SNAPSHOT = frozenset({"comments", "comments_kept"})
 COMMENT_COLUMNS = (
     "author",
     "body",
@@ -91,7 +94,10 @@ def write_threads(
         }
         for post_id, data in by_id.items():
             comments = data.get("comments") or []
-            digest, snapshot = hash_and_snapshot({k: v for k, v in data.items() if k != "comments"})
+            kept = data.get("comments_kept") or []
+            digest, snapshot = hash_and_snapshot(
+                {k: v for k, v in data.items() if k not in NOT_IN_SNAPSHOT}
+            )
             old = existing.get(post_id)
             values = {column: data.get(column) for column in THREAD_COLUMNS}
             values.update(
@@ -136,7 +142,9 @@ def write_threads(
                 )
                 thread_result.unchanged += 1
                 thread_id = old.id
-            comment_result.add(_write_comments(conn, thread_id, post_id, comments, run_id, now))
+            comment_result.add(
+                _write_comments(conn, thread_id, post_id, comments, run_id, now, kept)
+            )
     return thread_result, comment_result
 
 
@@ -174,7 +182,10 @@ def _write_comments(
     comments: Sequence[dict[str, Any]],
     run_id: int | None,
     now: datetime,
+    kept: Sequence[str] = (),
 ) -> BatchResult:
+    """Upsert the page's comments; stored ones not on it are marked gone, except ``kept``
+    (behind stubs this crawl did not expand again) and their stored replies."""
     result = BatchResult()
     stored = {
         row.comment_id: row
@@ -268,7 +279,12 @@ def _write_comments(
             .where(Comment.comment_id == key)
             .values(parent_link=stored[key].parent_id)
         )
-    missing = [key for key, row in stored.items() if key not in keys and row.gone_at is None]
+    seen = set(keys)
+    for key in _with_replies(kept, stored):
+        if key not in seen:
+            seen.add(key)
+            unchanged.append(key)
+    missing = [key for key, row in stored.items() if key not in seen and row.gone_at is None]
     for chunk in chunks(missing):
         conn.execute(
             update(Comment)
@@ -282,6 +298,40 @@ def _write_comments(
         len(missing),
     )
     return result
+
+
+def _with_replies(kept: Sequence[str], stored: dict[str, Any]) -> list[str]:
+    """The stored ones of ``kept`` and every stored reply below them."""
+    children: dict[str, list[str]] = {}
+    for key, row in stored.items():
+        if row.parent_id:
+            children.setdefault(row.parent_id, []).append(key)
+    out: list[str] = []
+    stack = [key for key in kept if key in stored]
+    seen = set(stack)
+    while stack:
+        key = stack.pop()
+        out.append(key)
+        for child in children.get(key, []):
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return out
+
+
+def stored_comments(engine: Engine, post_id: str) -> dict[str, str | None]:
+    """Comment id -> parent id of a thread's stored comments (not stubs, not gone)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Comment.comment_id, Comment.parent_id)
+            .join(Thread, Thread.id == Comment.thread_id)
+            .where(
+                Thread.post_id == post_id,
+                Comment.gone_at.is_(None),
+                Comment.kind != "more",
+            )
+        )
+        return {comment_id: parent_id for comment_id, parent_id in rows}
 
 
 def mark_threads_gone(
