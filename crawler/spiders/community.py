@@ -87,7 +87,7 @@ def thread_fetch_url(url: str, hosts: set[str], site_url: str) -> str | None:
         parts = urlsplit(url.strip())
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             return None
-        host = _allowed_form(parts.hostname.lower(), hosts | {host_of(site_url)})
+        host = _allowed_form(parts.hostname.lower(), hosts, host_of(site_url))
         netloc = host if parts.port is None else f"{host}:{parts.port}"
         if is_reddit_thread(url):
             canonical = f"https://{netloc}/comments/{post_id}.json"
@@ -98,13 +98,16 @@ def thread_fetch_url(url: str, hosts: set[str], site_url: str) -> str | None:
         return None
 
 
-def _allowed_form(host: str, hosts: set[str]) -> str:
-    """``old.reddit.com``, ``reddit.com`` -> ``www.reddit.com`` (or the bare form) if allowed."""
+def _allowed_form(host: str, hosts: set[str], site_host: str) -> str:
+    """``old.reddit.com``, ``reddit.com`` -> ``www.reddit.com`` (or the bare form) if allowed;
+    ``www.`` + the site's host -> the site's host."""
     bare = host
     for prefix in MIRROR_PREFIXES:
         if bare.startswith(prefix) and bare.count(".") > 1:
             bare = bare[len(prefix) :]
             break
+    if site_host in (bare, f"www.{bare}"):
+        return site_host
     for candidate in (f"www.{bare}", bare):
         if candidate in hosts:
             return candidate
