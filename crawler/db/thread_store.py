@@ -19,6 +19,7 @@ from crawler.db.models import Comment, History, Thread
 from crawler.db.snapshots import content_hash, hash_and_snapshot
 from crawler.db.sql import chunks, dialect_insert
 from crawler.db.store import BatchResult, insert_rows, lock_for_write
+from crawler.db.types import as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +56,10 @@ def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return as_utc(moment)  # items' times are UTC; a naive one is too
 
 
 def comment_key(post_id: str, comment: dict[str, Any], position: int) -> str:
