@@ -76,7 +76,9 @@ class CommentItem:
     upvotes: int | None = None
     posted_at: str | None = None  # UTC, ISO 8601
     depth: int = 0
-    kind: str = "comment"  # "comment" | "more"
+    # "comment" | "deleted" | "removed" | "more" (a stub) | "kept": a comment an earlier crawl
+    # stored from an expanded stub, not asked for again (only its place in the tree is new)
+    kind: str = "comment"
     more_count: int | None = None  # for kind == "more": comments not expanded
     edited: bool = False
     stickied: bool = False
@@ -104,9 +106,6 @@ class ThreadItem:
     link_url: str | None = None  # a link post's target
     edited: bool = False
     source_format: str | None = None  # "html" | "reddit_json"
-    # Stored comments behind ``more`` stubs this crawl did not expand again (expanded by an
-    # earlier crawl): the store keeps them and their replies as they are. Not exported.
-    comments_kept: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ NOT_TRACKED = {
     "cited_total_is_lower_bound",
     "related_total_is_lower_bound",
     "community_total_is_lower_bound",
-    "comments_kept",
 }
 MIN_ITEMS_FOR_WARNING = 20
 SHARP_FALL = 0.5  # warn when a rate falls below half of what it was

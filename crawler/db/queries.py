@@ -31,9 +31,7 @@ CHUNK = 1000
 
 STUDY_FIELDS = list(StudyItem.__dataclass_fields__)
 STUDY_META = ["first_seen", "last_seen", "changed_at", "last_run_id", "gone_at", "gone_status"]
-THREAD_FIELDS = [
-    f for f in ThreadItem.__dataclass_fields__ if f not in ("comments", "comments_kept")
-]
+THREAD_FIELDS = [f for f in ThreadItem.__dataclass_fields__ if f != "comments"]
 THREAD_META = [
     "posted_approx",
     "posted_precision",

@@ -36,9 +36,7 @@ THREAD_COLUMNS = (
     "edited",
     "source_format",
 )
-# Item fields that are not the thread's content: its comments (stored as rows) and the ids
-# of comments kept from an earlier crawl.
-NOT_IN_SNAPSHOT = frozenset({"comments", "comments_kept"})
+KEPT = "kept"  # a comment item standing for a stored comment (crawler.spiders.expansion)
 COMMENT_COLUMNS = (
     "author",
     "body",
@@ -96,10 +94,7 @@ def write_threads(
         }
         for post_id, data in by_id.items():
             comments = data.get("comments") or []
-            kept = data.get("comments_kept") or []
-            digest, snapshot = hash_and_snapshot(
-                {k: v for k, v in data.items() if k not in NOT_IN_SNAPSHOT}
-            )
+            digest, snapshot = hash_and_snapshot({k: v for k, v in data.items() if k != "comments"})
             old = existing.get(post_id)
             values = {column: data.get(column) for column in THREAD_COLUMNS}
             values.update(
@@ -144,9 +139,7 @@ def write_threads(
                 )
                 thread_result.unchanged += 1
                 thread_id = old.id
-            comment_result.add(
-                _write_comments(conn, thread_id, post_id, comments, run_id, now, kept)
-            )
+            comment_result.add(_write_comments(conn, thread_id, post_id, comments, run_id, now))
     return thread_result, comment_result
 
 
@@ -184,10 +177,9 @@ def _write_comments(
     comments: Sequence[dict[str, Any]],
     run_id: int | None,
     now: datetime,
-    kept: Sequence[str] = (),
 ) -> BatchResult:
-    """Upsert the page's comments; stored ones not on it are marked gone, except ``kept``
-    (behind stubs this crawl did not expand again) and their stored replies."""
+    """Upsert the thread's comments; stored ones not in it are marked gone. A ``kept``
+    comment (stored by an earlier crawl, not fetched again) only takes its new place."""
     result = BatchResult()
     stored = {
         row.comment_id: row
@@ -204,16 +196,25 @@ def _write_comments(
                 Comment.gone_at,
                 Comment.parent_id,
                 Comment.parent_link,
+                Comment.position,
+                Comment.depth,
             ).where(Comment.thread_id == thread_id)
         )
     }
     keys: list[str] = []
     known = set(stored)
     new_rows, changed_rows, unchanged = [], [], []
+    moved: list[dict[str, Any]] = []  # unchanged, in a new place (or kept)
     for position, comment in enumerate(comments):
         key = comment_key(post_id, comment, position)
         if key in keys:
             continue  # the same comment twice in one page: keep the first
+        if comment.get("kind") == KEPT:
+            if key in stored:  # else it is not stored (any more): nothing to keep
+                keys.append(key)
+                known.add(key)
+                moved.append(_placed(key, position, comment.get("depth") or 0, run_id, now))
+            continue
         keys.append(key)
         parent = comment.get("parent_id")
         known.add(key)
@@ -254,6 +255,8 @@ def _write_comments(
             )
             values.update(b_comment_id=key, changed_at=now)
             changed_rows.append(values)
+        elif (old.position, old.depth) != (position, values["depth"]):
+            moved.append(_placed(key, position, values["depth"], run_id, now))
         else:
             unchanged.append(key)
     if new_rows:
@@ -264,6 +267,13 @@ def _write_comments(
             .where(Comment.comment_id == bindparam("b_comment_id"))
             .values({k: bindparam(k) for k in changed_rows[0] if k != "b_comment_id"}),
             changed_rows,
+        )
+    if moved:
+        conn.execute(
+            update(Comment)
+            .where(Comment.comment_id == bindparam("b_comment_id"))
+            .values({k: bindparam(k) for k in moved[0] if k != "b_comment_id"}),
+            moved,
         )
     for chunk in chunks(unchanged):
         conn.execute(
@@ -281,12 +291,7 @@ def _write_comments(
             .where(Comment.comment_id == key)
             .values(parent_link=stored[key].parent_id)
         )
-    seen = set(keys)
-    for key in _with_replies(kept, stored):
-        if key not in seen:
-            seen.add(key)
-            unchanged.append(key)
-    missing = [key for key, row in stored.items() if key not in seen and row.gone_at is None]
+    missing = [key for key, row in stored.items() if key not in keys and row.gone_at is None]
     for chunk in chunks(missing):
         conn.execute(
             update(Comment)
@@ -296,33 +301,30 @@ def _write_comments(
     result.new, result.updated, result.unchanged, result.gone = (
         len(new_rows),
         len(changed_rows),
-        len(unchanged),
+        len(unchanged) + len(moved),
         len(missing),
     )
     return result
 
 
-def _with_replies(kept: Sequence[str], stored: dict[str, Any]) -> list[str]:
-    """The stored ones of ``kept`` and every stored reply below them."""
-    children: dict[str, list[str]] = {}
-    for key, row in stored.items():
-        if row.parent_id:
-            children.setdefault(row.parent_id, []).append(key)
-    out: list[str] = []
-    stack = [key for key in kept if key in stored]
-    seen = set(stack)
-    while stack:
-        key = stack.pop()
-        out.append(key)
-        for child in children.get(key, []):
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    return out
+def _placed(
+    key: str, position: int, depth: int, run_id: int | None, now: datetime
+) -> dict[str, Any]:
+    """The update of an unchanged comment in a new place of its thread."""
+    return {
+        "b_comment_id": key,
+        "position": position,
+        "depth": depth,
+        "last_seen": now,
+        "last_run_id": run_id,
+        "gone_at": None,
+        "gone_run_id": None,
+    }
 
 
 def stored_comments(engine: Engine, post_id: str) -> dict[str, str | None]:
-    """Comment id -> parent id of a thread's stored comments (not stubs, not gone)."""
+    """Comment id -> parent id of a thread's stored comments (not stubs, not gone), in the
+    order of the thread."""
     with engine.connect() as conn:
         rows = conn.execute(
             select(Comment.comment_id, Comment.parent_id)
@@ -332,6 +334,7 @@ def stored_comments(engine: Engine, post_id: str) -> dict[str, str | None]:
                 Comment.gone_at.is_(None),
                 Comment.kind != "more",
             )
+            .order_by(Comment.position)
         )
         return {comment_id: parent_id for comment_id, parent_id in rows}
 

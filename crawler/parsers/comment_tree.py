@@ -133,26 +133,6 @@ class CommentTree:
             stub.item = replace(stub.item, children=remaining, more_count=len(remaining))
         return added
 
-    def drop_known(self, token: int, known: set[str]) -> list[str]:
-        """Remove from stub ``token`` the ids in ``known``; returns them. A stub left hiding
-        nothing leaves the tree."""
-        stub = self.stubs.get(token)
-        if stub is None or not stub.item.children:
-            return []
-        kept = [cid for cid in stub.item.children if cid in known]
-        if not kept:
-            return []
-        left = [cid for cid in stub.item.children if cid not in known]
-        if left:
-            stub.item = replace(stub.item, children=left, more_count=len(left))
-        else:
-            self._remove(token)
-        return kept
-
-    def remove(self, token: int) -> None:
-        if token in self.stubs:
-            self._remove(token)
-
     # -- internals -----------------------------------------------------------------------
 
     def _node(self, comment_id: str | None) -> _Node | None:

@@ -278,8 +278,8 @@ class ThreadCallbacks:
         left = sum(1 for c in item.comments if c.kind == "more")
         if left:
             stats.inc_value("community/more/stubs_left", left)
-        if item.comments_kept:
-            stats.inc_value("community/more/kept", len(item.comments_kept))
+        if state.kept:
+            stats.inc_value("community/more/kept", state.kept)
         self.thread_fetched(meta, state.page, state.post_id)
         yield item
 

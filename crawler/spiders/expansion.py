@@ -11,7 +11,8 @@ concurrency apply, and the state travels in the request's ``meta`` (a shared fro
 hand the next request to another worker). ``COMMUNITY_MAX_MORE_REQUESTS`` caps the requests
 of one thread (0: no expansion). A stub whose request failed, or left over by the cap, is
 stored as a stub. Incremental: ids already stored (from an earlier crawl's expansion) are
-not asked for again; the item names them in ``comments_kept`` so that the store keeps them.
+not asked for again; they take their place in the tree as ``kept`` items, with their stored
+replies, so that the store keeps them, in the thread's order, and marks none gone.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from crawler.items import ThreadItem
+from crawler.items import CommentItem, ThreadItem
 from crawler.parsers.comment_tree import CommentTree, Stub
 
 __all__ = ["MAX_CHILDREN", "Expansion", "MoreRequest"]
 
 MAX_CHILDREN = 100  # Reddit's limit of ids per morechildren request
+KEPT = "kept"  # crawler.db.thread_store keeps such a comment as stored
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,12 @@ class Expansion:
     item: ThreadItem
     base: str  # scheme://host[:port] the thread came from
     cap: int  # requests at most (> 0)
-    stored: dict[str, str | None] = field(default_factory=dict)  # comment id -> parent id
+    # comment id -> parent id of the comments stored by earlier crawls, in thread order
+    stored: dict[str, str | None] = field(default_factory=dict)
     page: dict[str, object] = field(default_factory=dict)  # the thread response's validators
     requests: int = 0
     capped: bool = False
-    kept: list[str] = field(default_factory=list)
+    kept: int = 0
     given_up: set[int] = field(default_factory=set)  # stubs that failed: left as they are
     asked: set[str] = field(default_factory=set)  # ids asked for in this crawl
     tree: CommentTree = field(init=False)
@@ -82,13 +85,14 @@ class Expansion:
                 return None
             replies = [cid for cid, p in self.stored.items() if p == parent]
             if replies:  # expanded by an earlier crawl
-                self.kept.extend(replies)
-                self.tree.remove(stub.token)
+                self._keep(stub.token, replies, [])
                 return None
             url = f"{self.base}/comments/{self.post_id}/_/{parent}.json"
             self.given_up.add(stub.token)  # asked once: if nothing comes back, it stays
             return MoreRequest(stub.token, url, [], parent)
-        self.kept.extend(self.tree.drop_known(stub.token, set(self.stored)))
+        known = [cid for cid in stub.ids if cid in self.stored]
+        if known:
+            self._keep(stub.token, known, known)
         left = self.tree.stub(stub.token)
         if left is None:
             return None
@@ -103,9 +107,24 @@ class Expansion:
         )
         return MoreRequest(stub.token, url, asked)
 
+    def _keep(self, token: int, ids: list[str], asked: list[str]) -> None:
+        """Stored comments ``ids`` (and their stored replies) take the stub's place."""
+        children: dict[str | None, list[str]] = {}
+        for cid, parent in self.stored.items():
+            children.setdefault(parent, []).append(cid)
+        items: list[CommentItem] = []
+        stack = list(reversed(ids))
+        while stack:
+            cid = stack.pop()
+            if cid in self.tree:
+                continue
+            items.append(CommentItem(comment_id=cid, parent_id=self.stored.get(cid), kind=KEPT))
+            stack.extend(reversed(children.get(cid, [])))
+        self.kept += len(items)
+        self.tree.expand(token, items, asked)
+
     def finish(self) -> ThreadItem:
         self.item.comments = self.tree.comments()
-        self.item.comments_kept = sorted(set(self.kept))
         return self.item
 
     def stubs_left(self) -> int:

@@ -187,6 +187,13 @@ def test_a_recrawl_fetches_the_thread_once_conditionally_and_expands_only_what_i
     assert {r.comment_id for r in rows} == before
     assert all(r.gone_at is None and r.kind != "more" for r in rows)
     assert last_stats(db_url)["community/more/kept"] > 0
+    # the kept comments are in their place: the thread's order, parents and depths as before
+    expected = whole_tree()
+    assert [r.comment_id for r in rows] == sorted(expected, key=lambda c: expected[c][2])
+    assert {r.comment_id: (r.parent_id, r.depth) for r in rows} == {
+        cid: (parent, depth) for cid, (parent, depth, _) in expected.items()
+    }
+    assert all(r.parent_link == r.parent_id for r in rows)
 
 
 @pytest.mark.parametrize("cap", [0, 2])
