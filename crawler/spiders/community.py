@@ -2,7 +2,10 @@
 
 Threads come from ``-a url=<thread url>``, from the study cards already in the
 database, and from the site's community listing. Extraction lives in
-``crawler.parsers.thread_html`` and ``crawler.parsers.thread_reddit``.
+``crawler.parsers.thread_html`` and ``crawler.parsers.thread_reddit``. A thread is fetched
+at one URL per post id, once per run, conditionally on the next (``thread_fetch_url``);
+Reddit threads have their ``more`` stubs expanded first (``crawler.spiders.expansion``).
+See docs/community.md.
 """
 
 from __future__ import annotations
@@ -50,15 +53,6 @@ def hosts_setting(value: Any) -> list[str]:
     if isinstance(value, str):
         value = value.split(",")
     return [h.strip().lower() for h in value or [] if h and h.strip()]
-
-
-def reddit_json_url(url: str) -> str:
-    """Reddit serves a thread as JSON at its URL with ``.json`` appended."""
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    if not path.endswith(".json"):
-        path += ".json"
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 def is_reddit_thread(url: str) -> bool:
