@@ -36,6 +36,7 @@ from crawler.parsers.thread_reddit import parse_more_children, parse_thread_redd
 from crawler.spiders.expansion import Expansion, MoreRequest
 from crawler.urls import (
     REDDIT_COMMENTS_RE,
+    Origins,
     canonical_url,
     host_of,
     is_community_listing_url,
@@ -64,7 +65,9 @@ def is_reddit_thread(url: str) -> bool:
 MIRROR_PREFIXES = ("old.", "new.", "np.", "m.", "i.", "www.")
 
 
-def thread_fetch_url(url: str, hosts: set[str], site_url: str) -> str | None:
+def thread_fetch_url(
+    url: str, hosts: set[str], site_url: str, scheme: str | None = "https"
+) -> str | None:
     """The one URL a thread is fetched at, whatever form of its URL was found; None when
     ``url`` is not a thread URL.
 
@@ -73,6 +76,7 @@ def thread_fetch_url(url: str, hosts: set[str], site_url: str) -> str | None:
     Reddit threads: ``https://<host>/comments/<post id>.json`` (Reddit serves every thread
     there), on the ``www.`` or bare form of the host that COMMUNITY_HOSTS allows. Threads
     on the site: the canonical page URL. SITE_URL's host keeps SITE_URL's scheme and port.
+    ``scheme=None`` keeps the URL's own scheme (for a host that COMMUNITY_HOSTS names with it).
     """
     try:
         post_id = thread_id_from_url(url)
@@ -83,10 +87,12 @@ def thread_fetch_url(url: str, hosts: set[str], site_url: str) -> str | None:
             return None
         host = _allowed_form(parts.hostname.lower(), hosts, host_of(site_url))
         netloc = host if parts.port is None else f"{host}:{parts.port}"
+        scheme = scheme or parts.scheme.lower()
         if is_reddit_thread(url):
-            canonical = f"https://{netloc}/comments/{post_id}.json"
+            canonical = f"{scheme}://{netloc}/comments/{post_id}.json"
         else:
-            canonical = canonical_url(urlunsplit(("https", netloc, parts.path, "", "")))
+            path = urlunsplit((scheme, netloc, parts.path, "", ""))
+            canonical = canonical_url(path, https=scheme == "https")
         return rebase_on_site(canonical, site_url)
     except ValueError:
         return None
@@ -115,19 +121,18 @@ class ThreadRequests:
     def __init__(
         self,
         spider: Any,
-        hosts: list[str],
+        origins: Origins,
         site_url: str,
         pages: dict[str, Validators] | None = None,
     ) -> None:
         self.spider = spider
-        self.hosts = set(hosts)
+        self.origins = origins
         self.site_url = site_url
         self.pages = pages
         self.requested: set[str] = set()  # post ids requested in this run
 
     def allowed(self, url: str) -> bool:
-        scheme_ok = valid_url(url) and urlsplit(url).scheme in ("http", "https")
-        return scheme_ok and host_of(url) in self.hosts
+        return valid_url(url) and self.origins.allows(url)
 
     def validators(self, page_url: str) -> Validators | None:
         pages = self.pages
@@ -136,7 +141,10 @@ class ThreadRequests:
         return pages.get(page_url)
 
     def request(self, url: str) -> Request | None:
-        fetch = thread_fetch_url(url, self.hosts, self.site_url)
+        hosts = set(self.origins.hosts)
+        fetch = thread_fetch_url(url, hosts, self.site_url)
+        if fetch is not None and not self.allowed(fetch):  # a host served over http only
+            fetch = thread_fetch_url(url, hosts, self.site_url, scheme=None)
         if fetch is None or not self.allowed(fetch):
             return None
         post_id = thread_id_from_url(fetch)
@@ -326,27 +334,37 @@ def _page_of(response: Response) -> dict[str, Any]:
     return {"url": response.url, "status": response.status, "headers": headers}
 
 
+def community_origins(crawler: Crawler, site_url: str) -> Origins:
+    """SITE_URL's origins and those of COMMUNITY_HOSTS (entries may name a port or scheme)."""
+    return Origins.for_site(site_url, hosts_setting(crawler.settings.get("COMMUNITY_HOSTS")))
+
+
 def community_hosts(crawler: Crawler, site_url: str) -> list[str]:
-    return sorted(set(hosts_setting(crawler.settings.get("COMMUNITY_HOSTS")) + [host_of(site_url)]))
+    """The host names of :func:`community_origins` (Scrapy's ``allowed_domains``)."""
+    return community_origins(crawler, site_url).hosts
 
 
 class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
     name = "community"
     allowed_domains: list[str]  # set in from_crawler, from COMMUNITY_HOSTS
+    allowed_origins: Origins  # the same with ports (crawler.middlewares.guard)
 
     def __init__(self, url: str | None = None, from_db: str = "1", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.single_url = url
         self.from_db = str(from_db).lower() not in ("0", "false", "no")
         self.site_url = ""
+        self.site_origins = Origins(frozenset())
         self.threads: ThreadRequests | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CommunitySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_url = crawler.settings.get("SITE_URL").rstrip("/")
-        spider.allowed_domains = community_hosts(crawler, spider.site_url)
-        spider.threads = ThreadRequests(spider, spider.allowed_domains, spider.site_url)
+        spider.site_origins = Origins.for_site(spider.site_url)
+        spider.allowed_origins = community_origins(crawler, spider.site_url)
+        spider.allowed_domains = spider.allowed_origins.hosts
+        spider.threads = ThreadRequests(spider, spider.allowed_origins, spider.site_url)
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
@@ -358,8 +376,8 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
             request = self.threads.request(self.single_url)
             if request is None:
                 raise ValueError(
-                    f"-a url={self.single_url!r} is not a thread URL on COMMUNITY_HOSTS "
-                    f"({', '.join(self.allowed_domains)})"
+                    f"-a url={self.single_url!r} is not a thread URL on SITE_URL or "
+                    f"COMMUNITY_HOSTS ({self.allowed_origins})"
                 )
             yield request
             return
@@ -370,7 +388,7 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
                 request = self.threads.request(url)
                 if request is not None:
                     yield request
-                else:
+                elif thread_id_from_url(url) not in self.threads.requested:
                     self.crawler.stats.inc_value("community/skipped_host")
         yield Request(
             f"{self.site_url}/community", callback=self.parse_listing, errback=self.request_failed
@@ -425,5 +443,5 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
                 request = self.threads.request(url)
                 if request is not None:
                     yield request
-            elif is_community_listing_url(url) and host_of(url) == host_of(self.site_url):
+            elif is_community_listing_url(url) and self.site_origins.allows(url):
                 yield Request(url, callback=self.parse_listing, errback=self.request_failed)
