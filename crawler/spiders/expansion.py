@@ -53,6 +53,7 @@ class Expansion:
     given_up: set[int] = field(default_factory=set)  # stubs that failed: left as they are
     asked: set[str] = field(default_factory=set)  # ids asked for in this crawl
     tree: CommentTree = field(init=False)
+    _replies: dict[str | None, list[str]] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.tree = CommentTree(self.item.comments)
@@ -109,18 +110,19 @@ class Expansion:
 
     def _keep(self, token: int, ids: list[str], asked: list[str]) -> None:
         """Stored comments ``ids`` (and their stored replies) take the stub's place."""
-        children: dict[str | None, list[str]] = {}
-        for cid, parent in self.stored.items():
-            children.setdefault(parent, []).append(cid)
+        if self._replies is None:
+            self._replies = {}
+            for cid, parent in self.stored.items():
+                self._replies.setdefault(parent, []).append(cid)
         items: list[CommentItem] = []
         stack = list(reversed(ids))
         while stack:
             cid = stack.pop()
-            if cid in self.tree:
-                continue
+            # one in the tree already (on the page) is passed too: the stub has it, then
             items.append(CommentItem(comment_id=cid, parent_id=self.stored.get(cid), kind=KEPT))
-            stack.extend(reversed(children.get(cid, [])))
-        self.kept += len(items)
+            if cid not in self.tree:
+                self.kept += 1
+                stack.extend(reversed(self._replies.get(cid, [])))
         self.tree.expand(token, items, asked)
 
     def finish(self) -> ThreadItem:

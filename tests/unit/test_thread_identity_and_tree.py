@@ -219,3 +219,52 @@ def test_morechildren_answer_parses_to_flat_comments_with_parents() -> None:
 )
 def test_morechildren_answer_that_is_not_one_is_a_drop(body: bytes) -> None:
     assert isinstance(parse_more_children(body, "https://www.reddit.com/api/x"), Drop)
+
+
+# -- what a re-crawl asks for ---------------------------------------------------------------
+
+
+def expansion(comments: list[CommentItem], stored: dict[str, str | None], cap: int = 50):
+    from crawler.items import ThreadItem
+    from crawler.spiders.expansion import Expansion
+
+    item = ThreadItem(post_id="p1", url="https://www.reddit.com/comments/p1", comments=comments)
+    return Expansion(item, "https://www.reddit.com/comments/p1.json", cap, stored=stored)
+
+
+def test_stored_comments_are_not_asked_for_again_and_keep_their_place() -> None:
+    page = [c("a"), more("m", None, ["b", "x", "a"]), c("z")]
+    state = expansion(page, {"b": None, "b1": "b", "a": None})
+    request = state.next_request()
+    assert request is not None and request.asked == ["x"]  # b is stored, a is on the page
+    assert "link_id=t3_p1&children=x" in request.url
+    state.tree.expand(request.token, [c("x")], request.asked)
+    assert state.next_request() is None
+    item = state.finish()
+    assert [(i.comment_id, i.kind, i.depth) for i in item.comments] == [
+        ("a", "comment", 0),
+        ("b", "kept", 0),
+        ("b1", "kept", 1),
+        ("x", "comment", 0),
+        ("z", "comment", 0),
+    ]
+    assert state.kept == 2
+
+
+def test_continue_stubs_go_through_the_parent_permalink_unless_replies_are_stored() -> None:
+    page = [c("a"), more("_", "a", [], 1), c("b"), more("_", "b", [], 1)]
+    state = expansion(page, {"b1": "b"})
+    request = state.next_request()
+    assert request is not None and request.url.endswith("/comments/p1/_/a.json")
+    assert request.parent_id == "a"
+    assert state.next_request() is None  # b's replies are stored: kept, not fetched
+    assert [(i.comment_id, i.kind) for i in state.finish().comments][-1] == ("b1", "kept")
+
+
+def test_the_cap_stops_the_requests() -> None:
+    page = [more("m", None, [f"x{i}" for i in range(250)])]
+    state = expansion(page, {}, cap=2)
+    asked = []
+    while (request := state.next_request()) is not None:
+        asked.append(request.asked)
+    assert [len(ids) for ids in asked] == [100, 100] and state.capped
