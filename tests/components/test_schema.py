@@ -119,7 +119,7 @@ def test_upgrade_to_0005_keeps_parent_ids_and_links_stored_parents(db_url: str) 
 
     engine = make_engine(db_url)
     with engine.begin() as conn:
-        command.upgrade(schema.alembic_config(connection=conn), "0004")
+        command.upgrade(schema.alembic_config(connection=conn), "0007")
         conn.execute(
             text(
                 "INSERT INTO threads (thread_key, source, snapshot, edited, first_seen, "
@@ -145,7 +145,7 @@ def test_upgrade_to_0005_keeps_parent_ids_and_links_stored_parents(db_url: str) 
         conn.execute(text("UPDATE comments SET parent_id = 'elsewhere' WHERE comment_id = 'c1'"))
         assert conn.execute(query).all()[0] == ("c1", "elsewhere", None)
     with engine.begin() as conn:
-        command.downgrade(schema.alembic_config(connection=conn), "0004")
+        command.downgrade(schema.alembic_config(connection=conn), "0007")
     assert "parent_link" not in {c["name"] for c in inspect(engine).get_columns("comments")}
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT comment_id, parent_id FROM comments ORDER BY 1")).all()

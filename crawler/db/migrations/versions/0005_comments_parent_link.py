@@ -1,7 +1,7 @@
 """comments.parent_id keeps the parent's id always; comments.parent_link links a stored parent
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-05 22:10:00.000000
 
 ``parent_id`` was a foreign key, so a reply whose parent was not on the crawled page (a
@@ -11,16 +11,45 @@ the new ``parent_link`` is the foreign key, set when the parent comment is store
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
 
+# On SQLite a foreign key is only dropped by rebuilding the table (Alembic's batch mode), and
+# the rebuild fails on the view that reads ``comments`` and loses the search index's triggers
+# (revision 0007): both are taken down before and put back after, as 0007 defines them.
+SEARCH = "crawler.db.migrations.versions.0007_analysis_views_search"
+
+
+def _without_dependents() -> Any:
+    if op.get_bind().dialect.name != "sqlite":
+        return None
+    search = importlib.import_module(SEARCH)
+    op.execute("DROP VIEW IF EXISTS thread_overview")
+    for name in ("insert", "update", "delete"):
+        op.execute(f"DROP TRIGGER IF EXISTS comments_fts_{name}")
+    return search
+
+
+def _restore_dependents(search: Any) -> None:
+    if search is None:
+        return
+    op.execute(search.THREAD_OVERVIEW.format(study_ids=search.STUDY_IDS["sqlite"]))
+    for statement in search._external("comments", "id", ("body",)):
+        if not statement.startswith("CREATE VIRTUAL TABLE"):  # the index itself stays
+            op.execute(statement)
+
+
 def upgrade() -> None:
+    search = _without_dependents()
     with op.batch_alter_table("comments", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_comments_parent_id_comments"), type_="foreignkey")
         batch_op.add_column(sa.Column("parent_link", sa.String(length=64), nullable=True))
@@ -33,6 +62,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_comments_parent_link"), ["parent_link"], unique=False)
     op.execute("UPDATE comments SET parent_link = parent_id WHERE parent_id IS NOT NULL")
+    _restore_dependents(search)
 
 
 def downgrade() -> None:
@@ -43,6 +73,7 @@ def downgrade() -> None:
         sa.text("SELECT comment_id, parent_link FROM comments WHERE parent_link IS NOT NULL")
     ).all()
     op.execute("UPDATE comments SET parent_id = NULL")
+    search = _without_dependents()
     with op.batch_alter_table("comments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_comments_parent_link"))
         batch_op.drop_constraint(batch_op.f("fk_comments_parent_link_comments"), type_="foreignkey")
@@ -59,3 +90,4 @@ def downgrade() -> None:
             sa.text("UPDATE comments SET parent_id = :parent WHERE comment_id = :comment"),
             [{"parent": parent, "comment": comment} for comment, parent in links],
         )
+    _restore_dependents(search)
