@@ -12,7 +12,7 @@ from scrapy.utils.log import configure_logging
 from crawler.db import runs
 from crawler.db.engine import make_engine
 from crawler.db.types import as_utc
-from crawler.reporting import fill_rate_warnings, render_report
+from crawler.reporting import dropped_share_warnings, fill_rate_warnings, render_report
 
 
 class Command(ScrapyCommand):
@@ -51,4 +51,5 @@ class Command(ScrapyCommand):
         )
         lines = [header, text]
         lines += [f"WARNING: {w}" for w in fill_rate_warnings(run.stats, before)]
+        lines += [f"WARNING: {w}" for w in dropped_share_warnings(run.stats)]
         sys.stdout.write("\n".join(lines) + "\n")

@@ -17,6 +17,7 @@ from crawler.extensions.crawlrun import RUN_ID_STAT
 from crawler.reporting import (
     FILL_PREFIX,
     ITEM_KINDS,
+    dropped_share_warnings,
     fill_rate_warnings,
     filled_fields,
     render_report,
@@ -76,6 +77,8 @@ class CrawlReport:
             logger.info("Crawl report for '%s':\n%s", spider.name, text)
             for warning in fill_rate_warnings(stats, before):
                 logger.warning("Fill rate fell: %s", warning)
+            for warning in dropped_share_warnings(stats):
+                logger.warning("Study pages dropped: %s", warning)
 
         def failed(failure: Any) -> None:
             logger.warning("Could not read the previous run for the report: %s", failure.value)

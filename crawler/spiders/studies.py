@@ -42,7 +42,8 @@ from crawler.db.runs import utcnow
 from crawler.failures import FailureAccounting, record_failure
 from crawler.incremental import conditional_headers, unchanged_since_seen
 from crawler.items import Drop, StudyItem
-from crawler.parsers.study import parse_study
+from crawler.parsers.study import read_study
+from crawler.reporting import STUDY_PAGES_STAT
 from crawler.spiders.backlog import Backlog
 from crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_origins
 from crawler.spiders.touched import RENEW_EVERY, Touched
@@ -439,6 +440,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             self.page_fetched(response)
             stats.inc_value(f"studies/gone/{response.status}")  # the store marks the row gone
             return
+        stats.inc_value(STUDY_PAGES_STAT)
         # A dropped page's validators are not kept: a soft 404 must not answer 304 next time.
         if not isinstance(response, TextResponse):
             stats.inc_value("parse/dropped/not_html")
@@ -446,7 +448,9 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
                 "Not an HTML page at %s (%s)", response.url, response.headers.get("Content-Type")
             )
             return
-        result = parse_study(page_source(response), response.url)
+        result, notes = read_study(page_source(response), response.url)
+        for note in notes:
+            stats.inc_value(f"parse/notes/{note}")
         if isinstance(result, Drop):
             stats.inc_value(f"parse/dropped/{result.reason}")
             logger.warning("Dropped %s: %s %s", response.url, result.reason, result.detail)
