@@ -76,11 +76,16 @@ class CommentItem:
     upvotes: int | None = None
     posted_at: str | None = None  # UTC, ISO 8601
     depth: int = 0
-    kind: str = "comment"  # "comment" | "more"
+    # "comment" | "deleted" | "removed" | "more" (a stub) | "kept": a comment an earlier crawl
+    # stored from an expanded stub, not asked for again (only its place in the tree is new)
+    kind: str = "comment"
     more_count: int | None = None  # for kind == "more": comments not expanded
     edited: bool = False
     stickied: bool = False
     distinguished: str | None = None  # e.g. "moderator"
+    # kind == "more": the ids the stub hides, as Reddit lists them (not stored; the spider
+    # asks Reddit for them). A "continue this thread" stub has id "_" and none.
+    children: list[str] = field(default_factory=list)
 
 
 @dataclass

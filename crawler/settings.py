@@ -24,6 +24,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 COMMUNITY_HOSTS = os.environ.get(
     "CRAWLER_COMMUNITY_HOSTS", "tressless.com,www.tressless.com,www.reddit.com,old.reddit.com"
 )
+# Requests one thread may make to expand its "more" stubs (docs/community.md); 0: none.
+COMMUNITY_MAX_MORE_REQUESTS = 500
 
 # --- Politeness (the real site is small) -----------------------------------
 USER_AGENT = "tressless-crawler/0.1 (+https://github.com/tressless-crawler/tressless-crawler)"

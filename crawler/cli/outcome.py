@@ -34,6 +34,7 @@ WORK_STATS = (
     "item_dropped_count",
     "incremental/skipped_lastmod",
     "incremental/not_modified",
+    "community/not_modified",
 )
 WORK_PREFIXES = ("studies/gone/", "community/gone/", "parse/dropped/")
 GONE_PREFIXES = ("studies/gone/", "community/gone/")

@@ -14,6 +14,7 @@ from crawler.cli.errors import EXIT_DATABASE, CommandError
 from crawler.db import runs
 from crawler.db.engine import make_engine, redact_url
 from crawler.db.schema import current_revision
+from crawler.db.types import as_utc
 from crawler.reporting import dropped_share_warnings, fill_rate_warnings, render_report
 
 
@@ -52,7 +53,7 @@ class Command(ProjectCommand, ScrapyCommand):
         finally:
             engine.dispose()
         before = dict(previous.stats) if previous else None
-        started = f"{run.started_at:%Y-%m-%d %H:%M:%S}"
+        started = as_utc(run.started_at).isoformat(timespec="seconds")
         header = f"Crawl run {run.id} of '{run.spider}': {run.status}, started {started}"
         text = render_report(
             f"run {run.id}", run.stats, before, f"run {previous.id}" if previous else ""

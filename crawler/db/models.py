@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +22,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from crawler.db.types import UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -37,7 +38,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {
         dict[str, Any]: JSON,
-        datetime: DateTime(timezone=True),
+        datetime: UTCDateTime(),
     }
 
 
@@ -228,14 +229,20 @@ class CrawlLock(Base):
 
 
 class Comment(Base):
-    """One comment of a thread; ``parent_id`` points at the parent comment's id."""
+    """One comment of a thread.
+
+    ``parent_id`` is the parent comment's id as the thread gave it, stored or not (a reply
+    seen on a permalink page, a stub not expanded); ``parent_link`` is the same id as a
+    foreign key, set once the parent comment is stored.
+    """
 
     __tablename__ = "comments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
     comment_id: Mapped[str] = mapped_column(String(64), unique=True)
-    parent_id: Mapped[str | None] = mapped_column(
+    parent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    parent_link: Mapped[str | None] = mapped_column(
         ForeignKey("comments.comment_id", ondelete="SET NULL"), index=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)

@@ -24,6 +24,7 @@ from crawler.db.models import (
     StudyThread,
     Thread,
 )
+from crawler.db.types import utc_iso
 from crawler.items import StudyItem, ThreadItem
 from crawler.redact import redact_value
 
@@ -122,7 +123,8 @@ def _ids_by(conn: Any, key: Any, value: Any, keys: list[int]) -> dict[int, list[
 
 
 def iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+    """Times go out in UTC with their offset, the same text from SQLite and PostgreSQL."""
+    return utc_iso(value)
 
 
 def studies(

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from crawler.db.models import CrawlRun
+from crawler.db.types import utc_iso
 from crawler.distributed import worker_id
 
 # How a run ended, from Scrapy's close reason.
@@ -206,7 +207,7 @@ def jsonable_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in stats.items():
         if isinstance(value, datetime):
-            out[key] = value.isoformat()
+            out[key] = utc_iso(value)
         elif isinstance(value, (int, float, str, bool)) or value is None:
             out[key] = value
         else:

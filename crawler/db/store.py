@@ -596,4 +596,11 @@ def record_pages_in(
             update(Study).where(Study.study_id.in_(chunk)).values(last_seen=now, last_run_id=run_id)
         )
         confirmed += result.rowcount or 0
+    thread_ids = sorted({p["key"] for p in not_modified if p["kind"] == "thread" and p.get("key")})
+    for chunk in chunks(thread_ids):  # a thread that answered 304 is still there
+        conn.execute(
+            update(Thread)
+            .where(Thread.post_id.in_(chunk))
+            .values(last_seen=now, last_run_id=run_id, thread_crawled_at=now)
+        )
     return confirmed

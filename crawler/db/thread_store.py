@@ -19,6 +19,7 @@ from crawler.db.models import Comment, History, Thread
 from crawler.db.snapshots import content_hash, hash_and_snapshot
 from crawler.db.sql import chunks, dialect_insert
 from crawler.db.store import BatchResult, insert_rows, lock_for_write
+from crawler.db.types import as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ THREAD_COLUMNS = (
     "edited",
     "source_format",
 )
+KEPT = "kept"  # a comment item standing for a stored comment (crawler.spiders.expansion)
 COMMENT_COLUMNS = (
     "author",
     "body",
@@ -52,9 +54,10 @@ def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return as_utc(moment)  # items' times are UTC; a naive one is too
 
 
 def comment_key(post_id: str, comment: dict[str, Any], position: int) -> str:
@@ -184,6 +187,8 @@ def _write_comments(
     run_id: int | None,
     now: datetime,
 ) -> BatchResult:
+    """Upsert the thread's comments; stored ones not in it are marked gone. A ``kept``
+    comment (stored by an earlier crawl, not fetched again) only takes its new place."""
     result = BatchResult()
     stored = {
         row.comment_id: row
@@ -198,25 +203,37 @@ def _write_comments(
                 Comment.kind,
                 Comment.more_count,
                 Comment.gone_at,
+                Comment.parent_id,
+                Comment.parent_link,
+                Comment.position,
+                Comment.depth,
             ).where(Comment.thread_id == thread_id)
         )
     }
     keys: list[str] = []
     known = set(stored)
     new_rows, changed_rows, unchanged = [], [], []
+    moved: list[dict[str, Any]] = []  # unchanged, in a new place (or kept)
     for position, comment in enumerate(comments):
         key = comment_key(post_id, comment, position)
         if key in keys:
             continue  # the same comment twice in one page: keep the first
+        if comment.get("kind") == KEPT:
+            if key in stored:  # else it is not stored (any more): nothing to keep
+                keys.append(key)
+                known.add(key)
+                moved.append(_placed(key, position, comment.get("depth") or 0, run_id, now))
+            continue
         keys.append(key)
         parent = comment.get("parent_id")
-        if parent is not None and parent not in known:
-            parent = None  # a parent outside this page (not expanded): keep the comment anyway
         known.add(key)
         values = _comment_values(comment)
         digest = content_hash(values | {"posted_at": comment.get("posted_at"), "parent_id": parent})
         values.update(
             parent_id=parent,
+            # the id always; the link once the parent is stored (a reply on a permalink page
+            # comes without its parent)
+            parent_link=parent if parent in known else None,
             position=position,
             content_hash=digest,
             last_seen=now,
@@ -247,6 +264,8 @@ def _write_comments(
             )
             values.update(b_comment_id=key, changed_at=now)
             changed_rows.append(values)
+        elif (old.position, old.depth) != (position, values["depth"]):
+            moved.append(_placed(key, position, values["depth"], run_id, now))
         else:
             unchanged.append(key)
     if new_rows:
@@ -258,11 +277,28 @@ def _write_comments(
             .values({k: bindparam(k) for k in changed_rows[0] if k != "b_comment_id"}),
             changed_rows,
         )
+    if moved:
+        conn.execute(
+            update(Comment)
+            .where(Comment.comment_id == bindparam("b_comment_id"))
+            .values({k: bindparam(k) for k in moved[0] if k != "b_comment_id"}),
+            moved,
+        )
     for chunk in chunks(unchanged):
         conn.execute(
             update(Comment)
             .where(Comment.comment_id.in_(chunk))
             .values(last_seen=now, last_run_id=run_id, gone_at=None, gone_run_id=None)
+        )
+    # Replies stored before their parent: linked now that it is.
+    orphans = [
+        key for key, row in stored.items() if row.parent_link is None and row.parent_id in known
+    ]
+    for key in orphans:
+        conn.execute(
+            update(Comment)
+            .where(Comment.comment_id == key)
+            .values(parent_link=stored[key].parent_id)
         )
     missing = [key for key, row in stored.items() if key not in keys and row.gone_at is None]
     for chunk in chunks(missing):
@@ -274,10 +310,42 @@ def _write_comments(
     result.new, result.updated, result.unchanged, result.gone = (
         len(new_rows),
         len(changed_rows),
-        len(unchanged),
+        len(unchanged) + len(moved),
         len(missing),
     )
     return result
+
+
+def _placed(
+    key: str, position: int, depth: int, run_id: int | None, now: datetime
+) -> dict[str, Any]:
+    """The update of an unchanged comment in a new place of its thread."""
+    return {
+        "b_comment_id": key,
+        "position": position,
+        "depth": depth,
+        "last_seen": now,
+        "last_run_id": run_id,
+        "gone_at": None,
+        "gone_run_id": None,
+    }
+
+
+def stored_comments(engine: Engine, post_id: str) -> dict[str, str | None]:
+    """Comment id -> parent id of a thread's stored comments (not stubs, not gone), in the
+    order of the thread."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Comment.comment_id, Comment.parent_id)
+            .join(Thread, Thread.id == Comment.thread_id)
+            .where(
+                Thread.post_id == post_id,
+                Comment.gone_at.is_(None),
+                Comment.kind != "more",
+            )
+            .order_by(Comment.position)
+        )
+        return {comment_id: parent_id for comment_id, parent_id in rows}
 
 
 def mark_threads_gone(

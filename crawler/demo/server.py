@@ -12,6 +12,10 @@ map (path -> :class:`Fault` or a callable returning one) injects misbehaviour: e
 statuses with ``Retry-After``, delays that trip timeouts, reset connections, truncated
 bodies, wrong charsets, redirect loops, huge bodies.
 
+Reddit-form threads are answered as Reddit answers them (every URL form of a thread, busy
+threads cut down behind ``more`` stubs, ``/api/morechildren`` and comment permalinks): see
+:mod:`crawler.demo.reddit_api`.
+
 Run it by hand with ``python -m crawler.demo.server ROOT [--port N]``.
 """
 
@@ -35,6 +39,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
+
+from crawler.demo.reddit_api import RedditThreads
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +221,7 @@ class SiteServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lastmod = self._load_lastmod()
+        self.reddit = RedditThreads(self.root)
 
     # --- lifecycle -----------------------------------------------------------------
     def start(self) -> SiteServer:
@@ -320,7 +327,8 @@ class SiteServer:
             handler.close_connection = True  # its request body is left unread
             response = Response(HTTPStatus.METHOD_NOT_ALLOWED, {"Allow": "GET, HEAD"}, b"")
         else:
-            response = self.respond(path, dict(handler.headers.items()))
+            query = urlsplit(handler.path).query
+            response = self.respond(path, dict(handler.headers.items()), query)
         if fault is not None:
             response.headers.update(fault.headers)
             if fault.body is not None:
@@ -331,25 +339,33 @@ class SiteServer:
         if fault is not None and fault.reset and fault.truncate is not None:
             self._reset(handler)
 
-    def respond(self, path: str, headers: dict[str, str]) -> Response:
-        """The normal response for ``path``: file, 304 or 404 (no faults applied)."""
-        file = self._resolve(path)
-        if file is None:
+    def respond(self, path: str, headers: dict[str, str], query: str = "") -> Response:
+        """The normal response for ``path``: file, 304 or 404 (no faults applied).
+
+        Reddit's thread endpoints are answered from the thread files (crawler.demo.reddit_api).
+        """
+        file = None if self.reddit.handles(path) else self._resolve(path)
+        answer = self.reddit.answer(path, query) if file is None else None
+        if file is None and answer is None:
             return Response(
                 HTTPStatus.NOT_FOUND, {"Content-Type": CONTENT_TYPES[".html"]}, NOT_FOUND_BODY
             )
-        body = file.read_bytes()
-        if file.suffix in TEMPLATED_SUFFIXES:
+        if answer is not None:
+            body, suffix = answer[1], ".json"
+        else:
+            assert file is not None
+            body, suffix = file.read_bytes(), file.suffix
+        if suffix in TEMPLATED_SUFFIXES:
             body = body.replace(PLACEHOLDER.encode(), self.url.encode())
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         last_modified = self._last_modified(path)
         validators = {"ETag": etag, "Last-Modified": last_modified}
         if self._not_modified(headers, etag, last_modified):
             return Response(HTTPStatus.NOT_MODIFIED, validators, b"")
-        content_type = CONTENT_TYPES.get(file.suffix) or (
-            mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        content_type = CONTENT_TYPES.get(suffix) or (
+            mimetypes.guess_type(path)[0] or "application/octet-stream"
         )
-        if file.suffix == ".html" and not _is_utf8(body):
+        if suffix == ".html" and not _is_utf8(body):
             # A page in another charset declares it itself (a legacy page's <meta http-equiv>).
             content_type = "text/html"
         return Response(HTTPStatus.OK, {"Content-Type": content_type, **validators}, body)

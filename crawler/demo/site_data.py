@@ -219,7 +219,7 @@ STUDIES: tuple[Study, ...] = (
         source_url="https://doi.org/10.1016/j.jaad.2020.06.1009", lastmod="2025-03-14",
         template="react",
         topics=(AGA,), cited=("a9Tc", "Hz5r", "Rs1k"), related=("Cl4s", "k7Qa", "Mn2d"),
-        community=("k3j9xz", "w2e5rt"), citations=112,
+        community=("k3j9xz", "w2e5rt", "z9d33p"), citations=112,
     ),
     Study(
         id="a9Tc", slug="topical-minoxidil-5-versus-2-in-men-with-androgenetic-alopecia",
@@ -1148,3 +1148,8 @@ THREADS: tuple[Thread, ...] = (
         ),
     ),
 )
+
+# Busy threads, generated (hundreds of comments, nested past a page's depth).
+from crawler.demo.thread_trees import BUSY_THREADS  # noqa: E402 (it builds on the classes above)
+
+THREADS = THREADS + BUSY_THREADS

@@ -2,8 +2,10 @@
 
 Reddit serves every thread as JSON when ``.json`` is appended to its URL: a list of two
 Listings, the first holding the post (kind ``t3``), the second the comment tree (kind ``t1``,
-replies nested in ``replies``) with ``more`` stubs for comments it did not expand. The stubs
-are recorded, not followed: expanding them needs Reddit's API, which the crawler does not use.
+replies nested in ``replies``) with ``more`` stubs for comments it did not expand, each
+listing the ids it hides (``children``). The spider expands them (``/api/morechildren`` and
+"continue this thread" permalinks, parsed by ``parse_more_children`` and
+``parse_thread_reddit``) and joins the results into the tree (``crawler.parsers.comment_tree``).
 
 The parser is a pure function of the response body and URL. It never raises: input that is
 not a thread gives ``Drop("not_a_thread", detail)``; single malformed comments are skipped.
@@ -22,12 +24,13 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from crawler.items import CommentItem, Drop, ThreadItem
 from crawler.urls import canonical_url, thread_id_from_url
 
-__all__ = ["SOURCE_FORMAT", "parse_thread_reddit"]
+__all__ = ["SOURCE_FORMAT", "parse_more_children", "parse_thread_reddit"]
 
 logger = logging.getLogger(__name__)
 
 SOURCE_FORMAT = "reddit_json"
 NOT_A_THREAD = "not_a_thread"
+NOT_MORE_CHILDREN = "not_more_children"
 PARSER_ERROR = "parser_error"
 DELETED = "[deleted]"
 # A comment whose body is one of these markers is recorded with this ``kind`` and no body.
@@ -71,7 +74,7 @@ def _thread(
     post: dict[str, Any], post_id: str, comments: list[Any], url: str, *, escaped: bool
 ) -> ThreadItem:
     is_link = post.get("is_self") is False
-    body = None if is_link else _text(post.get("selftext"), escaped)
+    body = None if is_link else _markdown(post.get("selftext"), escaped)
     link = _text(post.get("url"), escaped) if is_link else None
     return ThreadItem(
         post_id=post_id,
@@ -81,7 +84,7 @@ def _thread(
         author=_author(post.get("author")),
         posted_at=_iso_utc(post.get("created_utc")),
         upvotes=_int(post.get("score")),
-        body=None if body in BODY_MARKERS else body,
+        body=None if (body or "").strip() in BODY_MARKERS else body,
         summary=None,  # Reddit has no summary; the site adds one on its own pages only
         comment_count=_int(post.get("num_comments")),
         comments=_flatten(comments, escaped=escaped),
@@ -120,15 +123,19 @@ def _comment(
     if parent_id is None:
         parent_id = _parent_from_field(data.get("parent_id"))
     if kind == "more":
+        children = data.get("children")
         return CommentItem(
             comment_id=comment_id,
             parent_id=parent_id,
             depth=depth,
             kind="more",
             more_count=_int(data.get("count")),
+            children=[c for c in children if isinstance(c, str) and ID_RE.match(c)]
+            if isinstance(children, list)
+            else [],
         )
-    body = _text(data.get("body"), escaped)
-    marker = BODY_MARKERS.get(body or "")
+    body = _markdown(data.get("body"), escaped)
+    marker = BODY_MARKERS.get((body or "").strip())
     return CommentItem(
         comment_id=comment_id,
         parent_id=parent_id,
@@ -142,6 +149,40 @@ def _comment(
         stickied=data.get("stickied") is True,
         distinguished=_text(data.get("distinguished"), escaped=False),
     )
+
+
+def parse_more_children(body: str | bytes, url: str) -> list[CommentItem] | Drop:
+    """The comments of a ``/api/morechildren.json?api_type=json`` answer, or a Drop.
+
+    Reddit answers with the requested comments and some of their replies as one flat list of
+    things (``replies`` empty), each naming its parent in ``parent_id``; further stubs come
+    as ``more`` things. Depth is left to the tree they join (``crawler.parsers.comment_tree``).
+    """
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError, TypeError) as exc:
+        return Drop(NOT_MORE_CHILDREN, f"not JSON: {type(exc).__name__}")
+    try:
+        data = document["json"]
+        errors = data.get("errors") or []
+        things = data.get("data", {}).get("things") if not errors else None
+    except (AttributeError, KeyError, TypeError):
+        return Drop(NOT_MORE_CHILDREN, "no json.data.things")
+    if errors:
+        return Drop(NOT_MORE_CHILDREN, f"errors: {str(errors)[:200]}")
+    if not isinstance(things, list):
+        return Drop(NOT_MORE_CHILDREN, "no json.data.things")
+    escaped = _is_escaped(url)
+    out = []
+    for thing in things:
+        try:
+            item = _comment(thing, None, 0, escaped=escaped)
+        except Exception:  # one malformed thing costs that thing
+            logger.exception("Malformed thing in %s", url)
+            continue
+        if item is not None:
+            out.append(item)
+    return out
 
 
 # -- shape helpers ------------------------------------------------------------------------
@@ -217,6 +258,14 @@ def _text(value: Any, escaped: bool) -> str | None:
         return None
     text = (_unescape(value) if escaped else value).strip()
     return text or None
+
+
+def _markdown(value: Any, escaped: bool) -> str | None:
+    """A body: Markdown as written (its spaces are syntax: see normalize.clean_markdown)."""
+    if not isinstance(value, str):
+        return None
+    text = _unescape(value) if escaped else value
+    return text if text.strip(" \t\r\n") else None
 
 
 def _author(value: Any) -> str | None:

@@ -25,8 +25,10 @@ logger = logging.getLogger(__name__)
 WS_RE = re.compile(r"\s+")
 QUOTES = "“”„‟\"'«»"
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-# Fields whose line breaks carry meaning (post and comment bodies).
-MULTILINE = {"body"}
+# Post and comment bodies: Markdown, kept as written (see clean_markdown).
+MARKDOWN = {"body"}
+LEADING_BLANK_LINES_RE = re.compile(r"\A(?:[ \t]*\n)+")
+MARKDOWN_BLANK = " \t\n"  # a no-break space is text to Markdown, not blank
 
 
 def clean_line(value: str | None) -> str | None:
@@ -37,14 +39,23 @@ def clean_line(value: str | None) -> str | None:
     return text or None
 
 
-def clean_block(value: str | None) -> str | None:
-    """NFC, trailing spaces and runs of blank lines removed, line breaks kept."""
+def clean_markdown(value: str | None) -> str | None:
+    """A post or comment body as written, with only the changes Markdown cannot see.
+
+    Bodies are Markdown: two trailing spaces are a hard line break, spaces and blank lines
+    inside code are code, a leading indent makes a code block, and even NFC can turn ``>``
+    and a combining mark into another character. So the text is kept as it is, except:
+    line endings become ``\n`` and NUL becomes U+FFFD (CommonMark reads them so), and
+    blank lines before the first text are dropped (a document's leading blank lines render
+    to nothing). Blank bodies become None. tests/unit/test_markdown_bodies.py renders
+    source and result with markdown-it-py and compares the HTML.
+    """
     if value is None:
         return None
-    text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
-    lines = [line.rstrip() for line in text.split("\n")]
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    return text or None
+    text = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+    if not text.strip(MARKDOWN_BLANK):
+        return None
+    return LEADING_BLANK_LINES_RE.sub("", text)
 
 
 def clean_journal(value: str | None) -> str | None:
@@ -65,7 +76,7 @@ def clean_strings(obj: Any) -> None:
     for f in fields(obj):
         value = getattr(obj, f.name)
         if isinstance(value, str):
-            setattr(obj, f.name, clean_block(value) if f.name in MULTILINE else clean_line(value))
+            setattr(obj, f.name, clean_markdown(value) if f.name in MARKDOWN else clean_line(value))
 
 
 class NormalizePipeline:

@@ -10,7 +10,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import CommunityCard, ResearchRef, StudyItem, ThreadItem
 from crawler.pipelines.dedupe import DedupePipeline
-from crawler.pipelines.normalize import NormalizePipeline, clean_block
+from crawler.pipelines.normalize import NormalizePipeline, clean_markdown
 from crawler.pipelines.validate import ValidatePipeline
 
 
@@ -62,7 +62,9 @@ def test_normalize_counts_unparsed_dates() -> None:
 
 
 def test_thread_bodies_keep_line_breaks() -> None:
-    assert clean_block("a  \r\n\r\n\r\n\r\nb\n") == "a\n\nb"
+    # Markdown as written: the hard break ("  " before a line end) and blank lines stay
+    assert clean_markdown("\n \na  \r\n\r\n\r\n\r\nb\n") == "a  \n\n\n\nb\n"
+    assert clean_markdown(" \n\t\n") is None
     c = crawler()
     thread = ThreadItem(post_id="abc", url="https://x", title=" T ", body="line 1\nline 2")
     NormalizePipeline.from_crawler(c).process_item(thread)

@@ -112,3 +112,42 @@ def test_upgrade_to_0004_adds_the_frontier_of_the_crawl_lock_and_downgrades(db_u
     with engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM crawl_locks")).scalar_one() == "studies"
     engine.dispose()
+
+
+def test_upgrade_to_0005_keeps_parent_ids_and_links_stored_parents(db_url: str) -> None:
+    from alembic import command
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(schema.alembic_config(connection=conn), "0007")
+        conn.execute(
+            text(
+                "INSERT INTO threads (thread_key, source, snapshot, edited, first_seen, "
+                "last_seen, changed_at) VALUES ('p1', 'thread', '{}', false, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        for comment_id, parent in (("c1", None), ("c2", "c1")):
+            conn.execute(
+                text(
+                    "INSERT INTO comments (thread_id, comment_id, parent_id, position, depth, "
+                    "kind, edited, stickied, first_seen, last_seen, changed_at) VALUES "
+                    "((SELECT id FROM threads), :c, :p, 0, 0, 'comment', false, false, "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"c": comment_id, "p": parent},
+            )
+    assert schema.upgrade(engine) == "upgraded"
+    query = text("SELECT comment_id, parent_id, parent_link FROM comments ORDER BY comment_id")
+    with engine.begin() as conn:
+        assert conn.execute(query).all() == [("c1", None, None), ("c2", "c1", "c1")]
+        # a parent not stored is kept now: parent_id is no longer a foreign key
+        conn.execute(text("UPDATE comments SET parent_id = 'elsewhere' WHERE comment_id = 'c1'"))
+        assert conn.execute(query).all()[0] == ("c1", "elsewhere", None)
+    with engine.begin() as conn:
+        command.downgrade(schema.alembic_config(connection=conn), "0007")
+    assert "parent_link" not in {c["name"] for c in inspect(engine).get_columns("comments")}
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT comment_id, parent_id FROM comments ORDER BY 1")).all()
+        assert rows == [("c1", None), ("c2", "c1")]
+    engine.dispose()

@@ -173,3 +173,54 @@ def test_new_comments_store_every_column_as_given(engine) -> None:
         seen = (row.first_seen, row.last_seen, row.changed_at)
         assert {t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC) for t in seen} == {T0}
         assert (row.last_run_id, row.gone_at, row.gone_run_id) == (None, None, None)
+
+
+def test_a_reply_keeps_its_parent_id_and_is_linked_once_the_parent_is_stored(engine) -> None:
+    # A permalink ("context") page: the reply c2 comes without its parent c1.
+    context = thread()
+    context["comments"] = [dict(context["comments"][1]), dict(context["comments"][2])]
+    thread_store.write_threads(engine, [context], None, T0)
+    rows = comments(engine)
+    assert (rows["c2"].parent_id, rows["c2"].parent_link) == ("c1", None)
+    assert (rows["c3"].parent_id, rows["c3"].parent_link) == ("c2", "c2")
+    # The whole thread: c1 is stored, and c2 is linked to it.
+    thread_store.write_threads(engine, [thread()], None, T0 + timedelta(days=1))
+    rows = comments(engine)
+    assert (rows["c2"].parent_id, rows["c2"].parent_link) == ("c1", "c1")
+    assert rows["c1"].parent_link is None and rows["c1"].parent_id is None
+
+
+def test_a_reply_stored_before_its_parent_on_another_page_is_linked_later(engine) -> None:
+    context = thread()
+    context["comments"] = [dict(context["comments"][1])]  # c2 alone, parent c1 not here
+    thread_store.write_threads(engine, [context], None, T0)
+    assert comments(engine)["c2"].parent_link is None
+    later = thread()
+    later["comments"] = [dict(later["comments"][0])]  # c1 alone: c2 is not on this page
+    thread_store.write_threads(engine, [later], None, T0 + timedelta(days=1))
+    rows = comments(engine)
+    assert (rows["c2"].parent_id, rows["c2"].parent_link) == ("c1", "c1")
+
+
+def test_kept_comments_take_their_new_place_and_are_not_marked_gone(engine) -> None:
+    thread_store.write_threads(engine, [thread()], None, T0)
+    before = comments(engine)
+    # A later crawl did not fetch c1's replies again: they come as "kept" items, elsewhere.
+    later = thread()
+    c1, c2, c3, stub = later["comments"]
+    later["comments"] = [
+        {**c2, "kind": "kept", "body": None, "author": None, "depth": 0},
+        asdict(CommentItem(comment_id="new", body="x")),
+        c1,
+        {**c3, "kind": "kept", "body": None, "depth": 1},
+        {"comment_id": "gone-meanwhile", "kind": "kept", "parent_id": None, "depth": 0},
+    ]
+    _, found = thread_store.write_threads(engine, [later], None, T0 + timedelta(days=1))
+    rows = comments(engine)
+    assert (found.new, found.unchanged, found.updated) == (1, 3, 0)
+    assert "gone-meanwhile" not in rows  # a kept id that is not stored is not invented
+    assert [rows[k].position for k in ("c2", "new", "c1", "c3")] == [0, 1, 2, 3]
+    assert rows["c2"].body == before["c2"].body and rows["c2"].author == before["c2"].author
+    assert rows["c2"].content_hash == before["c2"].content_hash
+    assert all(rows[k].gone_at is None for k in ("c1", "c2", "c3"))
+    assert rows[next(k for k in rows if k.startswith("more:"))].gone_at is not None

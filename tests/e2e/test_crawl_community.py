@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from crawler.db.engine import make_engine
 from crawler.db.models import Comment, History, StudyThread, Thread
+from crawler.urls import thread_id_from_url
 from tests.conftest import SITE_DIR, run_scrapy
 
 pytestmark = pytest.mark.e2e
@@ -73,7 +75,17 @@ def test_studies_then_community(site_server, db_url: str, tmp_path: Path) -> Non
     check_threads(db_url)
     before = stored(db_url)
 
+    site_server.reset_requests()
     crawl(["community"], site_server, db_url, tmp_path)  # again: nothing duplicated or rewritten
+    # One fetch per thread, whatever URL the cards, the listing and the stored rows give
+    # (slug or none, trailing slash, .json), and a conditional one: every thread answers 304.
+    fetches = [
+        (thread_id_from_url(urlsplit(r.path).path), r.status)
+        for r in site_server.requests
+        if thread_id_from_url(urlsplit(r.path).path)
+    ]
+    assert sorted(post_id for post_id, _ in fetches) == sorted(MANIFEST["threads"])
+    assert {status for _, status in fetches} == {304}
     after = stored(db_url)
     assert set(after[0]) == set(before[0])
     assert {k: len(v) for k, v in after[1].items()} == {k: len(v) for k, v in before[1].items()}

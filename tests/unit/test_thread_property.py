@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawler.demo.render_threads import (
+    _more_thing,
     render_thread_html,
     render_thread_json,
     thread_reddit_permalink,
@@ -73,7 +74,9 @@ def expected_thread(thread: dict[str, Any], source_format: str) -> dict[str, Any
         body=None if gone else thread.get("body"),
         summary=thread.get("summary") if source_format == "html" else None,
         comment_count=thread["comment_count"],
-        comments=list(_expected_comments(thread.get("comments") or [], None, 0)),
+        comments=list(
+            _expected_comments(thread.get("comments") or [], None, 0, source_format == "html")
+        ),
         link_url=thread.get("link_url"),
         edited=bool(thread.get("edited")),
         source_format=source_format,
@@ -82,17 +85,20 @@ def expected_thread(thread: dict[str, Any], source_format: str) -> dict[str, Any
 
 
 def _expected_comments(
-    nodes: list[dict[str, Any]], parent: str | None, depth: int
+    nodes: list[dict[str, Any]], parent: str | None, depth: int, html: bool = False
 ) -> Iterator[CommentItem]:
     for node in nodes:
         kind = node.get("kind") or "comment"
         if kind == "more":
+            # Reddit's stubs list the ids they hide; a page's "load more" link does not
+            children = [] if html else _more_thing(node, "", depth)["data"]["children"]
             yield CommentItem(
                 comment_id=node["comment_id"],
                 parent_id=parent,
                 depth=depth,
                 kind="more",
                 more_count=node["more_count"],
+                children=children,
             )
             continue
         yield CommentItem(
@@ -108,7 +114,9 @@ def _expected_comments(
             stickied=bool(node.get("stickied")),
             distinguished=node.get("distinguished"),
         )
-        yield from _expected_comments(node.get("replies") or [], node["comment_id"], depth + 1)
+        yield from _expected_comments(
+            node.get("replies") or [], node["comment_id"], depth + 1, html
+        )
 
 
 # -- thread strategies --------------------------------------------------------------------
