@@ -65,6 +65,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.charset.CharsetRepairMiddleware": 585,
     # Refuses redirects off the allowed hosts, to other schemes or in loops, before 600 follows.
     "crawler.middlewares.guard.RedirectGuardMiddleware": 610,
+    # Every response as fetched, into the WARC archive (only with ARCHIVE=warc).
+    "crawler.archive.middleware.ArchiveMiddleware": 950,
 }
 # A page whose charset is not declared (or evidently wrong, and not UTF-8) is read as this,
 # as browsers do for English pages (crawler.middlewares.charset).
@@ -72,6 +74,13 @@ CHARSET_FALLBACK = "cp1252"
 # Cache while developing: HTTPCACHE_ENABLED=1 keeps responses under .scrapy/httpcache.
 HTTPCACHE_ENABLED = os.environ.get("CRAWLER_HTTPCACHE", "") == "1"
 HTTPCACHE_EXPIRATION_SECS = 24 * 3600
+
+# --- Archive (crawler.archive, docs/archive.md) --------------------------------
+# "warc" writes every response and its request to gzipped WARC files under ARCHIVE_DIR,
+# a new file once one reaches ARCHIVE_MAX_SIZE bytes; `scrapy reparse` reads them back.
+ARCHIVE = os.environ.get("CRAWLER_ARCHIVE", "")
+ARCHIVE_DIR = "data/archive"
+ARCHIVE_MAX_SIZE = 1_000_000_000
 
 # --- Items ------------------------------------------------------------------
 ITEM_PIPELINES = {

@@ -4,7 +4,7 @@
 (status and HTTP validators) to the store, outside the item stream, so that
 ``scrapy crawl ... -O items.jsonl`` keeps exporting only real items.
 Handlers receive: url, kind ("study" | "thread"), key (its id), status,
-etag, last_modified.
+etag, last_modified, warc_record_id (the archived response's record, with ARCHIVE on).
 
 ``worker_lost`` is sent by a distributed worker that found another worker of
 the same crawl dead (its heartbeat expired without a clean exit) and requeued
@@ -42,6 +42,7 @@ def send_page_fetched(
         status=response.status,
         etag=_header(response, b"ETag"),
         last_modified=_header(response, b"Last-Modified"),
+        warc_record_id=response.meta.get("warc_record_id"),
     )
 
 
