@@ -16,7 +16,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
@@ -27,7 +26,7 @@ from crawler.db.runs import utcnow
 from crawler.db.schema import SchemaOutdated, ensure_schema
 from crawler.db.store import BatchResult
 from crawler.extensions.crawlrun import RUN_ID_STAT
-from crawler.items import StudyItem, ThreadItem
+from crawler.items import StudyItem, ThreadItem, as_dict
 from crawler.journal import JournalWriter, journal_name
 
 logger = logging.getLogger(__name__)
@@ -153,9 +152,9 @@ class StorePipeline:
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, StudyItem):
-            self.buffer.studies.append(ItemAdapter(item).asdict())
+            self.buffer.studies.append(as_dict(item))
         elif isinstance(item, ThreadItem):
-            self.buffer.threads.append(ItemAdapter(item).asdict())
+            self.buffer.threads.append(as_dict(item))
         else:
             self._inc("store/ignored/" + type(item).__name__)
             return item
