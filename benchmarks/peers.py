@@ -6,8 +6,9 @@ memory in its own process (``benchmarks/server.py``) and runs, R times in turn (
 
 * ``scrapy bench``: Scrapy's own link-following spider on its own local server (tiny pages);
 * ``crawler``: the real ``scrapy crawl studies`` of this project, robots.txt, the guard,
-  incremental checks, the item pipelines and the store all on (``--variant NAME=-s S=V,...``
-  adds contenders: this crawler with other settings);
+  incremental checks, the item pipelines and the store all on (``--variant NAME:SETTING=VALUE``
+  adds a contender: this crawler with other settings; ``--baseline REV`` adds this crawler at
+  another git revision, for an A/B of a code change);
 * ``crawlee``: Crawlee for Python's ParselCrawler (its default HTTP client, in-memory storage,
   robots.txt respected), this project's ``parse_study`` on the body, batches of
   ``STORE_BATCH_SIZE`` items written by this project's ``write_studies`` off the event loop;
@@ -299,13 +300,42 @@ def measured(result: common.CrawlResult) -> dict[str, float] | None:
     }
 
 
+def baseline_tree(rev: str, workdir: Path) -> Path:
+    """The crawler's code at git revision ``rev``, unpacked (for an A/B of two revisions)."""
+    import subprocess
+
+    target = workdir / f"baseline-{rev.replace('/', '_')}"
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(common.ROOT), "archive", rev, "crawler"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def crawl_baseline(tree: Path, site_url: str, where: Path) -> common.CrawlResult:
+    """``scrapy crawl studies`` with the code of ``tree`` (same settings as the crawler's)."""
+    cmd = [common.PYTHON, "-m", "scrapy", "crawl", "studies"]
+    for name, value in {
+        **common.LOCAL_CRAWL_SETTINGS,
+        "SITE_URL": site_url,
+        "DATABASE_URL": f"sqlite:///{where / 'crawler.db'}",
+    }.items():
+        cmd += ["-s", f"{name}={value}"]
+    where.mkdir(parents=True, exist_ok=True)
+    env = {**common.crawl_env(), "PYTHONPATH": str(tree)}
+    return common.run_command(cmd, label="baseline", cwd=where, env=env)
+
+
 def parse_variants(values: list[str]) -> dict[str, dict[str, str]]:
-    """``NAME=S=V,S=V`` -> {NAME: {S: V}}: this crawler with other settings."""
-    variants = {}
+    """``NAME:SETTING=VALUE`` (repeat for more settings) -> {NAME: {SETTING: VALUE}}."""
+    variants: dict[str, dict[str, str]] = {}
     for value in values:
-        name, _, rest = value.partition("=")
-        settings = dict(part.split("=", 1) for part in rest.split(",") if part)
-        variants[name] = settings
+        name, _, setting = value.partition(":")
+        key, _, val = setting.partition("=")
+        if not name or not key:
+            raise SystemExit(f"--variant {value!r}: use NAME:SETTING=VALUE")
+        variants.setdefault(name, {})[key] = val
     return variants
 
 
@@ -320,8 +350,13 @@ def main(argv: list[str] | None = None) -> int:
         "--variant",
         action="append",
         default=[],
-        metavar="NAME=S=V,...",
-        help="also this crawler with these settings, e.g. aiohttp=DOWNLOAD_HANDLERS=...",
+        metavar="NAME:SETTING=VALUE",
+        help="also this crawler with this setting, as contender NAME (repeat for more settings)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also this crawler at git revision REV (e.g. main), as contender 'baseline'",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temp dir, removed")
@@ -338,13 +373,16 @@ def main(argv: list[str] | None = None) -> int:
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     variants = parse_variants(args.variant)
     names += list(variants)
-    unknown = [n for n in names if n not in (*CONTENDERS, *PEERS, *variants)]
+    if args.baseline:
+        names.append("baseline")
+    unknown = [n for n in names if n not in (*CONTENDERS, *PEERS, *variants, "baseline")]
     if unknown:
         parser.error(f"unknown contender(s): {', '.join(unknown)}")
     site = sitegen.build(sitegen.Params(args.pages, sitegen.default_threads(args.pages)))
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-peers-"))
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     try:
+        tree = baseline_tree(args.baseline, workdir) if args.baseline else None
         with common.serve(site) as server:
             for n in range(args.rounds):
                 for name in names:
@@ -353,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
                         result = common.scrapy_bench(
                             where, {"CONCURRENT_REQUESTS": str(CONCURRENCY), "LOG_LEVEL": "INFO"}
                         )
+                    elif name == "baseline" and tree is not None:
+                        result = crawl_baseline(tree, server.url, where)
                     elif name == "crawler" or name in variants:
                         result = common.scrapy_crawl(
                             server.url,

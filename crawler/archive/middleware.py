@@ -91,7 +91,12 @@ class ArchiveMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:
         settings = crawler.settings
-        if archive_format(settings.get("ARCHIVE")) is None:
+        try:
+            off = archive_format(settings.get("ARCHIVE")) is None
+        except ValueError as exc:
+            logger.error("Crawl refused: %s", exc)  # the one line to read in the log
+            raise
+        if off:
             raise NotConfigured("ARCHIVE is off")
         directory = Path(settings.get("ARCHIVE_DIR") or "data/archive")
         max_size = settings.getint("ARCHIVE_MAX_SIZE", DEFAULT_MAX_SIZE)

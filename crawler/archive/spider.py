@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from tqdm import tqdm
 
 from crawler import signals as crawler_signals
@@ -82,6 +82,34 @@ class ReparseSpider(Spider):
         self.since = since
         self.workers = workers or os.cpu_count() or 1
         self.progress = progress
+        self.outstanding = 0  # items yielded and not yet through the pipelines
+        self.all_yielded = False
+        self.closing = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ReparseSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(spider.item_done, signal=signal)
+        return spider
+
+    def item_done(self, **_: Any) -> None:
+        self.outstanding -= 1
+        self.finish_if_done()
+
+    def finish_if_done(self) -> None:
+        """Close as soon as the last item is stored. Scrapy would notice only at its next
+        idle check, up to 5 s later: a downloader that fetches nothing never wakes it."""
+        if self.all_yielded and self.outstanding <= 0 and not self.closing:
+            self.closing = True
+            asyncio.ensure_future(self.close_when_idle())
+
+    async def close_when_idle(self) -> None:
+        engine = self.crawler.engine
+        assert engine is not None
+        while not engine.spider_is_idle():  # the last item leaves the scraper a moment later
+            await asyncio.sleep(0.01)
+        await engine.close_spider_async(reason="finished")
 
     async def start(self) -> AsyncIterator[Any]:
         directory = Path(self.settings.get("ARCHIVE_DIR") or "data/archive")
@@ -126,8 +154,11 @@ class ReparseSpider(Spider):
                     for page in pages:
                         item = self.handle(page)
                         if item is not None:
+                            self.outstanding += 1
                             yield item
                     bar.update(len(pages))
+                self.all_yielded = True
+                self.finish_if_done()
             finally:
                 bar.close()
                 for future in pending:

@@ -188,3 +188,15 @@ def test_a_killed_crawl_leaves_readable_warc_files(tmp_path: Path) -> None:
     for path in files:
         offsets = [e.offset for e in entries if e.path == str(path)]
         assert all(r.complete and r.status for r in read_records(str(path), offsets))
+
+
+def test_an_unknown_archive_format_stops_the_crawl(tmp_path: Path) -> None:
+    settings = {
+        "SITE_URL": "http://127.0.0.1:9",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'crawler.db'}",
+        "ARCHIVE": "zip",
+    }
+    result = run_scrapy(["crawl", "studies"], settings, tmp_path)
+    assert result.returncode == 1
+    assert "Crawl refused: ARCHIVE='zip' is not an archive format (use warc" in result.stderr
+    assert "downloader/request_count" not in result.stderr
