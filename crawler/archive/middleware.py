@@ -21,6 +21,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from crawler.archive.writer import (
+    COMPRESS_LEVEL,
     DEFAULT_MAX_SIZE,
     ArchiveWriter,
     Exchange,
@@ -82,10 +83,13 @@ def exchange_of(request: Request, response: Response, fetched_at: datetime) -> E
 
 
 class ArchiveMiddleware:
-    def __init__(self, crawler: Crawler, directory: Path, max_size: int) -> None:
+    def __init__(
+        self, crawler: Crawler, directory: Path, max_size: int, level: int = COMPRESS_LEVEL
+    ) -> None:
         self.crawler = crawler
         prefix = getattr(crawler.spidercls, "name", "") or "crawl"
-        self.writer = ArchiveWriter(WarcFiles(directory, prefix=prefix, max_size=max_size))
+        files = WarcFiles(directory, prefix=prefix, max_size=max_size, level=level)
+        self.writer = ArchiveWriter(files)
         self.failed_logged = False
 
     @classmethod
@@ -100,7 +104,8 @@ class ArchiveMiddleware:
             raise NotConfigured("ARCHIVE is off")
         directory = Path(settings.get("ARCHIVE_DIR") or "data/archive")
         max_size = settings.getint("ARCHIVE_MAX_SIZE", DEFAULT_MAX_SIZE)
-        middleware = cls(crawler, directory, max_size)
+        level = min(9, max(1, settings.getint("ARCHIVE_COMPRESS_LEVEL", COMPRESS_LEVEL)))
+        middleware = cls(crawler, directory, max_size, level)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         logger.info("Archiving every response as WARC under %s", directory)
         return middleware

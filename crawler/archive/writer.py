@@ -28,7 +28,9 @@ logger = logging.getLogger(__name__)
 
 SUFFIX = ".warc.gz"
 DEFAULT_MAX_SIZE = 1_000_000_000  # the WARC specification's customary 1 GB
-COMPRESS_LEVEL = 6  # warcio's own wrapper uses 9: 3x the CPU for ~3 % smaller files
+# zlib level: 1 costs 0.4 ms per 55 KB page, 6 costs 1.1 ms for files 15 % smaller, warcio's
+# own 9 costs 1.5 ms for 0.5 % more: the crawl's CPU is scarcer than disk (ARCHIVE_COMPRESS_LEVEL).
+COMPRESS_LEVEL = 1
 
 
 def new_record_id() -> str:
