@@ -42,10 +42,16 @@ def send_page_fetched(
         status=response.status,
         etag=_header(response, b"ETag"),
         last_modified=_header(response, b"Last-Modified"),
-        warc_record_id=response.meta.get("warc_record_id"),
+        warc_record_id=_record_id(response),
     )
 
 
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _record_id(response: Response) -> str | None:
+    """The archived response's WARC record (crawler.archive), if the crawl archives."""
+    request = response.request
+    return request.meta.get("warc_record_id") if request is not None else None
