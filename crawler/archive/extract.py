@@ -8,6 +8,8 @@ then the study or thread parser reads it as the spiders' callbacks do.
 
 from __future__ import annotations
 
+import os
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,3 +159,12 @@ def reparse_entries(path: str, entries: list[Entry], fallback: str = FALLBACK) -
         if page is not None:
             out.append(page)
     return out
+
+
+def reparse_task(
+    path: str, entries: list[Entry], fallback: str = FALLBACK
+) -> tuple[int, float, list[Reparsed]]:
+    """``reparse_entries`` in a worker, with the worker's pid and CPU seconds so far (the
+    pool's processes are not the command's children, so nothing else counts their CPU)."""
+    pages = reparse_entries(path, entries, fallback)
+    return os.getpid(), time.process_time(), pages

@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -29,7 +30,7 @@ from scrapy import Spider, signals
 from tqdm import tqdm
 
 from crawler import signals as crawler_signals
-from crawler.archive.extract import CONTENT_STATUSES, Reparsed, page_of, reparse_entries
+from crawler.archive.extract import CONTENT_STATUSES, Reparsed, page_of, reparse_task
 from crawler.archive.reader import Entry, FileIndex, archive_files, index_file
 
 logger = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ class ReparseSpider(Spider):
         stats.set_value("reparse/files", len(files))
         # forkserver: the workers are not forks of a process with threads and a reactor
         context = multiprocessing.get_context("forkserver")
+        started = time.perf_counter()
         with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
             indexes = await asyncio.gather(
                 *(asyncio.wrap_future(pool.submit(index_file, path)) for path in files)
@@ -130,11 +132,13 @@ class ReparseSpider(Spider):
             chosen = choose(indexes, self.kinds, self.since)
             stats.set_value("reparse/chosen", len(chosen))
             logger.info(
-                "Reparsing %d archived pages from %d WARC files in %s (%d workers)",
+                "Reparsing %d archived pages from %d WARC files in %s (%d workers; indexed in "
+                "%.1f s)",
                 len(chosen),
                 len(files),
                 directory,
                 self.workers,
+                time.perf_counter() - started,
             )
             bar = tqdm(
                 total=len(chosen),
@@ -143,13 +147,15 @@ class ReparseSpider(Spider):
                 file=sys.stderr,
                 smoothing=0.1,
             )
-            pending: deque[Future[list[Reparsed]]] = deque()
+            pending: deque[Future[tuple[int, float, list[Reparsed]]]] = deque()
+            worker_cpu: dict[int, float] = {}
             todo = tasks(chosen)
             try:
                 for _ in range(self.workers * 4):
                     self._submit(pool, todo, pending, fallback)
                 while pending:
-                    pages = await asyncio.wrap_future(pending.popleft())
+                    pid, cpu, pages = await asyncio.wrap_future(pending.popleft())
+                    worker_cpu[pid] = max(cpu, worker_cpu.get(pid, 0.0))
                     self._submit(pool, todo, pending, fallback)
                     for page in pages:
                         item = self.handle(page)
@@ -159,6 +165,8 @@ class ReparseSpider(Spider):
                     bar.update(len(pages))
                 self.all_yielded = True
                 self.finish_if_done()
+                stats.set_value("reparse/worker_cpu_seconds", round(sum(worker_cpu.values()), 3))
+                logger.info("Parsed %d pages in %.1f s", len(chosen), time.perf_counter() - started)
             finally:
                 bar.close()
                 for future in pending:
@@ -168,12 +176,12 @@ class ReparseSpider(Spider):
     def _submit(
         pool: ProcessPoolExecutor,
         todo: Iterator[tuple[str, list[Entry]]],
-        pending: deque[Future[list[Reparsed]]],
+        pending: deque[Future[tuple[int, float, list[Reparsed]]]],
         fallback: str,
     ) -> None:
         task = next(todo, None)
         if task is not None:
-            pending.append(pool.submit(reparse_entries, task[0], task[1], fallback))
+            pending.append(pool.submit(reparse_task, task[0], task[1], fallback))
 
     def handle(self, page: Reparsed) -> Any:
         """What the spiders' callbacks do with a response: stats, the pages row, the item."""
