@@ -35,6 +35,9 @@ from twisted.web.client import ResponseFailed, ResponseNeverReceived
 logger = logging.getLogger(__name__)
 
 FAILURE_PREFIX = "failures"
+# Set on a request whose body grew past DOWNLOAD_MAXSIZE without a Content-Length
+# (crawler.middlewares.guard.BodySizeWatch): the bytes received when it was cut.
+TOO_BIG_META = "body_too_big"
 REASON_RE = re.compile(r"[^a-z0-9_]+")
 
 
@@ -72,6 +75,7 @@ IGNORE_MESSAGES = (
     ("forbidden by robots.txt", "robots_forbidden"),
     ("max redirections reached", "too_many_redirects"),
     ("filtered offsite request", "offsite"),
+    ("exceeded download_maxsize", "too_big"),  # a compressed body too big unpacked (gzip bomb)
 )
 # Reasons that are policy, not a problem: logged at INFO.
 POLICY_REASONS = frozenset({"robots_forbidden"})
@@ -89,7 +93,7 @@ REFUSED_REASONS = frozenset(
 )
 
 
-def failure_reason(failure: Failure | BaseException) -> str:
+def failure_reason(failure: Failure | BaseException, request: Request | None = None) -> str:
     """A short, stat-safe reason for a failed request (``http_503``, ``timeout``, ...)."""
     exc = failure.value if isinstance(failure, Failure) else failure
     if isinstance(exc, RefusedRequest):
@@ -97,7 +101,8 @@ def failure_reason(failure: Failure | BaseException) -> str:
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
     if isinstance(exc, DownloadCancelledError):
-        return "too_big" if "max size" in str(exc) else "cancelled"
+        too_big = "max size" in str(exc) or (request is not None and TOO_BIG_META in request.meta)
+        return "too_big" if too_big else "cancelled"
     if isinstance(exc, (DownloadFailedError, ResponseFailed)) and any(
         w in str(exc) for w in CONNECTION_LOST_WORDS
     ):
@@ -123,9 +128,9 @@ def record_failure(
     crawler: Any, failure: Failure | BaseException, request: Request | None = None
 ) -> str:
     """Count and log one finally failed request; returns its reason."""
-    reason = failure_reason(failure)
     if request is None and isinstance(failure, Failure):
         request = getattr(failure, "request", None)
+    reason = failure_reason(failure, request)
     stats = getattr(crawler, "stats", None)
     if stats is not None:
         stats.inc_value(f"{FAILURE_PREFIX}/count")
@@ -134,7 +139,9 @@ def record_failure(
     url = request.url if request is not None else "?"
     retries = request.meta.get("retry_times", 0) if request is not None else 0
     after = f" after {retries} retries" if retries else ""
-    logger.log(failure_level(reason), "Failed %s%s: %s (%s)", url, after, reason, _short(exc))
+    logger.log(
+        failure_level(reason), "Failed %s%s: %s (%s)", url, after, reason, _describe(exc, request)
+    )
     return reason
 
 
@@ -151,6 +158,19 @@ def _safe(text: str) -> str:
     """Lower-case snake case for a stat key: ``DownloadError`` -> ``download_error``."""
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower()
     return REASON_RE.sub("_", snake).strip("_") or "unknown"
+
+
+def _describe(exc: BaseException, request: Request | None) -> str:
+    if (
+        request is not None
+        and TOO_BIG_META in request.meta
+        and isinstance(exc, DownloadCancelledError)
+    ):
+        return (
+            f"body without Content-Length cut at {request.meta[TOO_BIG_META]} bytes, "
+            "past DOWNLOAD_MAXSIZE"
+        )
+    return _short(exc)
 
 
 def _short(exc: BaseException) -> str:

@@ -38,6 +38,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # a study page is ~100 KB; refuse absurd bodies
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# URLs read from one sitemap (the sitemap protocol's limit); the rest are counted and logged.
+SITEMAP_MAX_URLS = 50_000
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -14,15 +16,21 @@ LISTING_PATH_RE = re.compile(r"^/search/(?:research/[^/]+(?:/\d+)?|[^/]+)/?$")
 REDDIT_COMMENTS_RE = re.compile(r"/comments/(?P<id>[a-z0-9]+)(?:/|$)", re.I)
 COMMUNITY_LISTING_RE = re.compile(r"^/community(?:/page/\d+)?/?$")
 SITE_THREAD_RE = re.compile(r"^/community/[^/]*-(?P<id>[A-Za-z0-9]{4,})/?$")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def canonical_url(url: str, base: str | None = None, *, https: bool = True) -> str:
-    """Absolute URL without query or fragment; http becomes https when ``https``."""
+    """Absolute URL without query or fragment; http becomes https when ``https``.
+
+    Except for an http URL that names its port: https on that port would be another server
+    (a site served over http on a port of its own, as the demo and the tests are, keeps http).
+    The spiders put the site's own URLs on SITE_URL's scheme (:func:`on_site_scheme`).
+    """
     if base:
         url = urljoin(base, url)
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
-    if https and scheme == "http":
+    if https and scheme == "http" and parts.port is None:
         scheme = "https"
     path = parts.path or "/"
     if path != "/" and path.endswith("/"):
@@ -125,6 +133,7 @@ def host_of(url: str) -> str:
 
 
 def same_host(url: str, site_url: str) -> bool:
+    """Host names only, ports ignored: never enough to admit a URL (see :class:`Origins`)."""
     return host_of(url) == host_of(site_url)
 
 
@@ -139,12 +148,139 @@ def is_community_listing_url(url: str) -> bool:
     return bool(COMMUNITY_LISTING_RE.match(_path(url)))
 
 
-def rebase_on_site(url: str, site_url: str) -> str:
-    """A URL of SITE_URL's host moved onto SITE_URL's scheme and port; other URLs unchanged.
+# -- origins: what may be fetched -----------------------------------------------------------
 
-    Stored URLs are canonical (https) while the site may be served otherwise (tests, the demo).
+
+@dataclass(frozen=True)
+class Origin:
+    """Scheme, host and port (the default port of the scheme when the URL names none)."""
+
+    scheme: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        default = DEFAULT_PORTS.get(self.scheme) == self.port
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}" + ("" if default else f":{self.port}")
+
+
+def origin_of(url: str) -> Origin | None:
+    """The origin of an http(s) URL with a host; None for anything else or a malformed URL."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    return Origin(scheme, host, port if port is not None else DEFAULT_PORTS[scheme])
+
+
+def _site_variants(origin: Origin, www: bool) -> set[Origin]:
+    """``origin``, its http/https twin when it is on the default port, its www. twin."""
+    found = {origin}
+    if DEFAULT_PORTS[origin.scheme] == origin.port:
+        found |= {Origin(scheme, origin.host, port) for scheme, port in DEFAULT_PORTS.items()}
+    if www and _named_host(origin.host):
+        twin = origin.host[4:] if origin.host.startswith("www.") else "www." + origin.host
+        found |= {Origin(o.scheme, twin, o.port) for o in found}
+    return found
+
+
+def _named_host(host: str) -> bool:
+    """A DNS name with a dot (not an IP address, not ``localhost``): it may have a www. twin."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return "." in host
+    return False
+
+
+def site_origins(site_url: str) -> frozenset[Origin]:
+    """The site's own origins: SITE_URL's, and where it names no port the http/https twin on
+    the default port; with or without ``www.``. Another port is another server."""
+    origin = origin_of(site_url)
+    return frozenset(_site_variants(origin, www=True)) if origin else frozenset()
+
+
+def host_origins(entry: str) -> frozenset[Origin]:
+    """The origins one COMMUNITY_HOSTS entry allows.
+
+    ``host`` allows http and https on their default ports, ``host:port`` both schemes on that
+    port, ``scheme://host[:port]`` that origin (and its twin when on the default port).
     """
-    parts, site = urlsplit(url), urlsplit(site_url)
-    if parts.hostname and parts.hostname.lower() == (site.hostname or "").lower():
+    entry = entry.strip().lower()
+    if not entry:
+        return frozenset()
+    if "://" in entry:
+        origin = origin_of(entry)
+        return frozenset(_site_variants(origin, www=False)) if origin else frozenset()
+    try:
+        parts = urlsplit("//" + entry)
+        port = parts.port
+    except ValueError:
+        return frozenset()
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return frozenset()
+    if port is None:
+        return frozenset(Origin(scheme, host, p) for scheme, p in DEFAULT_PORTS.items())
+    return frozenset(Origin(scheme, host, port) for scheme in DEFAULT_PORTS)
+
+
+class Origins:
+    """A set of origins a crawl may fetch from; ``allows(url)`` is the admission check."""
+
+    def __init__(self, origins: frozenset[Origin] | set[Origin]) -> None:
+        self.origins = frozenset(origins)
+        self.hosts = sorted({o.host for o in self.origins})
+
+    @classmethod
+    def for_site(cls, site_url: str, extra_hosts: list[str] | None = None) -> Origins:
+        """SITE_URL's own origins and those of ``extra_hosts`` (COMMUNITY_HOSTS entries)."""
+        found = set(site_origins(site_url))
+        for entry in extra_hosts or []:
+            found |= host_origins(entry)
+        return cls(frozenset(found))
+
+    def allows(self, url: str) -> bool:
+        origin = origin_of(url)
+        return origin is not None and origin in self.origins
+
+    def __str__(self) -> str:
+        return ", ".join(sorted(str(o) for o in self.origins))
+
+
+def rebase_on_site(url: str, site_url: str) -> str:
+    """A URL of the site's own origins moved onto SITE_URL's scheme and port; others unchanged.
+
+    Also moved: what earlier versions stored for a site served over http, the same host and
+    port with https. A URL on another port of the site's host is another server's: unchanged.
+    """
+    site = urlsplit(site_url)
+    origin, site_origin = origin_of(url), origin_of(site_url)
+    if origin is None or site_origin is None:
+        return url
+    legacy = Origin("https", site_origin.host, site_origin.port)
+    if origin in site_origins(site_url) or (site_origin.scheme == "http" and origin == legacy):
+        parts = urlsplit(url)
         return urlunsplit((site.scheme, site.netloc, parts.path, parts.query, ""))
     return url
+
+
+def on_site_scheme(url: str, site_url: str) -> str:
+    """A URL of SITE_URL's host and own origins given SITE_URL's scheme and port.
+
+    Canonical URLs are https, but a site served over plain http (a mirror) can only be
+    opened over http: its pages are stored as SITE_URL says. Other URLs are unchanged.
+    """
+    origin, site = origin_of(url), origin_of(site_url)
+    if origin is None or site is None or origin.host != site.host or origin == site:
+        return url
+    if origin not in site_origins(site_url):
+        return url
+    parts, site_parts = urlsplit(url), urlsplit(site_url)
+    return urlunsplit((site_parts.scheme, site_parts.netloc, parts.path, parts.query, ""))

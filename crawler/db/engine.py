@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
+from crawler import redact
 from crawler.db.snapshots import json_deserializer, json_serializer
 
 logger = logging.getLogger(__name__)
@@ -92,11 +93,8 @@ def _sqlite_begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
 
 
 def redact_url(url: str) -> str:
-    """The URL with its password hidden, for logs, stats and reports."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparsable database url>"
+    """The URL with its credentials hidden, for logs, stats and reports (crawler.redact)."""
+    return redact.redact_url(url)
 
 
 def is_postgres(engine: Engine) -> bool:

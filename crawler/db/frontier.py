@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
-from crawler.db.models import Page, ResearchLink, Study
+from crawler.db.models import CrawlRun, Page, ResearchLink, Study
 from crawler.db.schema import current_revision
 
 
@@ -26,6 +26,7 @@ class KnownSite:
     study_urls: dict[str, str] = field(default_factory=dict)  # study_id -> canonical url
     pages: dict[str, Validators] = field(default_factory=dict)  # canonical url -> validators
     unvisited_targets: dict[str, str] = field(default_factory=dict)  # study_id -> url
+    misdecoded: set[str] = field(default_factory=set)  # study ids read by a faulty decoder
 
 
 def _utc(value: datetime) -> datetime:
@@ -42,10 +43,21 @@ def load_known_site(engine: Engine) -> KnownSite:
         ):
             known.last_seen[study_id] = _utc(last_seen)
             known.study_urls[study_id] = url
-        for page_url, etag, last_modified, status in conn.execute(
-            select(Page.url, Page.etag, Page.last_modified, Page.status)
+        faulty = _runs_with_faulty_decoding(conn)
+        for page_url, etag, last_modified, status, kind, key, run_id in conn.execute(
+            select(
+                Page.url,
+                Page.etag,
+                Page.last_modified,
+                Page.status,
+                Page.kind,
+                Page.key,
+                Page.run_id,
+            )
         ):
             known.pages[page_url] = Validators(etag, last_modified, status)
+            if run_id in faulty and kind == "study" and key:
+                known.misdecoded.add(key)
         for target, link_url in conn.execute(
             select(ResearchLink.target_study_id, ResearchLink.url)
             .where(ResearchLink.target_study_id.is_not(None), ResearchLink.url.is_not(None))
@@ -54,3 +66,28 @@ def load_known_site(engine: Engine) -> KnownSite:
             if target and link_url and target not in known.last_seen:
                 known.unvisited_targets.setdefault(target, link_url)
     return known
+
+
+def _runs_with_faulty_decoding(conn: Connection) -> set[int]:
+    """Runs whose pages may have been decoded wrongly: recorded by a crawler older than the
+    current ``DECODER_VERSION`` (crawler.middlewares.charset) that re-decoded a page into a
+    single-byte charset (a UTF-8 page with one invalid byte became Windows-1252 throughout),
+    or that died before it recorded any figures (nothing says it did not)."""
+    from crawler.middlewares.charset import DECODER_VERSION
+
+    faulty = set()
+    for run_id, settings, stats in conn.execute(
+        select(CrawlRun.id, CrawlRun.settings, CrawlRun.stats).where(
+            CrawlRun.id.in_(select(Page.run_id).where(Page.run_id.is_not(None)).distinct())
+        )
+    ):
+        if int((settings or {}).get("DECODER_VERSION") or 1) >= DECODER_VERSION:
+            continue
+        repaired = [
+            key
+            for key in stats or {}
+            if key.startswith("charset/repaired/") and key != "charset/repaired/utf-8"
+        ]
+        if repaired or not stats:
+            faulty.add(run_id)
+    return faulty

@@ -25,6 +25,7 @@ from crawler.db.models import (
     Thread,
 )
 from crawler.items import StudyItem, ThreadItem
+from crawler.redact import redact_value
 
 CHUNK = 1000
 
@@ -249,6 +250,8 @@ def runs(
     for (row,) in _stream(engine, stmt):
         record = {name: iso(getattr(row, name, None)) for name in RUN_FIELDS if name != "run_id"}
         record["run_id"] = row.id
+        # Runs recorded before every credential form was masked may hold one.
+        record["settings"] = redact_value(record.get("settings"))
         yield {name: record[name] for name in RUN_FIELDS}
 
 

@@ -36,6 +36,8 @@ from crawler.db.engine import is_transient, make_engine, redact_url
 from crawler.db.schema import SchemaOutdated, ensure_schema
 from crawler.inflight import live_workers
 from crawler.journal import JournalWriter, journal_name
+from crawler.middlewares.charset import DECODER_VERSION
+from crawler.redact import redact_value
 
 logger = logging.getLogger(__name__)
 
@@ -152,11 +154,12 @@ class CrawlRunRecorder:
         recorded: dict[str, Any] = {}
         for name in RECORDED_SETTINGS:
             value = settings.get(name)
-            if name in ("DATABASE_URL", "REDIS_URL") and value:
-                value = redact_url(value)
-            recorded[name] = (
+            value = (
                 value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
             )
+            recorded[name] = redact_value(value)  # credentials in any URL or option
+        # Pages read by an older decoder are refetched (crawler.db.frontier).
+        recorded["DECODER_VERSION"] = DECODER_VERSION
         return recorded
 
     def spider_opened(self, spider: Spider) -> None:

@@ -1,4 +1,4 @@
-"""What may be fetched: http(s) only, and redirects never leave the allowed hosts.
+"""What may be fetched: http(s) only, on the allowed origins only, redirects included.
 
 Scrapy's OffsiteMiddleware checks a redirect's target when it is scheduled, but
 lets a request with ``dont_filter`` through, and every retried request has
@@ -10,15 +10,25 @@ the spiders' errbacks) whatever the request's flags:
 
 * :class:`RequestGuardMiddleware` (before robots.txt and offsite, order 40):
   any request that is not http(s) is refused (``bad_scheme``) — including the
-  robots.txt fetch it would trigger — and a redirected request (3xx or meta
-  refresh) off the allowed hosts is refused (``offsite_redirect``).
+  robots.txt fetch it would trigger — and so is any request off the allowed
+  origins (``offsite``; ``offsite_redirect`` for a redirected one, 3xx or meta
+  refresh), whatever put it in the queue.
 * :class:`RedirectGuardMiddleware` (just outside RedirectMiddleware, order 610):
-  sees a 3xx before it is followed and refuses a target off the allowed hosts
+  sees a 3xx before it is followed and refuses a target off the allowed origins
   (``offsite_redirect``), on another scheme (``bad_scheme``) or already in the
   redirect chain (``redirect_loop``).
 
-Allowed hosts are the spider's ``allowed_domains`` (and their subdomains, as
-Scrapy has it); ``meta["allow_offsite"]`` opts a request out, as in Scrapy.
+An origin is scheme, host and port (:class:`crawler.urls.Origins`): Scrapy's
+``allowed_domains`` compare host names only, so a page of another server on the
+same host (``127.0.0.1:<other port>``) would pass them. The allowed origins are
+the spider's ``allowed_origins``; a spider without them falls back to its
+``allowed_domains`` (and their subdomains, as Scrapy has it).
+``meta["allow_offsite"]`` opts a request out, as in Scrapy.
+
+The middleware also watches the size of bodies whose length was not announced
+(:class:`BodySizeWatch`): Scrapy cancels such a download past ``DOWNLOAD_MAXSIZE``
+with an error that does not say why, and the failure would count as
+``cancelled``; the request is marked so that it counts as ``too_big``.
 """
 
 from __future__ import annotations
@@ -26,14 +36,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
+from weakref import WeakKeyDictionary
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 from w3lib.url import canonicalize_url, safe_url_string
 
-from crawler.failures import RefusedRequest
+from crawler.failures import TOO_BIG_META, RefusedRequest
+from crawler.urls import Origins
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +70,12 @@ class _Guard:
     def from_crawler(cls, crawler: Crawler) -> Any:
         return cls(crawler)
 
-    def allowed_domains(self) -> list[str] | None:
-        return getattr(self.crawler.spider, "allowed_domains", None)
+    def allowed(self, url: str, host: str) -> bool:
+        """``url`` (of ``host``) is on the spider's allowed origins (or domains, lacking those)."""
+        origins: Origins | None = getattr(self.crawler.spider, "allowed_origins", None)
+        if origins is not None:
+            return origins.allows(url)
+        return host_allowed(host, getattr(self.crawler.spider, "allowed_domains", None))
 
     def refuse(self, request: Request, reason: str, message: str) -> RefusedRequest:
         if self.crawler.stats is not None:
@@ -69,17 +85,23 @@ class _Guard:
 
 
 class RequestGuardMiddleware(_Guard):
-    """Refuses non-http(s) requests and redirected requests off the allowed hosts."""
+    """Refuses non-http(s) requests and requests off the allowed origins."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.body_watch = BodySizeWatch(crawler)  # signal receivers are weak references
 
     def process_request(self, request: Request) -> None:
         parsed = urlparse_cached(request)
         if parsed.scheme.lower() not in HTTP_SCHEMES:
             raise self.refuse(request, "bad_scheme", f"not an http(s) URL: {request.url[:200]}")
-        redirected = request.meta.get("redirect_urls") and not request.meta.get("allow_offsite")
-        if redirected and not host_allowed(parsed.hostname or "", self.allowed_domains()):
+        if request.meta.get("allow_offsite") or self.allowed(request.url, parsed.hostname or ""):
+            return
+        if request.meta.get("redirect_urls"):
             raise self.refuse(
-                request, "offsite_redirect", f"redirected off the allowed hosts to {request.url}"
+                request, "offsite_redirect", f"redirected off the allowed origins to {request.url}"
             )
+        raise self.refuse(request, "offsite", f"not on the allowed origins: {request.url[:200]}")
 
 
 class RedirectGuardMiddleware(_Guard):
@@ -97,11 +119,11 @@ class RedirectGuardMiddleware(_Guard):
             raise self.refuse(
                 request, "bad_scheme", f"redirect to a non-http(s) URL: {target[:200]}"
             )
-        if not request.meta.get("allow_offsite") and not host_allowed(
-            parsed.hostname or "", self.allowed_domains()
+        if not request.meta.get("allow_offsite") and not self.allowed(
+            target, parsed.hostname or ""
         ):
             raise self.refuse(
-                request, "offsite_redirect", f"redirect off the allowed hosts to {target}"
+                request, "offsite_redirect", f"redirect off the allowed origins to {target}"
             )
         chain = {_key(url) for url in [*request.meta.get("redirect_urls", []), request.url]}
         if _key(target) in chain:
@@ -124,3 +146,55 @@ class RedirectGuardMiddleware(_Guard):
 
 def _key(url: str) -> str:
     return canonicalize_url(urldefrag(url)[0])
+
+
+# Scrapy's loggers that announce a body past DOWNLOAD_MAXSIZE before the request fails.
+SIZE_LOGGERS = (
+    "scrapy.core.downloader.handlers.http11",
+    "scrapy.downloadermiddlewares.httpcompression",
+)
+
+
+class _SizeLinesFilter(logging.Filter):
+    """Drops Scrapy's line about a body past DOWNLOAD_MAXSIZE: the failure's line says it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        return not ("download max size" in message or "exceeded DOWNLOAD_MAXSIZE" in message)
+
+
+class BodySizeWatch:
+    """Marks a request whose unannounced body grew past DOWNLOAD_MAXSIZE (``too_big``).
+
+    Only bodies without a Content-Length are counted (Scrapy refuses the others up front,
+    saying why); the count of each lives as long as its request.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        for name in SIZE_LOGGERS:  # the spiders log the one line (crawler.failures)
+            size_logger = logging.getLogger(name)
+            if not any(isinstance(f, _SizeLinesFilter) for f in size_logger.filters):
+                size_logger.addFilter(_SizeLinesFilter())
+        self.received: WeakKeyDictionary[Request, int] = WeakKeyDictionary()
+        crawler.signals.connect(self.headers_received, signal=signals.headers_received)
+        crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
+
+    def limit(self, request: Request) -> int:
+        return int(request.meta.get("download_maxsize", self.maxsize) or 0)
+
+    def headers_received(self, headers: Any, body_length: Any, request: Request, **_: Any) -> None:
+        # Twisted's UNKNOWN_LENGTH (a string) when the server announced no length.
+        unknown = not isinstance(body_length, int) or body_length < 0
+        if unknown and self.limit(request):
+            self.received[request] = 0
+
+    def bytes_received(self, data: bytes, request: Request, **_: Any) -> None:
+        count = self.received.get(request)
+        if count is None:
+            return
+        count += len(data)
+        self.received[request] = count
+        if count > self.limit(request):
+            request.meta[TOO_BIG_META] = count
+            del self.received[request]

@@ -182,8 +182,10 @@ def _on_origin(origin: SplitResult, path: str, *, https: bool) -> str:
     What ``urljoin`` and ``urlsplit`` come to for such a path, the usual link: it replaces
     the base's path, query and fragment, and nothing in it is resolved or removed. The base's
     host has been checked by ``urlsplit`` already (an ASCII host needs no more checks).
+    A base that names its port keeps its scheme, as ``canonical_url`` has it.
     """
-    scheme = "https" if https and origin.scheme == "http" else origin.scheme
+    upgrade = https and origin.scheme == "http" and origin.port is None
+    scheme = "https" if upgrade else origin.scheme
     return f"{scheme}://{origin.netloc.lower()}{path.rstrip('/') or '/'}"
 
 

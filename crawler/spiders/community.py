@@ -28,8 +28,8 @@ from crawler.parsers.thread_html import parse_thread_html
 from crawler.parsers.thread_reddit import parse_thread_reddit
 from crawler.urls import (
     REDDIT_COMMENTS_RE,
+    Origins,
     canonical_url,
-    host_of,
     is_community_listing_url,
     rebase_on_site,
     thread_id_from_url,
@@ -63,14 +63,13 @@ def is_reddit_thread(url: str) -> bool:
 class ThreadRequests:
     """Builds the request for a thread URL in whichever form its host serves."""
 
-    def __init__(self, spider: Any, hosts: list[str], site_url: str) -> None:
+    def __init__(self, spider: Any, origins: Origins, site_url: str) -> None:
         self.spider = spider
-        self.hosts = set(hosts)
+        self.origins = origins
         self.site_url = site_url
 
     def allowed(self, url: str) -> bool:
-        scheme_ok = valid_url(url) and urlsplit(url).scheme in ("http", "https")
-        return scheme_ok and host_of(url) in self.hosts
+        return valid_url(url) and self.origins.allows(url)
 
     def request(self, url: str) -> Request | None:
         url = rebase_on_site(url, self.site_url)
@@ -129,27 +128,37 @@ class ThreadCallbacks:
         yield result
 
 
+def community_origins(crawler: Crawler, site_url: str) -> Origins:
+    """SITE_URL's origins and those of COMMUNITY_HOSTS (entries may name a port or scheme)."""
+    return Origins.for_site(site_url, hosts_setting(crawler.settings.get("COMMUNITY_HOSTS")))
+
+
 def community_hosts(crawler: Crawler, site_url: str) -> list[str]:
-    return sorted(set(hosts_setting(crawler.settings.get("COMMUNITY_HOSTS")) + [host_of(site_url)]))
+    """The host names of :func:`community_origins` (Scrapy's ``allowed_domains``)."""
+    return community_origins(crawler, site_url).hosts
 
 
 class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
     name = "community"
     allowed_domains: list[str]  # set in from_crawler, from COMMUNITY_HOSTS
+    allowed_origins: Origins  # the same with ports (crawler.middlewares.guard)
 
     def __init__(self, url: str | None = None, from_db: str = "1", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.single_url = url
         self.from_db = str(from_db).lower() not in ("0", "false", "no")
         self.site_url = ""
+        self.site_origins = Origins(frozenset())
         self.threads: ThreadRequests | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CommunitySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_url = crawler.settings.get("SITE_URL").rstrip("/")
-        spider.allowed_domains = community_hosts(crawler, spider.site_url)
-        spider.threads = ThreadRequests(spider, spider.allowed_domains, spider.site_url)
+        spider.site_origins = Origins.for_site(spider.site_url)
+        spider.allowed_origins = community_origins(crawler, spider.site_url)
+        spider.allowed_domains = spider.allowed_origins.hosts
+        spider.threads = ThreadRequests(spider, spider.allowed_origins, spider.site_url)
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
@@ -160,8 +169,8 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
             request = self.threads.request(self.single_url)
             if request is None:
                 raise ValueError(
-                    f"-a url={self.single_url!r} is not a thread URL on COMMUNITY_HOSTS "
-                    f"({', '.join(self.allowed_domains)})"
+                    f"-a url={self.single_url!r} is not a thread URL on SITE_URL or "
+                    f"COMMUNITY_HOSTS ({self.allowed_origins})"
                 )
             yield request
             return
@@ -209,5 +218,5 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
                 request = self.threads.request(url)
                 if request is not None:
                     yield request
-            elif is_community_listing_url(url) and host_of(url) == host_of(self.site_url):
+            elif is_community_listing_url(url) and self.site_origins.allows(url):
                 yield Request(url, callback=self.parse_listing, errback=self.request_failed)

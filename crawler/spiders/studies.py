@@ -29,6 +29,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from w3lib.encoding import read_bom
@@ -43,17 +44,16 @@ from crawler.incremental import conditional_headers, unchanged_since_seen
 from crawler.items import Drop, StudyItem
 from crawler.parsers.study import parse_study
 from crawler.spiders.backlog import Backlog
-from crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_hosts
+from crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_origins
 from crawler.spiders.touched import RENEW_EVERY, Touched
 from crawler.urls import (
+    Origins,
     canonical_url,
-    host_of,
-    is_http_url,
     is_listing_url,
     is_study_url,
     join_url,
+    on_site_scheme,
     rebase_on_site,
-    same_host,
     study_id_from_url,
     valid_url,
 )
@@ -61,6 +61,8 @@ from crawler.urls import (
 logger = logging.getLogger(__name__)
 
 GONE_STATUSES = (404, 410)
+# The sitemap protocol's limit of URLs per sitemap (and of sitemaps per index).
+SITEMAP_MAX_URLS = 50_000
 
 
 def truthy(value: Any) -> bool:
@@ -70,6 +72,7 @@ def truthy(value: Any) -> bool:
 class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
     name = "studies"
     allowed_domains: list[str]  # set in from_crawler: SITE_URL's host (and COMMUNITY_HOSTS)
+    allowed_origins: Origins  # the same with schemes and ports (crawler.middlewares.guard)
 
     def __init__(
         self,
@@ -92,16 +95,20 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         self.follow_links = truthy(follow_links)
         self.force_listings = truthy(listings)
         self.site_url = ""
+        self.site_origins = Origins(frozenset())  # what discovery may queue: SITE_URL's
         self.backlog: Backlog | None = None  # set in from_crawler
+        self.sitemap_max = SITEMAP_MAX_URLS
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> StudiesSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_url = crawler.settings.get("SITE_URL").rstrip("/")
-        spider.allowed_domains = [host_of(spider.site_url)]
+        spider.site_origins = spider.allowed_origins = Origins.for_site(spider.site_url)
         if spider.follow_community:
-            spider.allowed_domains = community_hosts(crawler, spider.site_url)
-            spider.threads = ThreadRequests(spider, spider.allowed_domains, spider.site_url)
+            spider.allowed_origins = community_origins(crawler, spider.site_url)
+            spider.threads = ThreadRequests(spider, spider.allowed_origins, spider.site_url)
+        spider.allowed_domains = spider.allowed_origins.hosts
+        spider.sitemap_max = crawler.settings.getint("SITEMAP_MAX_URLS", SITEMAP_MAX_URLS)
         spider.max_age = timedelta(days=crawler.settings.getfloat("INCREMENTAL_MAX_AGE_DAYS", 30))
         spider.backlog = Backlog.for_crawler(crawler, spider.study_request)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
@@ -122,6 +129,11 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             if not is_study_url(self.single_url):
                 raise ValueError(
                     f"-a url={self.single_url!r} is not a study URL (/research/<slug>-<id>)"
+                )
+            if not self.on_site(self.single_url):
+                raise ValueError(
+                    f"-a url={self.single_url!r} is not on the site's origin ({self.site_url}: "
+                    "same scheme, host and port)"
                 )
             yield self.study_request(self.single_url, follow=False)
             return
@@ -160,7 +172,11 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         study_id = study_id_from_url(url)
         if study_id:
             self.touched.add(study_id)
-        headers = {} if self.full else conditional_headers(self.known.pages.get(canonical_url(url)))
+        refetch = None if self.full else self.must_refetch(study_id)
+        if refetch:  # in full: a 304 would keep what is stored
+            self.crawler.stats.inc_value(f"incremental/refetch_{refetch}")
+        fresh = self.full or refetch
+        headers = {} if fresh else conditional_headers(self.known.pages.get(canonical_url(url)))
         return Request(
             url,
             callback=self.parse_study,
@@ -173,7 +189,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
     def skip_unchanged(self, url: str, lastmod: str | None) -> bool:
         """Skip a sitemap entry the database saw after its last modification."""
         study_id = study_id_from_url(url)
-        if self.full or study_id is None:
+        if self.full or study_id is None or self.must_refetch(study_id):
             return False
         if unchanged_since_seen(
             lastmod, self.known.last_seen.get(study_id), utcnow(), self.max_age
@@ -182,6 +198,17 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             self.crawler.stats.inc_value("incremental/skipped_lastmod")
             return True
         return False
+
+    def must_refetch(self, study_id: str | None) -> str | None:
+        """Why the stored study cannot be trusted to be this site's page as read now, if so:
+        stored from another origin (another server's, or an older SITE_URL's), or its page
+        decoded by an older decoder that got it wrong (``KnownSite.misdecoded``)."""
+        if study_id is None or study_id not in self.known.last_seen:
+            return None
+        stored = self.known.study_urls.get(study_id)
+        if stored is not None and not self.site_origins.allows(stored):
+            return "origin"
+        return "decoding" if study_id in self.known.misdecoded else None
 
     def on_idle(self) -> None:
         """Nothing left to fetch: feed the sitemap backlog, then sweep the known studies."""
@@ -204,10 +231,10 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         dead = {url for url, v in self.known.pages.items() if v.status in GONE_STATUSES}
         count = 0
         for study_id in self.touched.untouched(sorted(urls)):
-            url = urls[study_id]
+            url = rebase_on_site(urls[study_id], self.site_url)  # stored https by older versions
             if canonical_url(url) in dead or not self.on_site(url):
-                continue
-            self.crawler.engine.crawl(self.study_request(rebase_on_site(url, self.site_url)))
+                continue  # another origin's: never fetched
+            self.crawler.engine.crawl(self.study_request(url))
             count += 1
             if count % RENEW_EVERY == 0:
                 self.touched.renew_sweep()
@@ -235,8 +262,10 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         text = (
             response.text if isinstance(response, TextResponse) and response.status == 200 else ""
         )
-        sitemaps = [url for url in robots_sitemaps(text, response.url) if self.on_site(url)]
+        listed = robots_sitemaps(text, response.url)
+        sitemaps = [url for url in listed if self.on_site(url)]
         self.crawler.stats.set_value("discovery/robots_sitemaps", len(sitemaps))
+        self.count_offsite(response.url, [url for url in listed if url not in sitemaps])
         if not sitemaps:
             logger.info(
                 "No sitemap in robots.txt (status %s): walking the listings", response.status
@@ -253,31 +282,74 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         body = response.body
+        stats = self.crawler.stats
         if response.url.endswith(".gz") or body[:2] == b"\x1f\x8b":
+            limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
             try:
-                body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
-            except (OSError, EOFError, ValueError):  # not gzip, cut short, or too big unpacked
-                self.crawler.stats.inc_value("discovery/sitemap_invalid")
+                body = gunzip(body, max_size=limit)
+            except _DecompressionMaxSizeExceeded:
+                stats.inc_value("discovery/sitemap_too_big")
+                logger.warning(
+                    "Sitemap %s unpacks to more than DOWNLOAD_MAXSIZE (%d bytes): skipped",
+                    response.url,
+                    limit,
+                )
+                return
+            except (OSError, EOFError, ValueError):  # not gzip, or cut short
+                stats.inc_value("discovery/sitemap_invalid")
                 logger.warning("Sitemap %s is not valid gzip", response.url)
                 return
         try:
             sitemap = Sitemap(body)
         except Exception:
-            self.crawler.stats.inc_value("discovery/sitemap_invalid")
+            stats.inc_value("discovery/sitemap_invalid")
             logger.warning("Sitemap %s could not be parsed", response.url)
             return
+        offsite: list[str] = []
+        entries = 0
         for entry in sitemap:
+            entries += 1
+            if entries > self.sitemap_max:
+                continue  # counted: the protocol's limit
             loc = join_url(response.url, entry.get("loc", ""))
-            if loc is None or not self.on_site(loc):
+            if loc is None:
+                continue
+            if not self.on_site(loc):
+                offsite.append(loc)
                 continue
             if sitemap.type == "sitemapindex":
                 yield Request(loc, callback=self.parse_sitemap, errback=self.request_failed)
             elif is_study_url(loc):
-                self.crawler.stats.inc_value("discovery/sitemap_studies")
+                stats.inc_value("discovery/sitemap_studies")
                 if not self.skip_unchanged(loc, entry.get("lastmod")):
                     yield from self.queue_study(loc)
+        self.count_offsite(response.url, offsite)
+        if entries > self.sitemap_max:
+            cut = entries - self.sitemap_max
+            stats.inc_value("discovery/sitemap_cut", cut)
+            logger.warning(
+                "Sitemap %s lists %d URLs, over the sitemap protocol's limit of %d: "
+                "the last %d were not read (SITEMAP_MAX_URLS)",
+                response.url,
+                entries,
+                self.sitemap_max,
+                cut,
+            )
         if self.backlog is not None:
             yield from self.backlog.prime()
+
+    def count_offsite(self, source: str, urls: list[str]) -> None:
+        """Sitemap entries off the site's origin: never fetched, counted, one line per source."""
+        if not urls:
+            return
+        self.crawler.stats.inc_value("discovery/sitemap_offsite", len(urls))
+        logger.warning(
+            "%s lists %d URL(s) off the site's origin %s, not fetched (first: %s)",
+            source,
+            len(urls),
+            self.site_url,
+            urls[0],
+        )
 
     def queue_study(self, url: str) -> Iterator[Request]:
         """A sitemap's study: into the backlog (marked as touched, so links do not fetch it
@@ -330,6 +402,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             return
         self.page_fetched(response)
         stats.inc_value("parse/studies")
+        self.keep_site_scheme(result)
         yield result
         if follow:
             yield from self.follow_research(response, result)
@@ -347,6 +420,16 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
                 # The ref URL is canonical (https); fetch it on the site's own scheme and port.
                 yield self.study_request(rebase_on_site(ref.url, self.site_url))
 
+    def keep_site_scheme(self, item: StudyItem) -> None:
+        """The site's own URLs in the item on SITE_URL's scheme and port (a mirror over http)."""
+        if self.site_url.startswith("https:"):
+            return  # canonical URLs are https already
+        if item.url:
+            item.url = on_site_scheme(item.url, self.site_url)
+        for ref in [*item.cited, *item.related]:
+            if ref.url:
+                ref.url = on_site_scheme(ref.url, self.site_url)
+
     def page_fetched(self, response: Response) -> None:
         crawler_signals.send_page_fetched(
             self.crawler,
@@ -358,7 +441,8 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
 
     # --- helpers --------------------------------------------------------------
     def on_site(self, url: str) -> bool:
-        return valid_url(url) and is_http_url(url) and same_host(url, self.site_url)
+        """``url`` is on SITE_URL's origin: scheme, host and port (crawler.urls.Origins)."""
+        return valid_url(url) and self.site_origins.allows(url)
 
 
 def page_source(response: TextResponse) -> str | bytes:

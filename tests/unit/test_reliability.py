@@ -169,7 +169,7 @@ def test_a_redirected_request_off_the_hosts_is_refused_even_with_dont_filter() -
     escaped = Request(
         "http://127.0.0.2:8000/x", dont_filter=True, meta={"redirect_urls": [f"{SITE}/x"]}
     )
-    with pytest.raises(RefusedRequest, match="redirected off the allowed hosts"):
+    with pytest.raises(RefusedRequest, match="redirected off the allowed origins"):
         mw.process_request(escaped)
     assert (
         mw.process_request(
@@ -273,9 +273,13 @@ def redaction() -> Iterator[None]:
             "postgresql://h/db?user=u&password=pw&sslmode=require",
             "postgresql://h/db?user=u&password=***&sslmode=require",
         ),
+        (  # read as SQLAlchemy reads a URL, "8080/path" could be a password: masked
+            "http://127.0.0.1:8080/path@x and mailto:a@b.c",
+            "http://127.0.0.1:***@x and mailto:a@b.c",
+        ),
         (
-            "http://127.0.0.1:8080/path@x and mailto:a@b.c",
-            "http://127.0.0.1:8080/path@x and mailto:a@b.c",
+            "http://127.0.0.1:8080/path and mailto:a@b.c",
+            "http://127.0.0.1:8080/path and mailto:a@b.c",
         ),
         ("postgresql://crawler@db/x", "postgresql://crawler@db/x"),
     ],
