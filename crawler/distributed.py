@@ -148,8 +148,6 @@ class DistributedCrawl:
     of them. A few project defaults that would be wrong for several processes
     are replaced unless they were given on the command line:
 
-    * ``STORE_BATCH_SIZE`` becomes 1, so an item is in the database before its
-      request leaves the in-flight ledger (a killed worker then loses nothing);
     * with ``SHARED_RATE_LIMIT`` on, ``DOWNLOAD_DELAY`` and AutoThrottle, which
       only see one process, give way to the shared limit.
     """
@@ -160,8 +158,9 @@ class DistributedCrawl:
         from scrapy.utils.misc import load_object
 
         template = FrontierKeys(f"{_template(FrontierKeys.crawl(settings))}:%(spider)s")
+        # settings.py names the single-process scheduler (crawler.jobdir): it gives way here.
+        _override_project_default(settings, "SCHEDULER", SCHEDULER)
         for name, value in {
-            "SCHEDULER": SCHEDULER,
             "DUPEFILTER_CLASS": DUPEFILTER,
             "SCHEDULER_QUEUE_CLASS": QUEUE,
             # One worker closing must never wipe the frontier the others still use.
@@ -180,7 +179,6 @@ class DistributedCrawl:
         settings.setdefault_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", load_object(RATE_LIMIT_MIDDLEWARE), RATE_LIMIT_ORDER
         )
-        _override_project_default(settings, "STORE_BATCH_SIZE", 1)
         if settings.getfloat("SHARED_RATE_LIMIT", DEFAULT_RATE_LIMIT) > 0:
             _override_project_default(settings, "DOWNLOAD_DELAY", 0)
             _override_project_default(settings, "AUTOTHROTTLE_ENABLED", False)

@@ -7,9 +7,9 @@ worker will ever schedule it again. The ledger closes that gap:
 
 * a pop moves the request from the queue into the worker's ``inflight`` hash in
   one Lua script, so there is no moment when it is in neither place;
-* the worker deletes the entry once the request is finished (its follow-up
-  requests are in the queue and its items in the database), or moves it to
-  its ``processed`` hash when the items are only buffered;
+* once the request is finished (its follow-up requests are in the queue, its
+  items in the store's buffer) the worker moves the entry to its ``processed``
+  hash, and deletes it when the batch holding those items has committed;
 * every worker refreshes an ``alive`` key with a TTL; a worker whose key has
   expired is dead, and any other worker moves both of its hashes back into the
   queue, under the same fingerprints, so the requests are fetched again.
@@ -123,6 +123,12 @@ class InFlightLedger:
         else:
             keys = [self.keys.inflight(self.worker), self.keys.processed(self.worker)]
             self._mark_processed(keys=keys, args=fields)
+
+    def confirm(self, fields: Iterable[str]) -> None:
+        """Processed requests whose items are stored: they leave the ledger."""
+        fields = list(fields)
+        if fields:
+            self.server.hdel(self.keys.processed(self.worker), *fields)
 
     def unregister(self) -> None:
         """A clean exit: everything this worker took is finished and stored."""

@@ -1,6 +1,6 @@
 """``scrapy db replay``: load journaled batches into the database.
 
-Each batch goes through the store's own write (:func:`crawler.pipelines.store.write_batch`):
+Each batch goes through the store's own write (:func:`crawler.db.batch.write_batch`):
 rows are upserted on their natural keys, so a batch written twice (it was
 half-written before it was journaled, or the replay is run again) changes
 nothing the second time. Times are those of the crawl that journaled the batch,
@@ -9,7 +9,9 @@ seen later than the batch is left alone (``stale``), so an old journal never
 rolls back newer data.
 
 A file is renamed to ``*.replayed`` once all its batches are in; a file that
-failed halfway stays, and replaying it again is harmless.
+failed halfway stays, and replaying it again is harmless. Once a file is in, its
+run's ``crawl_runs`` row gets the replayed figures (new, updated, unchanged), and a
+run that ended ``finished_with_journal`` becomes ``finished``.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from crawler.db import locks, runs
+from crawler.db.batch import Batch, write_batch
 from crawler.db.models import CrawlRun, Page, Study, Thread
 from crawler.journal import JournalBusy, journal_files, locked, mark_replayed, read_records
-from crawler.pipelines.store import Buffer, write_batch
 
 logger = logging.getLogger(__name__)
 
@@ -65,21 +67,30 @@ def replay_journal(engine: Engine, directory: Path | str) -> ReplayResult:
 
 
 def _replay_file(engine: Engine, path: Path, result: ReplayResult) -> None:
+    per_run: dict[int, tuple[dict[str, int], int]] = {}
     for number, record in read_records(path):
         crawled_at = _time(record.get("crawled_at"))
         if "run_finish" in record:
             result.runs_finished += _finish_run(engine, record, crawled_at)
             logger.info("%s line %d: end of crawl run %s", path.name, number, record.get("run_id"))
             continue
-        batch = Buffer.from_record(record)
+        batch = Batch.from_record(record)
         result.stale += _drop_stale(engine, batch, crawled_at)
+        run_id = record.get("run_id")
         if len(batch):
-            counts = write_batch(engine, batch, record.get("run_id"), crawled_at)
+            counts = write_batch(engine, batch, run_id, crawled_at)
             for key, value in counts.items():
                 result.counts[key] = result.counts.get(key, 0) + value
+            if isinstance(run_id, int):
+                run_counts, run_items = per_run.get(run_id, ({}, 0))
+                for key, value in counts.items():
+                    run_counts[key] = run_counts.get(key, 0) + value
+                per_run[run_id] = (run_counts, run_items + batch.items)
         result.batches += 1
-        result.items += len(batch)
-        logger.info("%s line %d: %d items loaded", path.name, number, len(batch))
+        result.items += batch.items
+        logger.info("%s line %d: %d items loaded", path.name, number, batch.items)
+    for run_id, (counts, items) in per_run.items():
+        runs.add_replayed(engine, run_id, counts, items)
 
 
 def _finish_run(engine: Engine, record: dict[str, Any], finished_at: datetime) -> int:
@@ -100,7 +111,7 @@ def _finish_run(engine: Engine, record: dict[str, Any], finished_at: datetime) -
     return 1
 
 
-def _drop_stale(engine: Engine, batch: Buffer, crawled_at: datetime) -> int:
+def _drop_stale(engine: Engine, batch: Batch, crawled_at: datetime) -> int:
     """Remove from ``batch`` what the database has seen after ``crawled_at``; returns how many."""
     with engine.connect() as conn:
         study_ids = {s.get("study_id") for s in batch.studies} | set(batch.gone.get("study", {}))

@@ -3,8 +3,10 @@
 The queue, the duplicate filter and the request serialisation are scrapy-redis'
 own; this subclass changes how a request leaves the queue (into the worker's
 ledger, atomically), when it leaves the ledger (once Scrapy has finished with
-it), and adds the worker heartbeat that lets the others requeue the work of a
-dead worker. In the ``scrapy seed`` process it only enqueues.
+it and the store committed the batch holding its items), and adds the worker
+heartbeat that lets the others requeue the work of a dead worker. It hands out
+no request before the spider has loaded what the database knows (``ready``).
+In the ``scrapy seed`` process it only enqueues.
 """
 
 from __future__ import annotations
@@ -56,9 +58,12 @@ class SharedScheduler(Scheduler):
         self.seeding = False
         self.worker = worker_id()
         self.worker_ttl = DEFAULT_WORKER_TTL
-        self.durable_when_done = True
         self.ledger: InFlightLedger | None = None
         self.tracked: dict[str, Request] = {}
+        # Finished requests whose items wait for the store: since the last batch was taken,
+        # and per batch being written (its number -> fields).
+        self.unconfirmed: list[str] = []
+        self.in_batch: dict[int, list[str]] = {}
         self.heartbeat: LoopingCall | None = None
 
     @classmethod
@@ -68,8 +73,8 @@ class SharedScheduler(Scheduler):
         scheduler.crawler = crawler
         scheduler.seeding = seeding(settings)
         scheduler.worker_ttl = settings.getfloat("FRONTIER_WORKER_TTL", DEFAULT_WORKER_TTL)
-        # With one item per transaction, an item is stored before its request is finished.
-        scheduler.durable_when_done = settings.getint("STORE_BATCH_SIZE", 1) <= 1
+        crawler.signals.connect(scheduler.batch_taken, signal=crawler_signals.batch_taken)
+        crawler.signals.connect(scheduler.batch_stored, signal=crawler_signals.batch_stored)
         return scheduler
 
     def open(self, spider: Spider) -> None:
@@ -104,11 +109,6 @@ class SharedScheduler(Scheduler):
             len(self.queue),
             f", {requeued} requeued from stopped workers" if requeued else "",
         )
-        if not self.durable_when_done:
-            logger.info(
-                "STORE_BATCH_SIZE > 1: requests stay in this worker's ledger until it closes, "
-                "so a crash has all of them fetched again"
-            )
         self.heartbeat = LoopingCall(self._beat)
         self.heartbeat.start(max(0.2, self.worker_ttl / 3), now=False)
 
@@ -132,7 +132,7 @@ class SharedScheduler(Scheduler):
         return True
 
     def next_request(self) -> Request | None:
-        if self.seeding or self.ledger is None:
+        if self.seeding or self.ledger is None or not self.ready():
             return None
         self.settle()
         popped = self.ledger.pop()
@@ -156,6 +156,10 @@ class SharedScheduler(Scheduler):
         """A request as scrapy-redis' queue decodes it: its serializer, the spider's methods."""
         return request_from_dict(queue.serializer.loads(data), spider=spider)
 
+    def ready(self) -> bool:
+        """False while the spider still loads what the database knows (``crawl_ready``)."""
+        return bool(getattr(self.spider, "crawl_ready", True))
+
     def has_pending_requests(self) -> bool:
         return not self.seeding and len(self) > 0
 
@@ -173,7 +177,30 @@ class SharedScheduler(Scheduler):
         for field in done:
             del self.tracked[field]
         self._settling()
-        self.ledger.finished(done, durable=self.durable_when_done)
+        self.ledger.finished(done, durable=False)
+        self.unconfirmed.extend(done)
+
+    def batch_taken(self, seq: int) -> None:
+        """The store took a batch: it holds the items of every request finished until now."""
+        if self.ledger is None or self.seeding:
+            return
+        self.settle()
+        self.in_batch[seq], self.unconfirmed = self.unconfirmed, []
+
+    def batch_stored(self, seq: int, stored: bool) -> None:
+        """The batch is in the database (or the journal): its requests leave the ledger.
+
+        A batch that was lost keeps its requests as processed: they are fetched again if this
+        worker dies, and dropped with the rest when it closes.
+        """
+        fields = self.in_batch.pop(seq, [])
+        if stored and fields and self.ledger is not None:
+            try:
+                self.ledger.confirm(fields)
+            except Exception as exc:  # they stay processed: at worst fetched twice
+                logger.warning("Could not confirm %d stored requests: %s", len(fields), exc)
+            else:
+                self._inc("frontier/confirmed", len(fields))
 
     def frontier_idle(self) -> bool:
         """True when nothing is queued and no live worker has a request in flight."""

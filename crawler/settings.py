@@ -102,6 +102,8 @@ ITEM_PIPELINES = {
 CONCURRENT_ITEMS = 16  # Scrapy's 100 starts 100 tasks per response (README, "Benchmarks")
 # Items buffered before one transaction writes them.
 STORE_BATCH_SIZE = 500
+# ... and the longest an item waits for its batch (s): what a crawl killed at a polite pace loses.
+STORE_FLUSH_SECONDS = 5.0
 # A batch that fails on a transient database error is retried this many times, waiting
 # STORE_RETRY_BACKOFF s, then twice that, ...; then it goes to a journal file in JOURNAL_DIR
 # (one per run) and `scrapy db replay` loads it later.
@@ -113,6 +115,8 @@ SQLITE_BUSY_TIMEOUT = 30.0
 
 # --- Engine -----------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+# Scrapy's scheduler; with JOBDIR it distrusts a queue and seen-set left by an unclean stop.
+SCHEDULER = "crawler.jobdir.ResumableScheduler"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("CRAWLER_LOG_LEVEL", "INFO")
 TELNETCONSOLE_ENABLED = False

@@ -15,6 +15,13 @@ its requests. Handlers receive: worker (the dead one's id, as in
 leave its in-flight ledger: what their callbacks noted for the whole crawl
 (the studies they touched) must be in Redis before the frontier can look idle.
 Handlers receive no arguments.
+
+``batch_taken`` is sent by the store pipeline when it takes a batch to write (every
+item of a request that finished before then is in it, or in an earlier batch), and
+``batch_stored`` once that batch is in the database or the journal (``stored``
+True) or was lost (False). Both carry ``seq``, the batch's number in the crawl; a
+distributed worker drops a request from its in-flight ledger only when the batch
+holding its items was stored.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ if TYPE_CHECKING:
 page_fetched = object()
 worker_lost = object()
 requests_settling = object()
+batch_taken = object()
+batch_stored = object()
 
 
 def send_page_fetched(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, select
 
-from crawler.db.models import CrawlRun, Page, ResearchLink, Study
+from crawler.db.models import CrawlRun, Page, ResearchLink, Study, Thread
 from crawler.db.schema import current_revision
 
 
@@ -27,6 +27,9 @@ class KnownSite:
     pages: dict[str, Validators] = field(default_factory=dict)  # canonical url -> validators
     unvisited_targets: dict[str, str] = field(default_factory=dict)  # study_id -> url
     misdecoded: set[str] = field(default_factory=set)  # study ids read by a faulty decoder
+    # Threads known only from study cards, never crawled themselves (a crawl that followed
+    # the cards died before it reached them): thread url list, oldest first.
+    uncrawled_threads: list[str] = field(default_factory=list)
 
 
 def _utc(value: datetime) -> datetime:
@@ -65,6 +68,15 @@ def load_known_site(engine: Engine) -> KnownSite:
         ):
             if target and link_url and target not in known.last_seen:
                 known.unvisited_targets.setdefault(target, link_url)
+        known.uncrawled_threads = [
+            url
+            for (url,) in conn.execute(
+                select(Thread.url)
+                .where(Thread.source == "card", Thread.url.is_not(None), Thread.gone_at.is_(None))
+                .order_by(Thread.id)
+            )
+            if url
+        ]
     return known
 
 

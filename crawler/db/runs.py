@@ -22,6 +22,25 @@ STATUS_BY_REASON = {
 }
 
 DROP_MARKER = "/dropped/"
+# A run that finished but could not store every item: they wait in the journal.
+FINISHED_WITH_JOURNAL = "finished_with_journal"
+
+
+def run_status(reason: str, stats: Mapping[str, Any]) -> str:
+    """A run's status from Scrapy's close reason and what its store did.
+
+    A run that finished with items in the journal says so (``finished_with_journal``, until
+    ``scrapy db replay`` loads them); one whose items were lost outright (not even
+    journaled) failed.
+    """
+    status = STATUS_BY_REASON.get(reason, "failed")
+    if status != "finished":
+        return status
+    if int(stats.get("store/items_lost", 0) or 0):
+        return "failed"
+    if int(stats.get("store/journaled_items", 0) or 0) or int(stats.get("store/journaled", 0) or 0):
+        return FINISHED_WITH_JOURNAL
+    return status
 
 
 def utcnow() -> datetime:
@@ -64,7 +83,7 @@ def run_summary(stats: Mapping[str, Any]) -> dict[str, Any]:
 def finish_run(
     engine: Engine, run_id: int, reason: str, stats: Mapping[str, Any], now: datetime
 ) -> str:
-    status = STATUS_BY_REASON.get(reason, "failed")
+    status = run_status(reason, stats)
     with engine.begin() as conn:
         conn.execute(
             update(CrawlRun)
@@ -89,6 +108,41 @@ def record_progress(engine: Engine, run_id: int, stats: Mapping[str, Any]) -> in
             .values(stats=jsonable_stats(stats), **run_summary(stats))
         )
         return result.rowcount or 0
+
+
+def add_replayed(engine: Engine, run_id: int, counts: Mapping[str, int], items: int) -> bool:
+    """A replay loaded the journaled items of ``run_id``: add them to the run's figures.
+
+    A run that ended ``finished_with_journal`` is ``finished`` once its journal is loaded (its
+    stats keep ``store/replayed_items``). False when the run has no row.
+    """
+    with engine.begin() as conn:
+        run = conn.execute(
+            select(
+                CrawlRun.status,
+                CrawlRun.stats,
+                CrawlRun.items_new,
+                CrawlRun.items_updated,
+                CrawlRun.items_unchanged,
+            ).where(CrawlRun.id == run_id)
+        ).first()
+        if run is None:
+            return False
+        stats = dict(run.stats or {})
+        for key, value in counts.items():
+            if isinstance(stats.get(key, 0), int):
+                stats[key] = int(stats.get(key, 0)) + int(value)
+        stats["store/replayed_items"] = int(stats.get("store/replayed_items", 0)) + items
+        values: dict[str, Any] = {
+            "stats": stats,
+            "items_new": (run.items_new or 0) + int(counts.get("store/new", 0)),
+            "items_updated": (run.items_updated or 0) + int(counts.get("store/updated", 0)),
+            "items_unchanged": (run.items_unchanged or 0) + int(counts.get("store/unchanged", 0)),
+        }
+        if run.status == FINISHED_WITH_JOURNAL:
+            values["status"] = "finished"
+        conn.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(**values))
+    return True
 
 
 def mark_stale_runs(conn: Connection, spider: str) -> int:

@@ -1,6 +1,8 @@
 """Batched, dialect-aware writes of studies (and what hangs off them).
 
-One call writes one batch in one transaction. Rows are upserted on their
+The ``*_in`` functions write into a transaction they are given (the crawl's batches all go
+through :func:`crawler.db.batch.write_batch`, one transaction per batch); the others open
+one transaction of their own. Rows are upserted on their
 natural keys; a content hash decides whether a study changed, and a changed
 study's previous version goes to the history table. On PostgreSQL a
 transaction-scoped advisory lock serialises the classify-then-write step so
@@ -48,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 # Any constant works; it only has to be the same for every crawler process.
 WRITE_LOCK_KEY = 0x7E55_1E55
+GONE_STATUSES = (404, 410)
 
 
 @dataclass
@@ -110,11 +113,27 @@ def write_studies(
     names = name_ids_for(engine)
     try:
         with engine.begin() as conn:
+            lock_for_write(conn)
             _write_studies(conn, by_id, names, run_id, now, result)
     except BaseException:
         names.rollback()
         raise
     names.commit()
+    return result
+
+
+def write_studies_in(
+    conn: Connection,
+    studies: Sequence[dict[str, Any]],
+    names: NameIds,
+    run_id: int | None,
+    now: datetime,
+) -> BatchResult:
+    """Upsert study dicts inside ``conn``'s transaction (its write lock already taken)."""
+    by_id = {study["study_id"]: study for study in studies}
+    result = BatchResult()
+    if by_id:
+        _write_studies(conn, by_id, names, run_id, now, result)
     return result
 
 
@@ -126,7 +145,6 @@ def _write_studies(
     now: datetime,
     result: BatchResult,
 ) -> None:
-    lock_for_write(conn)
     stored: dict[str, str] = dict(
         row
         for chunk in chunks(list(by_id))
@@ -485,78 +503,99 @@ def mark_studies_gone(
     """Mark studies whose pages now answer 404/410 as gone; never delete them."""
     if not gone:
         return 0
-    marked = 0
     with engine.begin() as conn:
         lock_for_write(conn)
-        for study_id, status in gone.items():
-            result = conn.execute(
-                update(Study)
-                .where(Study.study_id == study_id, Study.gone_at.is_(None))
-                .values(gone_at=now, gone_run_id=run_id, gone_status=status)
-            )
-            marked += result.rowcount or 0
+        return mark_studies_gone_in(conn, gone, run_id, now)
+
+
+def mark_studies_gone_in(
+    conn: Connection, gone: dict[str, int], run_id: int | None, now: datetime
+) -> int:
+    marked = 0
+    for study_id, status in gone.items():
+        result = conn.execute(
+            update(Study)
+            .where(Study.study_id == study_id, Study.gone_at.is_(None))
+            .values(gone_at=now, gone_run_id=run_id, gone_status=status)
+        )
+        marked += result.rowcount or 0
     return marked
 
 
 def record_pages(
     engine: Engine, pages: Sequence[dict[str, Any]], run_id: int | None, now: datetime
 ) -> int:
+    """:func:`record_pages_in` in a transaction of its own."""
+    if not pages:
+        return 0
+    with engine.begin() as conn:
+        lock_for_write(conn)
+        return record_pages_in(conn, pages, run_id, now)
+
+
+def record_pages_in(
+    conn: Connection, pages: Sequence[dict[str, Any]], run_id: int | None, now: datetime
+) -> int:
     """Remember what each URL answered; a 304 also counts as a sight of its (unchanged) study.
 
+    A 404/410 of a URL the database has no row for (a dead link, a bad sitemap entry) leaves
+    no ``pages`` row: only what was stored once needs its answer remembered.
     Returns the number of studies confirmed unchanged by a 304.
     """
     if not pages:
         return 0
     rows = {page["url"]: page for page in pages}
+    dead = [url for url, p in rows.items() if p["status"] in GONE_STATUSES]
+    if dead:
+        known = {
+            url
+            for chunk in chunks(dead)
+            for (url,) in conn.execute(select(Page.url).where(Page.url.in_(chunk)))
+        }
+        for url in dead:
+            if url not in known:
+                del rows[url]
     fresh = [p for p in rows.values() if p["status"] != 304]
     not_modified = [p for p in rows.values() if p["status"] == 304]
     confirmed = 0
-    with engine.begin() as conn:
-        lock_for_write(conn)
-        if fresh:
-            stmt = dialect_insert(conn, Page)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["url"],
-                set_={
-                    "kind": stmt.excluded.kind,
-                    "key": stmt.excluded.key,
-                    "status": stmt.excluded.status,
-                    "etag": stmt.excluded.etag,
-                    "last_modified": stmt.excluded.last_modified,
-                    "fetched_at": stmt.excluded.fetched_at,
-                    "run_id": stmt.excluded.run_id,
-                    "warc_record_id": stmt.excluded.warc_record_id,
-                },
-            )
-            conn.execute(
-                stmt,
-                [
-                    {
-                        "url": p["url"],
-                        "kind": p["kind"],
-                        "key": p.get("key"),
-                        "status": p["status"],
-                        "etag": p.get("etag"),
-                        "last_modified": p.get("last_modified"),
-                        "fetched_at": now,
-                        "run_id": run_id,
-                        "warc_record_id": p.get("warc_record_id"),
-                    }
-                    for p in fresh
-                ],
-            )
-        for chunk in chunks([p["url"] for p in not_modified]):
-            conn.execute(
-                update(Page).where(Page.url.in_(chunk)).values(fetched_at=now, run_id=run_id)
-            )
-        study_ids = sorted(
-            {p["key"] for p in not_modified if p["kind"] == "study" and p.get("key")}
+    if fresh:
+        stmt = dialect_insert(conn, Page)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["url"],
+            set_={
+                "kind": stmt.excluded.kind,
+                "key": stmt.excluded.key,
+                "status": stmt.excluded.status,
+                "etag": stmt.excluded.etag,
+                "last_modified": stmt.excluded.last_modified,
+                "fetched_at": stmt.excluded.fetched_at,
+                "run_id": stmt.excluded.run_id,
+                "warc_record_id": stmt.excluded.warc_record_id,
+            },
         )
-        for chunk in chunks(study_ids):
-            result = conn.execute(
-                update(Study)
-                .where(Study.study_id.in_(chunk))
-                .values(last_seen=now, last_run_id=run_id)
-            )
-            confirmed += result.rowcount or 0
+        conn.execute(
+            stmt,
+            [
+                {
+                    "url": p["url"],
+                    "kind": p["kind"],
+                    "key": p.get("key"),
+                    "status": p["status"],
+                    "etag": p.get("etag"),
+                    "last_modified": p.get("last_modified"),
+                    "fetched_at": now,
+                    "run_id": run_id,
+                    "warc_record_id": p.get("warc_record_id"),
+                }
+                for p in fresh
+            ],
+        )
+    for chunk in chunks([p["url"] for p in not_modified]):
+        conn.execute(update(Page).where(Page.url.in_(chunk)).values(fetched_at=now, run_id=run_id))
+    study_ids = sorted({p["key"] for p in not_modified if p["kind"] == "study" and p.get("key")})
+    for chunk in chunks(study_ids):
+        result = conn.execute(
+            update(Study).where(Study.study_id.in_(chunk)).values(last_seen=now, last_run_id=run_id)
+        )
+        confirmed += result.rowcount or 0
     return confirmed

@@ -70,73 +70,82 @@ def write_threads(
     engine: Engine, threads: Sequence[dict[str, Any]], run_id: int | None, now: datetime
 ) -> tuple[BatchResult, BatchResult]:
     """Upsert crawled threads with their comments; returns (threads, comments) counts."""
+    if not threads:
+        return BatchResult(), BatchResult()
+    with engine.begin() as conn:
+        lock_for_write(conn)
+        return write_threads_in(conn, threads, run_id, now)
+
+
+def write_threads_in(
+    conn: Connection, threads: Sequence[dict[str, Any]], run_id: int | None, now: datetime
+) -> tuple[BatchResult, BatchResult]:
+    """:func:`write_threads` inside ``conn``'s transaction (its write lock already taken)."""
     by_id = {t["post_id"]: t for t in threads}
     thread_result, comment_result = BatchResult(), BatchResult()
     if not by_id:
         return thread_result, comment_result
-    with engine.begin() as conn:
-        lock_for_write(conn)
-        existing = {
-            row.thread_key: row
-            for chunk in chunks(list(by_id))
-            for row in conn.execute(
-                select(
-                    Thread.id,
-                    Thread.thread_key,
-                    Thread.content_hash,
-                    Thread.snapshot,
-                    Thread.source,
-                ).where(Thread.thread_key.in_(chunk))
-            )
-        }
-        for post_id, data in by_id.items():
-            comments = data.get("comments") or []
-            digest, snapshot = hash_and_snapshot({k: v for k, v in data.items() if k != "comments"})
-            old = existing.get(post_id)
-            values = {column: data.get(column) for column in THREAD_COLUMNS}
-            values.update(
-                posted_at=parse_time(data.get("posted_at")),
-                source="thread",
-                snapshot=snapshot,
-                content_hash=digest,
-                thread_crawled_at=now,
-                last_seen=now,
-                last_run_id=run_id,
-                gone_at=None,
-                gone_run_id=None,
-            )
-            if data.get("summary"):
-                values["summary"] = data["summary"]
-            if old is None:
-                values.update(thread_key=post_id, first_seen=now, changed_at=now)
-                thread_id = conn.execute(
-                    dialect_insert(conn, Thread).values(values).returning(Thread.id)
-                ).scalar_one()
-                thread_result.new += 1
-            elif old.source != "thread" or old.content_hash != digest:
-                if old.source == "thread":
-                    _history(conn, "thread", post_id, run_id, now, old.content_hash, old.snapshot)
-                    thread_result.updated += 1
-                else:
-                    thread_result.new += 1  # first crawl of a thread known from cards
-                values["changed_at"] = now
-                conn.execute(update(Thread).where(Thread.id == old.id).values(values))
-                thread_id = old.id
+    existing = {
+        row.thread_key: row
+        for chunk in chunks(list(by_id))
+        for row in conn.execute(
+            select(
+                Thread.id,
+                Thread.thread_key,
+                Thread.content_hash,
+                Thread.snapshot,
+                Thread.source,
+            ).where(Thread.thread_key.in_(chunk))
+        )
+    }
+    for post_id, data in by_id.items():
+        comments = data.get("comments") or []
+        digest, snapshot = hash_and_snapshot({k: v for k, v in data.items() if k != "comments"})
+        old = existing.get(post_id)
+        values = {column: data.get(column) for column in THREAD_COLUMNS}
+        values.update(
+            posted_at=parse_time(data.get("posted_at")),
+            source="thread",
+            snapshot=snapshot,
+            content_hash=digest,
+            thread_crawled_at=now,
+            last_seen=now,
+            last_run_id=run_id,
+            gone_at=None,
+            gone_run_id=None,
+        )
+        if data.get("summary"):
+            values["summary"] = data["summary"]
+        if old is None:
+            values.update(thread_key=post_id, first_seen=now, changed_at=now)
+            thread_id = conn.execute(
+                dialect_insert(conn, Thread).values(values).returning(Thread.id)
+            ).scalar_one()
+            thread_result.new += 1
+        elif old.source != "thread" or old.content_hash != digest:
+            if old.source == "thread":
+                _history(conn, "thread", post_id, run_id, now, old.content_hash, old.snapshot)
+                thread_result.updated += 1
             else:
-                conn.execute(
-                    update(Thread)
-                    .where(Thread.id == old.id)
-                    .values(
-                        last_seen=now,
-                        last_run_id=run_id,
-                        thread_crawled_at=now,
-                        gone_at=None,
-                        gone_run_id=None,
-                    )
+                thread_result.new += 1  # first crawl of a thread known from cards
+            values["changed_at"] = now
+            conn.execute(update(Thread).where(Thread.id == old.id).values(values))
+            thread_id = old.id
+        else:
+            conn.execute(
+                update(Thread)
+                .where(Thread.id == old.id)
+                .values(
+                    last_seen=now,
+                    last_run_id=run_id,
+                    thread_crawled_at=now,
+                    gone_at=None,
+                    gone_run_id=None,
                 )
-                thread_result.unchanged += 1
-                thread_id = old.id
-            comment_result.add(_write_comments(conn, thread_id, post_id, comments, run_id, now))
+            )
+            thread_result.unchanged += 1
+            thread_id = old.id
+        comment_result.add(_write_comments(conn, thread_id, post_id, comments, run_id, now))
     return thread_result, comment_result
 
 
@@ -278,9 +287,20 @@ def mark_threads_gone(
         return 0
     with engine.begin() as conn:
         lock_for_write(conn)
+        return mark_threads_gone_in(conn, gone, run_id, now)
+
+
+def mark_threads_gone_in(
+    conn: Connection, gone: dict[str, int], run_id: int | None, now: datetime
+) -> int:
+    if not gone:
+        return 0
+    marked = 0
+    for chunk in chunks(list(gone)):
         result = conn.execute(
             update(Thread)
-            .where(Thread.thread_key.in_(list(gone)), Thread.gone_at.is_(None))
+            .where(Thread.thread_key.in_(chunk), Thread.gone_at.is_(None))
             .values(gone_at=now, gone_run_id=run_id)
         )
-        return result.rowcount or 0
+        marked += result.rowcount or 0
+    return marked

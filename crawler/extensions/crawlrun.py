@@ -56,6 +56,7 @@ RECORDED_SETTINGS = (
     "JOBDIR",
 )
 RUN_ID_STAT = "crawl_run/id"
+RUN_STATUS_STAT = "crawl_run/status"  # set when the spider closes: crawl_runs.status
 
 
 class CrawlRefused(RuntimeError):
@@ -83,6 +84,7 @@ class CrawlRunRecorder:
         self.progress_every = max(0.0, settings.getfloat("CRAWL_PROGRESS_SECONDS", 30.0))
         self.heartbeat: task.LoopingCall | None = None
         self.progress: task.LoopingCall | None = None
+        self.status: str | None = None  # how the run ended, once it has
         self.run_id = self.prepare()
 
     @classmethod
@@ -229,7 +231,21 @@ class CrawlRunRecorder:
                 self.engine.dispose()
 
         def finished(status: str) -> None:
-            logger.info("Crawl run %d %s (%s)", run_id, status, reason)
+            # How the run ended, also when its row could only be journaled ("journaled").
+            self.status = runs.run_status(reason, stats) if status == "journaled" else status
+            assert self.crawler.stats is not None
+            self.crawler.stats.set_value(RUN_STATUS_STAT, self.status)
+            if status == runs.FINISHED_WITH_JOURNAL:
+                logger.error(
+                    "Crawl run %d %s: %s item(s) could not be stored and are in the journal %s "
+                    "(load them with `scrapy db replay`)",
+                    run_id,
+                    status,
+                    stats.get("store/journaled_items", 0),
+                    stats.get("store/journal_path", self.journal_dir),
+                )
+            else:
+                logger.info("Crawl run %d %s (%s)", run_id, status, reason)
 
         return deferToThread(finish).addCallback(finished)
 

@@ -67,9 +67,13 @@ class CrawlReport:
 
         def log(before: dict[str, Any] | None) -> None:
             title = f"run {run_id}" if run_id is not None else "this run"
-            logger.info(
-                "Crawl report for '%s':\n%s", spider.name, render_report(title, stats, before)
-            )
+            text = render_report(title, stats, before)
+            if stats.get("store/journaled_items") or stats.get("store/journaled"):
+                text += (
+                    f"\n{stats.get('store/journaled_items', 0)} item(s) are in the journal "
+                    f"{stats.get('store/journal_path', '-')}: load them with `scrapy db replay`"
+                )
+            logger.info("Crawl report for '%s':\n%s", spider.name, text)
             for warning in fill_rate_warnings(stats, before):
                 logger.warning("Fill rate fell: %s", warning)
 

@@ -1,5 +1,13 @@
 """Stores items in the database: buffered, one transaction per batch, off the event loop.
 
+A batch is written when ``STORE_BATCH_SIZE`` items (and page records) wait, and at the latest
+``STORE_FLUSH_SECONDS`` after the first of them arrived, so that a crawl killed at a polite pace
+loses at most those seconds of work. Every batch goes through :func:`crawler.db.batch.write_batch`
+(one transaction), with the run id of the crawl's ``crawl_runs`` row.
+Around each batch the pipeline sends :data:`crawler.signals.batch_taken` and
+:data:`crawler.signals.batch_stored`, so that a distributed worker confirms the requests whose
+items the batch holds only once they are in the database (or in the journal).
+
 A batch that fails on a transient database error (connection refused or lost,
 database locked) is retried ``STORE_RETRY_TIMES`` times, waiting
 ``STORE_RETRY_BACKOFF`` seconds, then twice that, and so on. A batch that still
@@ -13,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -20,75 +29,17 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler import signals as crawler_signals
-from crawler.db import store, thread_store
+from crawler.db.batch import Batch, write_batch
 from crawler.db.engine import is_transient, make_engine, redact_url
 from crawler.db.runs import utcnow
 from crawler.db.schema import SchemaOutdated, ensure_schema
-from crawler.db.store import BatchResult
-from crawler.extensions.crawlrun import RUN_ID_STAT
+from crawler.extensions.crawlrun import CrawlRunRecorder
 from crawler.items import StudyItem, ThreadItem, as_dict
 from crawler.journal import JournalWriter, journal_name
 
 logger = logging.getLogger(__name__)
 
 GONE_STATUSES = (404, 410)
-
-
-class Buffer:
-    """What waits for the next batch."""
-
-    def __init__(self) -> None:
-        self.studies: list[dict[str, Any]] = []
-        self.threads: list[dict[str, Any]] = []
-        self.gone: dict[str, dict[str, int]] = {"study": {}, "thread": {}}
-        self.pages: list[dict[str, Any]] = []
-
-    def __len__(self) -> int:
-        return (
-            len(self.studies)
-            + len(self.threads)
-            + len(self.pages)
-            + sum(map(len, self.gone.values()))
-        )
-
-    def as_record(self) -> dict[str, Any]:
-        """The batch as a JSON-able journal record."""
-        return {
-            "studies": self.studies,
-            "threads": self.threads,
-            "gone": self.gone,
-            "pages": self.pages,
-        }
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Buffer:
-        batch = cls()
-        batch.studies = list(record.get("studies") or [])
-        batch.threads = list(record.get("threads") or [])
-        gone = record.get("gone") or {}
-        batch.gone = {kind: dict(gone.get(kind) or {}) for kind in ("study", "thread")}
-        batch.pages = list(record.get("pages") or [])
-        return batch
-
-
-def write_batch(engine: Any, batch: Buffer, run_id: int | None, now: datetime) -> dict[str, int]:
-    """Write one batch (in a worker thread); returns the stats to add. Idempotent (upserts)."""
-    counts: dict[str, int] = {}
-    if batch.studies:
-        _count(counts, "studies", store.write_studies(engine, batch.studies, run_id, now))
-    if batch.threads:
-        threads, comments = thread_store.write_threads(engine, batch.threads, run_id, now)
-        _count(counts, "threads", threads)
-        _count(counts, "comments", comments, total=False)
-    gone = store.mark_studies_gone(engine, batch.gone.get("study", {}), run_id, now)
-    gone += thread_store.mark_threads_gone(engine, batch.gone.get("thread", {}), run_id, now)
-    counts["store/gone"] = gone
-    if batch.pages:
-        confirmed = store.record_pages(engine, batch.pages, run_id, now)
-        counts["store/pages"] = len(batch.pages)
-        counts["store/studies/unchanged"] = counts.get("store/studies/unchanged", 0) + confirmed
-        counts["store/unchanged"] = counts.get("store/unchanged", 0) + confirmed
-    return counts
 
 
 class StorePipeline:
@@ -100,6 +51,7 @@ class StorePipeline:
         retry_times: int = 3,
         retry_backoff: float = 1.0,
         journal_dir: str = "data/journal",
+        flush_seconds: float = 5.0,
     ) -> None:
         if not database_url:
             raise NotConfigured("DATABASE_URL is not set")
@@ -113,9 +65,14 @@ class StorePipeline:
         self.journal: JournalWriter | None = None
         self.degraded = False  # the last batch failed on a transient error: the database is down
         self.sqlite_timeout = crawler.settings.getfloat("SQLITE_BUSY_TIMEOUT", 30.0)
-        self.buffer = Buffer()
+        self.flush_seconds = max(0.0, flush_seconds)
+        self.buffer = Batch()
+        self.buffered_since: float | None = None  # when the oldest waiting entry arrived
         self.lock = asyncio.Lock()
         self.engine: Any = None
+        self.run_id: int | None = None
+        self.batches_taken = 0
+        self.timer: asyncio.Task[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -127,6 +84,7 @@ class StorePipeline:
             retry_times=settings.getint("STORE_RETRY_TIMES", 3),
             retry_backoff=settings.getfloat("STORE_RETRY_BACKOFF", 1.0),
             journal_dir=settings.get("JOURNAL_DIR") or "data/journal",
+            flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS", 5.0),
         )
         crawler.signals.connect(pipeline.page_fetched, signal=crawler_signals.page_fetched)
         return pipeline
@@ -138,6 +96,7 @@ class StorePipeline:
         self.buffer.pages.append(page)
         if page["status"] in GONE_STATUSES and page.get("key"):
             self.buffer.gone.setdefault(page["kind"], {})[page["key"]] = page["status"]
+        self._buffered()
 
     async def open_spider(self) -> None:
         self.engine = make_engine(
@@ -149,6 +108,29 @@ class StorePipeline:
             logger.error("Cannot store into %s: %s", redact_url(self.database_url), exc)
             raise
         logger.info("Storing into %s (schema %s)", redact_url(self.database_url), state)
+        # The run this crawl's rows belong to, from the extension that opened it (None when
+        # the crawl keeps no crawl_runs row).
+        recorder = self.crawler.get_extension(CrawlRunRecorder)
+        self.run_id = recorder.run_id if recorder is not None else None
+        if self.flush_seconds:
+            self.timer = asyncio.get_running_loop().create_task(self.flush_on_time())
+
+    async def flush_on_time(self) -> None:
+        """Write what has waited ``STORE_FLUSH_SECONDS``, however few items it is."""
+        tick = min(1.0, max(0.05, self.flush_seconds / 4))
+        while True:
+            await asyncio.sleep(tick)
+            since = self.buffered_since
+            if since is None:
+                if not self.lock.locked():
+                    self.confirm_empty()
+            elif time.monotonic() - since >= self.flush_seconds:
+                try:
+                    # Shielded: closing cancels the timer, never a write half done (the final
+                    # flush waits for it on the lock).
+                    await asyncio.shield(self.flush())
+                except Exception:
+                    logger.exception("A timed write of the store failed")
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, StudyItem):
@@ -158,11 +140,15 @@ class StorePipeline:
         else:
             self._inc("store/ignored/" + type(item).__name__)
             return item
+        self._buffered()
         if len(self.buffer) >= self.batch_size:
             await self.flush(full_only=True)
         return item
 
     async def close_spider(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         try:
             await self.flush()
         finally:
@@ -190,20 +176,43 @@ class StorePipeline:
         async with self.lock:
             if full_only and len(self.buffer) < self.batch_size:
                 return
-            batch, self.buffer = self.buffer, Buffer()
+            batch, self.buffer = self.buffer, Batch()
+            self.buffered_since = None
             if not len(batch):
+                self.confirm_empty()
                 return
-            run_id = self.stats.get_value(RUN_ID_STAT) if self.stats else None
+            run_id = self.run_id
             crawled_at = utcnow()
+            seq = self.take_batch()
             counts = await self.write_with_retries(batch, run_id)
             if counts is None:
-                await self.journal_batch(batch, run_id, crawled_at)
+                stored = await self.journal_batch(batch, run_id, crawled_at)
+                self._send(crawler_signals.batch_stored, seq=seq, stored=stored)
                 return
+            self._send(crawler_signals.batch_stored, seq=seq, stored=True)
         for key, count in counts.items():
             self._inc(key, count)
         self._inc("store/batches")
 
-    async def write_with_retries(self, batch: Buffer, run_id: int | None) -> dict[str, int] | None:
+    def take_batch(self) -> int:
+        """Number the batch and tell the listeners (the distributed scheduler) it was taken."""
+        self.batches_taken += 1
+        self._send(crawler_signals.batch_taken, seq=self.batches_taken)
+        return self.batches_taken
+
+    def confirm_empty(self) -> None:
+        """Nothing waits: what finished so far is stored; an empty batch commits at once."""
+        seq = self.take_batch()
+        self._send(crawler_signals.batch_stored, seq=seq, stored=True)
+
+    def _buffered(self) -> None:
+        if self.buffered_since is None:
+            self.buffered_since = time.monotonic()
+
+    def _send(self, signal: object, **kwargs: Any) -> None:
+        self.crawler.signals.send_catch_log(signal=signal, **kwargs)
+
+    async def write_with_retries(self, batch: Batch, run_id: int | None) -> dict[str, int] | None:
         """The batch's stats once written, or None when it could not be (it is to be journaled)."""
         attempts = 1 if self.degraded else self.retry_times + 1
         for attempt in range(1, attempts + 1):
@@ -235,12 +244,14 @@ class StorePipeline:
                 return counts
         return None
 
-    def write(self, batch: Buffer, run_id: int | None) -> dict[str, int]:
+    def write(self, batch: Batch, run_id: int | None) -> dict[str, int]:
         """Write one batch (in a worker thread); returns the stats to add."""
         return write_batch(self.engine, batch, run_id, utcnow())
 
-    async def journal_batch(self, batch: Buffer, run_id: int | None, crawled_at: datetime) -> None:
-        """Keep a batch the database would not take in the local journal (off the event loop)."""
+    async def journal_batch(self, batch: Batch, run_id: int | None, crawled_at: datetime) -> bool:
+        """Keep a batch the database would not take in the local journal (off the event loop).
+
+        False when it could not be journaled either (it is lost, and counted so)."""
         if self.journal is None:
             spider = getattr(self.crawler.spidercls, "name", None) or "crawl"
             self.journal = JournalWriter(self.journal_dir, journal_name(spider, run_id))
@@ -248,17 +259,19 @@ class StorePipeline:
         record = {
             "run_id": run_id,
             "crawled_at": crawled_at.isoformat(),
-            "items": len(batch),
+            "items": batch.items,
             **batch.as_record(),
         }
         try:
             await asyncio.to_thread(self.journal.append, record)
         except Exception:
-            self._inc("store/items_lost", len(batch))
-            logger.exception("Could not journal a batch of %d items either: lost", len(batch))
-            return
+            self._inc("store/items_lost", batch.items)
+            logger.exception("Could not journal a batch of %d items either: lost", batch.items)
+            return False
         self._inc("store/journaled")
-        self._inc("store/journaled_items", len(batch))
+        self._inc("store/journaled_items", batch.items)
+        if self.stats is not None:
+            self.stats.set_value("store/journal_path", str(self.journal.path))
         if first:
             logger.error(
                 "The database is not taking writes: batches go to the journal %s "
@@ -266,7 +279,8 @@ class StorePipeline:
                 self.journal.path,
             )
         else:
-            logger.info("Journaled another batch of %d items", len(batch))
+            logger.info("Journaled another batch of %d items", batch.items)
+        return True
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.stats is not None and count:
@@ -277,11 +291,3 @@ def _brief(exc: BaseException) -> str:
     """The first line of a database error, without SQL or parameters."""
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0][:200] if text else ''}"
-
-
-def _count(counts: dict[str, int], kind: str, result: BatchResult, total: bool = True) -> None:
-    for outcome in ("new", "updated", "unchanged", "gone"):
-        value = getattr(result, outcome)
-        counts[f"store/{kind}/{outcome}"] = counts.get(f"store/{kind}/{outcome}", 0) + value
-        if total and outcome != "gone":
-            counts[f"store/{outcome}"] = counts.get(f"store/{outcome}", 0) + value

@@ -150,6 +150,7 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
         self.site_url = ""
         self.site_origins = Origins(frozenset())
         self.threads: ThreadRequests | None = None
+        self.discovered: set[str] = set()  # listings requested by this run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CommunitySpider:
@@ -183,8 +184,18 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
                     yield request
                 else:
                     self.crawler.stats.inc_value("community/skipped_host")
+        for request in self.listing_requests(f"{self.site_url}/community"):
+            yield request
+
+    def listing_requests(self, url: str) -> Iterator[Request]:
+        """A community listing, read by every run and never dropped by a JOBDIR's seen-set
+        (see ``StudiesSpider.discovery_requests``); once per run."""
+        if url in self.discovered:
+            return
+        self.discovered.add(url)
+        shared = bool(self.settings.get("REDIS_URL"))  # Redis' seen-set lives with its queue
         yield Request(
-            f"{self.site_url}/community", callback=self.parse_listing, errback=self.request_failed
+            url, callback=self.parse_listing, errback=self.request_failed, dont_filter=not shared
         )
 
     def card_urls(self) -> list[str]:
@@ -219,4 +230,4 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
                 if request is not None:
                     yield request
             elif is_community_listing_url(url) and self.site_origins.allows(url):
-                yield Request(url, callback=self.parse_listing, errback=self.request_failed)
+                yield from self.listing_requests(url)

@@ -98,6 +98,8 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         self.site_origins = Origins(frozenset())  # what discovery may queue: SITE_URL's
         self.backlog: Backlog | None = None  # set in from_crawler
         self.sitemap_max = SITEMAP_MAX_URLS
+        self.discovered: set[str] = set()  # sitemaps and listings requested by this run
+        self.crawl_ready = True  # read by the distributed scheduler (crawler.scheduler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> StudiesSpider:
@@ -115,6 +117,9 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         if distributed.enabled(crawler.settings) and not distributed.seeding(crawler.settings):
             keys = distributed.FrontierKeys.for_spider(crawler.settings, spider.name)
             spider.touched = Touched(distributed.redis_client(crawler.settings), keys)
+            # A worker takes no request before it knows what the database holds (start()):
+            # a sitemap read before would have every unchanged study fetched in full.
+            spider.crawl_ready = False
             crawler.signals.connect(spider.touched.flush, signal=crawler_signals.requests_settling)
         return spider
 
@@ -122,7 +127,12 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
     async def start(self) -> AsyncIterator[Request]:
         if distributed.enabled(self.settings):  # see "Running on several machines"
             if not distributed.seeding(self.settings):  # a worker: `scrapy seed` starts
-                self.known = KnownSite() if self.full else await asyncio.to_thread(self.load_known)
+                try:
+                    if not self.full:
+                        self.known = await asyncio.to_thread(self.load_known)
+                finally:
+                    self.crawl_ready = True  # the scheduler hands out requests from now on
+                    wake_engine(self.crawler)
                 return
             self.swept = True  # the seed fetches nothing: a worker sweeps at the end
         if self.single_url:
@@ -165,8 +175,26 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
 
     def home_request(self) -> Request:
         return Request(
-            f"{self.site_url}/", callback=self.parse_listing, errback=self.request_failed
+            f"{self.site_url}/",
+            callback=self.parse_listing,
+            errback=self.request_failed,
+            dont_filter=True,
         )
+
+    def discovery_requests(self, url: str, callback: Any) -> Iterator[Request]:
+        """A sitemap or listing: read by every run, never dropped by Scrapy's seen-set.
+
+        Only they lead to the studies; with JOBDIR the seen-set outlives a queue lost by an
+        unclean stop, and filtering them would end the crawl with most of the site unread.
+        Within one run each is requested once (``discovered``), so a page linking to itself
+        cannot loop.
+        """
+        if url in self.discovered:
+            return
+        self.discovered.add(url)
+        # On a shared frontier Redis' seen-set and queue live and die together: filter there.
+        shared = distributed.enabled(self.settings)
+        yield Request(url, callback=callback, errback=self.request_failed, dont_filter=not shared)
 
     def study_request(self, url: str, follow: bool = True) -> Request:
         study_id = study_id_from_url(url)
@@ -227,6 +255,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         if self.touched.shared and not self.claim_sweep():
             return
         self.swept = True
+        threads = self.sweep_threads()
         urls = {**self.known.unvisited_targets, **self.known.study_urls}
         dead = {url for url, v in self.known.pages.items() if v.status in GONE_STATUSES}
         count = 0
@@ -234,7 +263,8 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             url = rebase_on_site(urls[study_id], self.site_url)  # stored https by older versions
             if canonical_url(url) in dead or not self.on_site(url):
                 continue  # another origin's: never fetched
-            self.crawler.engine.crawl(self.study_request(url))
+            # Never dropped as seen: a JOBDIR's seen-set may outlive the queue that held it.
+            self.crawler.engine.crawl(self.study_request(url).replace(dont_filter=True))
             count += 1
             if count % RENEW_EVERY == 0:
                 self.touched.renew_sweep()
@@ -242,7 +272,28 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         self.crawler.stats.set_value("incremental/swept", count)
         if count:
             logger.info("Visiting %d known studies not reached through the sitemap", count)
+        if count or threads:
             raise DontCloseSpider
+
+    def sweep_threads(self) -> int:
+        """With ``follow_community``: the threads of stored cards never crawled themselves.
+
+        A study skipped as unchanged yields no thread requests, so threads whose crawl was cut
+        short (a kill, Ctrl-C) would otherwise wait for their study to change. Those this run
+        requested already are dropped by the duplicate filter.
+        """
+        if self.threads is None:
+            return 0
+        count = 0
+        for url in self.known.uncrawled_threads:
+            request = self.threads.request(url)
+            if request is not None:
+                self.crawler.engine.crawl(request)
+                count += 1
+        self.crawler.stats.set_value("incremental/swept_threads", count)
+        if count:
+            logger.info("Visiting %d community threads known from cards, never fetched", count)
+        return count
 
     def claim_sweep(self) -> bool:
         """On a shared frontier: True once the whole frontier is idle and no other worker swept."""
@@ -273,7 +324,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             yield self.home_request()
             return
         for url in sitemaps:
-            yield Request(url, callback=self.parse_sitemap, errback=self.request_failed)
+            yield from self.discovery_requests(url, self.parse_sitemap)
 
     def robots_failed(self, failure: Any) -> Iterator[Request]:
         record_failure(self.crawler, failure)
@@ -318,7 +369,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
                 offsite.append(loc)
                 continue
             if sitemap.type == "sitemapindex":
-                yield Request(loc, callback=self.parse_sitemap, errback=self.request_failed)
+                yield from self.discovery_requests(loc, self.parse_sitemap)
             elif is_study_url(loc):
                 stats.inc_value("discovery/sitemap_studies")
                 if not self.skip_unchanged(loc, entry.get("lastmod")):
@@ -375,7 +426,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             if is_study_url(url):
                 yield self.study_request(url)
             elif is_listing_url(url):
-                yield Request(url, callback=self.parse_listing, errback=self.request_failed)
+                yield from self.discovery_requests(url, self.parse_listing)
 
     # --- study pages ----------------------------------------------------------
     def parse_study(self, response: Response, follow: bool = True) -> Iterator[Any]:
@@ -443,6 +494,14 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
     def on_site(self, url: str) -> bool:
         """``url`` is on SITE_URL's origin: scheme, host and port (crawler.urls.Origins)."""
         return valid_url(url) and self.site_origins.allows(url)
+
+
+def wake_engine(crawler: Crawler) -> None:
+    """Have the engine ask the scheduler for requests now rather than at its next heartbeat."""
+    slot = getattr(crawler.engine, "_slot", None)
+    nextcall = getattr(slot, "nextcall", None)
+    if nextcall is not None:
+        nextcall.schedule()
 
 
 def page_source(response: TextResponse) -> str | bytes:

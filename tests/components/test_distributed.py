@@ -34,7 +34,7 @@ def test_without_redis_url_the_addon_changes_nothing() -> None:
     before = settings.copy_to_dict()
     DistributedCrawl().update_settings(settings)
     assert settings.copy_to_dict() == before
-    assert settings["SCHEDULER"] == "scrapy.core.scheduler.Scheduler"
+    assert settings["SCHEDULER"] == "crawler.jobdir.ResumableScheduler"
 
 
 def test_with_redis_url_the_addon_moves_the_frontier_to_redis() -> None:
@@ -47,7 +47,8 @@ def test_with_redis_url_the_addon_moves_the_frontier_to_redis() -> None:
     assert settings["SCHEDULER_QUEUE_KEY"] % spider == "tressless-crawler:run%1:studies:requests"
     assert settings["SCHEDULER_DUPEFILTER_KEY"] % spider == f"{prefix}:dupefilter"
     # Project defaults that are wrong for several processes give way, -s values never do.
-    assert settings.getint("STORE_BATCH_SIZE") == 1
+    # Batches stay the project's size: a worker confirms its requests when their batch commits.
+    assert settings.getint("STORE_BATCH_SIZE") == 500
     assert settings.getbool("CRAWL_LOCK_ENABLED") is True  # held by the workers together
     assert settings.getbool("AUTOTHROTTLE_ENABLED") is False
     assert settings.getfloat("DOWNLOAD_DELAY") == 2.5

@@ -342,3 +342,57 @@ def test_rows_straight_to_the_driver_must_give_columns_that_have_defaults(engine
     with engine.begin() as conn, pytest.raises(ValueError, match="snapshot"):
         store.insert_plain_rows(conn, Study, columns, [("Zq4", "u", "t", "h", T0, T0, T0)])
     assert count(engine, Study) == 0
+
+
+def page(url: str, status: int, key: str | None = None) -> dict:
+    return {
+        "url": url,
+        "kind": "study",
+        "key": key,
+        "status": status,
+        "etag": None,
+        "last_modified": None,
+    }
+
+
+def test_a_batch_is_one_transaction_its_failure_leaves_nothing(engine) -> None:
+    """Studies, gone marks and page records of a batch commit together or not at all."""
+    from crawler.db.batch import Batch, write_batch
+    from crawler.db.models import Page
+
+    first = Batch()
+    first.studies = [study("Zb1")]
+    first.pages = [page("https://tressless.com/research/some-study-Zb1", 200, "Zb1")]
+    counts = write_batch(engine, first, None, T0)
+    assert counts["store/new"] == 1 and counts["store/pages"] == 1
+
+    broken = Batch()
+    broken.studies = [study("Zb2")]
+    broken.gone["study"] = {"Zb1": 404}
+    broken.pages = [
+        page("https://tressless.com/research/some-study-Zb1", 404, "Zb1"),
+        {"url": None, "kind": "study", "status": 200},  # refused: pages.url is NOT NULL
+    ]
+    with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises
+        write_batch(engine, broken, None, T0 + timedelta(days=1))
+    with Session(engine) as session:
+        assert session.execute(select(Study.study_id)).scalars().all() == ["Zb1"]
+        assert session.execute(select(Study.gone_at)).scalar_one() is None
+        assert session.execute(select(Page.status)).scalars().all() == [200]
+
+
+def test_a_404_of_a_url_never_stored_leaves_no_pages_row(engine) -> None:
+    from crawler.db.models import Page
+
+    known = "https://tressless.com/research/some-study-Zp1"
+    store.write_studies(engine, [study("Zp1")], None, T0)
+    store.record_pages(engine, [page(known, 200, "Zp1")], None, T0)
+    store.record_pages(
+        engine,
+        [page(known, 404, "Zp1"), page("https://tressless.com/research/dead-link-Zz9", 404)],
+        None,
+        T0 + timedelta(days=1),
+    )
+    with Session(engine) as session:
+        rows = dict(session.execute(select(Page.url, Page.status)).all())
+    assert rows == {known: 404}  # the stored page's answer changed; the dead link left none

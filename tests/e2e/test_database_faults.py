@@ -238,7 +238,7 @@ def test_postgres_down_mid_crawl_batches_go_to_the_journal_and_replay_loads_them
         site, postgres_url, tmp_path, STORE_RETRY_TIMES="1", STORE_RETRY_BACKOFF="0.2"
     )
     run = last_run(postgres_url)
-    assert run.status == "finished"
+    assert run.status == "finished_with_journal"  # not "finished": items wait in the journal
     journaled = run.stats["store/journaled"]
     assert journaled >= 1, run.stats
     assert log.count("The database is not taking writes") == 1  # one ERROR, not one per batch
@@ -253,6 +253,7 @@ def test_postgres_down_mid_crawl_batches_go_to_the_journal_and_replay_loads_them
     assert replay.returncode == 0, replay.stderr[-3000:]
     assert f"replayed {journaled} batches" in replay.stdout
     assert snapshot(postgres_url) == reference  # every study once, nothing in history
+    assert last_run(postgres_url).status == "finished"  # its journal is in
     assert list(journal.glob("*.jsonl")) == [] and len(list(journal.glob("*.jsonl.replayed"))) == 1
 
     again = run_scrapy(["db", "replay", "--journal", str(journal)], settings, cwd=tmp_path)

@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 import redis
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from crawler.db.engine import make_engine
 from crawler.db.models import (
@@ -259,6 +261,8 @@ def test_three_workers_store_what_one_process_stores_and_fetch_each_page_once(
     assert len(runs) == 3 and {run.status for run in runs} == {"finished"}
     assert sum(run.pages_fetched for run in runs) == len(site.requests)
     assert sum(1 for run in runs if run.pages_fetched > 0) >= 2, "the work was not shared"
+    # Requests left the ledgers as their batches committed, not only when the workers closed.
+    assert sum(run.stats.get("frontier/confirmed", 0) for run in runs) > 0
     assert cluster.frontier_leftovers() == []
     assert lock_frontiers(postgres_url) == []
 
@@ -467,3 +471,41 @@ def test_seed_starts_a_new_crawl_and_idle_workers_exit_on_their_own(
     seeded(cluster, "--reset")
     assert cluster.redis.zcard(queue) == 1
     assert site.requests == []
+
+
+def test_a_worker_takes_no_request_before_it_knows_what_the_database_holds(
+    site: TimedSiteServer, cluster: Cluster, postgres_url: str
+) -> None:
+    """A re-crawl of an unchanged site: the worker's load of what the database knows is held
+    up (another session locks the studies table); meanwhile it fetches nothing, and once it
+    knows, no study page is fetched in full."""
+    seeded(cluster)
+    cluster.wait(cluster.start(1))
+    site.reset_requests()
+    seeded(cluster)
+    plain = make_url(postgres_url).set(drivername="postgresql")
+    holder = psycopg.connect(plain.render_as_string(hide_password=False))
+    try:
+        holder.execute("LOCK TABLE studies IN ACCESS EXCLUSIVE MODE")
+        (worker,) = cluster.start(1)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(crawl_runs(postgres_url)) < 2:
+            assert worker.poll() is None, cluster.output(worker)[-3000:]
+            time.sleep(0.1)
+        time.sleep(4)  # the engine asks its scheduler for requests at least every 5 s
+        assert worker.poll() is None, cluster.output(worker)[-3000:]
+        assert get_paths(site) == [], "requests were taken before the database was read"
+    finally:
+        holder.rollback()
+        holder.close()
+    cluster.wait([worker])
+    cluster.assert_clean_exit([worker])
+    full = [
+        r.path
+        for r in site.requests
+        if r.status == 200 and r.path in MANIFEST["expected_study_paths"].values()
+    ]
+    assert full == [], "unchanged studies were fetched in full"
+    (second,) = crawl_runs(postgres_url)[1:]
+    assert second.status == "finished"
+    assert second.stats.get("incremental/skipped_lastmod", 0) > 0

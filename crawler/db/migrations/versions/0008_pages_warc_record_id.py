@@ -1,7 +1,7 @@
 """pages.warc_record_id: the archived WARC response of the page's last content
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-05 22:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
