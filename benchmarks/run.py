@@ -15,7 +15,8 @@ process (``benchmarks/server.py``) and prints, with a target and PASS/FAIL for e
    a Python loop that visits every element and does nothing, and lxml's parse plus the page's
    visible text as Python strings, got in C two ways (one XPath query; ``strip_elements`` of
    the elements that show no text, then ``itertext``): what any reader of the tree pays before
-   reading a field; and ``parse_study``'s share of the SQLite crawl's CPU per page;
+   reading a field; and ``parse_study``'s share of the SQLite crawl's CPU per page; and the
+   share of the non-study fixture pages (tests/fixtures/pages/not_study) that would be stored;
 3. store throughput: ``write_studies`` in batches of ``STORE_BATCH_SIZE`` items against raw
    DB-API ``executemany`` of the same rows into the crawler's own tables - target >= 0.5x (and,
    for information, against plain tables without keys or indexes);
@@ -48,7 +49,10 @@ sys.path.insert(1, str(HERE.parent))
 
 import common  # noqa: E402
 import micro  # noqa: E402
+import parse_ab  # noqa: E402
 import sitegen  # noqa: E402
+
+from crawler.parsers.study import parse_study  # noqa: E402
 
 Row = tuple[str, str, str, str]  # figure, value, target, result
 
@@ -319,6 +323,7 @@ def run(
         "drops": parsed.drops,
         "stages_cpu_ms": anatomy.stages_ms,
         "floors_cpu_ms": anatomy.floors_ms,
+        "non_study_stored": parse_ab.stored_share(parse_study),
     }
 
     # 3. Store throughput.
@@ -425,6 +430,15 @@ def run(
         ("   parse_study / lxml", f"{p['ratio']:.1f}x", "<= 2.0x", verdict(p["ratio"] <= 2.0))
     )
     rows.append(("   parse_study / lxml, CPU time", f"{p['cpu_ratio']:.1f}x", "", "info"))
+    stored, total = p["non_study_stored"]
+    rows.append(
+        (
+            f"   non-study pages stored ({total} fixture pages at a study URL)",
+            f"{stored / total:.0%}",
+            "0 %",
+            verdict(stored == 0),
+        )
+    )
     if first.ok and first.cpu_ms_per_page:
         # What the parse weighs in the crawl it serves: the figure that says whether it matters.
         share = p["parse_cpu_ms"] / first.cpu_ms_per_page

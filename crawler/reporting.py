@@ -30,6 +30,9 @@ NOT_TRACKED = {
 }
 MIN_ITEMS_FOR_WARNING = 20
 SHARP_FALL = 0.5  # warn when a rate falls below half of what it was
+# Study pages the spider fetched and handed to the parser (crawler.spiders.studies).
+STUDY_PAGES_STAT = "parse/study_pages"
+MAX_DROPPED_SHARE = 0.05  # more dropped study pages than this: a redesign or a block page
 
 
 def tracked_fields(kind: type) -> list[str]:
@@ -76,6 +79,33 @@ def fill_rate_warnings(stats: Mapping[str, Any], previous: Mapping[str, Any] | N
     return warnings
 
 
+def dropped_share(stats: Mapping[str, Any]) -> float | None:
+    """The share of the run's fetched study pages that were dropped (parser or validation).
+
+    None for runs that fetched no study page (a community crawl).
+    """
+    fetched = stats.get(STUDY_PAGES_STAT, 0)
+    if not isinstance(fetched, int) or fetched <= 0:
+        return None
+    dropped = sum(
+        value
+        for key, value in stats.items()
+        if key.startswith(("parse/dropped/", "validate/dropped/")) and isinstance(value, int)
+    )
+    return min(1.0, dropped / fetched)
+
+
+def dropped_share_warnings(stats: Mapping[str, Any]) -> list[str]:
+    share = dropped_share(stats)
+    if share is None or share <= MAX_DROPPED_SHARE:
+        return []
+    return [
+        f"{share:.0%} of the {stats[STUDY_PAGES_STAT]} study pages fetched were dropped "
+        f"(more than {MAX_DROPPED_SHARE:.0%}): the site may have changed its markup or served "
+        "block pages; see the dropped: rows for the reasons"
+    ]
+
+
 def _dropped(stats: Mapping[str, Any]) -> dict[str, int]:
     return {k: v for k, v in stats.items() if "/dropped/" in k and isinstance(v, int)}
 
@@ -113,6 +143,9 @@ def report_rows(stats: Mapping[str, Any]) -> dict[str, str]:
         "duration": _duration(stats),
         "finish reason": str(stats.get("finish_reason", "-")),
     }
+    share = dropped_share(stats)
+    if share is not None:
+        rows["study pages dropped"] = f"{share:.0%}"
     for key, value in sorted(_dropped(stats).items()):
         rows[f"dropped: {key}"] = str(value)
     for key, value in sorted(_failed(stats).items()):

@@ -99,7 +99,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.dedupe.DedupePipeline": 300,
     "crawler.pipelines.store.StorePipeline": 800,
 }
-CONCURRENT_ITEMS = 16  # Scrapy's 100 starts 100 tasks per response (README, "Benchmarks")
+CONCURRENT_ITEMS = 16  # Scrapy's 100 starts 100 tasks per response (benchmarks/README.md)
 # Items buffered before one transaction writes them.
 STORE_BATCH_SIZE = 500
 # ... and the longest an item waits for its batch (s): what a crawl killed at a polite pace loses.
@@ -119,12 +119,20 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 SCHEDULER = "crawler.jobdir.ResumableScheduler"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("CRAWLER_LOG_LEVEL", "INFO")
+# Scrapy's dumps (versions, settings, components at the start, stats at the end): DEBUG
+# unless this is on (crawler.cli.startup_log). The stats stay in crawl_runs and `scrapy report`.
+LOG_DUMPS = False
+# A dropped item is logged as one line with its reason, not with the whole item.
+LOG_FORMATTER = "crawler.cli.logformatter.ShortLogFormatter"
+# A live progress bar on stderr while crawling: "auto" (only on a terminal), True, False.
+CRAWL_PROGRESS_BAR = "auto"
 TELNETCONSOLE_ENABLED = False
 
 # --- Bookkeeping --------------------------------------------------------------
 EXTENSIONS = {
     "crawler.extensions.crawlrun.CrawlRunRecorder": 500,
     "crawler.extensions.report.CrawlReport": 510,
+    "crawler.extensions.progress.ProgressBar": 520,
 }
 # One crawl per spider and database at a time; a dead holder's lock is stale after this.
 CRAWL_LOCK_ENABLED = True

@@ -15,7 +15,8 @@ STUDY_PATH_RE = re.compile(r"^/research/(?:(?P<slug>[^/]*?)-)?(?P<id>[A-Za-z0-9]
 LISTING_PATH_RE = re.compile(r"^/search/(?:research/[^/]+(?:/\d+)?|[^/]+)/?$")
 REDDIT_COMMENTS_RE = re.compile(r"/comments/(?P<id>[a-z0-9]+)(?:/|$)", re.I)
 COMMUNITY_LISTING_RE = re.compile(r"^/community(?:/page/\d+)?/?$")
-SITE_THREAD_RE = re.compile(r"^/community/[^/]*-(?P<id>[A-Za-z0-9]{4,})/?$")
+# /community/<slug>-<id> and /community/post/<slug>-<id>
+SITE_THREAD_RE = re.compile(r"^/community/(?:post/)?[^/]*-(?P<id>[A-Za-z0-9]{3,})/?$")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

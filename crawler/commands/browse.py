@@ -13,13 +13,14 @@ from scrapy.utils.log import configure_logging
 from sqlalchemy.engine import make_url
 
 from crawler.analysis.browse import INSTALL_HINT, in_wal_mode, make_datasette
+from crawler.cli.command import ProjectCommand
 from crawler.db.engine import redact_url
 from crawler.db.schema import head_revision
 
 HOST = "127.0.0.1"  # never another interface: the corpus is served to this machine only
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings = {"LOG_LEVEL": "WARNING"}
@@ -34,19 +35,19 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--port", "-p", type=int, default=8001, help="port (8001)")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def main(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         configure_logging(self.settings)
         if len(args) > 1:
-            return self.fail("give at most one SQLite file to browse", 2)
+            return self.tell("give at most one SQLite file to browse", 2)
         if importlib.util.find_spec("datasette") is None:
-            return self.fail(INSTALL_HINT, 2)
+            return self.tell(INSTALL_HINT, 2)
         path = Path(args[0]) if args else self.database_file()
         if path is None:
             return
         problem = check_database(path)
         if problem:
-            return self.fail(problem, 2)
+            return self.tell(problem, 2)
         immutable = not in_wal_mode(path)
         datasette = make_datasette(path, immutable=immutable)
         sys.stdout.write(
@@ -63,7 +64,7 @@ class Command(ScrapyCommand):
         setting = self.settings.get("DATABASE_URL")
         url = make_url(setting)
         if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-            self.fail(
+            self.tell(
                 f"{redact_url(setting)} is not a SQLite "
                 "file: Datasette reads SQLite only; copy the corpus with `scrapy export all "
                 "--format sqlite -o corpus.db` and run `scrapy browse corpus.db`",
@@ -71,10 +72,6 @@ class Command(ScrapyCommand):
             )
             return None
         return Path(url.database)
-
-    def fail(self, message: str, code: int) -> None:
-        sys.stderr.write(f"scrapy browse: {message}\n")
-        self.exitcode = code
 
 
 def check_database(path: Path) -> str | None:

@@ -11,6 +11,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.log import configure_logging
 
+from crawler.cli.command import ProjectCommand
 from crawler.db import schema
 from crawler.db.engine import make_engine, redact_url
 from crawler.replay import replay_journal
@@ -20,9 +21,10 @@ logger = logging.getLogger(__name__)
 ACTIONS = ("upgrade", "current", "replay")
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     requires_project = True
     requires_crawler_process = False
+    default_settings = {"LOG_LEVEL": "WARNING"}
 
     def syntax(self) -> str:
         return "upgrade|current|replay [--journal DIR]"
@@ -36,12 +38,12 @@ class Command(ScrapyCommand):
             "--journal", metavar="DIR", help="replay: the journal directory (default: JOURNAL_DIR)"
         )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def main(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         configure_logging(self.settings)
         if len(args) != 1 or args[0] not in ACTIONS:
             raise UsageError(f"say one of: {', '.join(ACTIONS)}")
-        url = self.settings.get("DATABASE_URL")
+        url = self.require_database() if args[0] == "current" else self.settings.get("DATABASE_URL")
         engine = make_engine(url)
         try:
             before = schema.current_revision(engine)

@@ -7,14 +7,19 @@ Needs no network: the site is the project's own fixture site. The database is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import socket
 import sys
+import threading
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from sqlalchemy import func, select
 
+from crawler.cli.command import ProjectCommand
+from crawler.cli.errors import EXIT_USAGE, CommandError
+from crawler.cli.outcome import judge, run_crawl
 from crawler.db.engine import make_engine, redact_url
 from crawler.db.models import (
     Author,
@@ -45,7 +50,7 @@ def free_port(preferred: int) -> int:
     return preferred
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     requires_project = True
     default_settings = {
         "LOG_LEVEL": "INFO",
@@ -57,7 +62,7 @@ class Command(ScrapyCommand):
     }
 
     def syntax(self) -> str:
-        return "[--port N] [--site DIR]"
+        return "[--port N] [--site DIR] [--serve]"
 
     def short_desc(self) -> str:
         return "Crawl the bundled demo site on 127.0.0.1 into a database and print a summary"
@@ -66,8 +71,13 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--port", type=int, default=DEMO_PORT, help="port to serve the site on")
         parser.add_argument("--site", default=str(SITE_DIR), help="directory of the site to serve")
+        parser.add_argument(
+            "--serve",
+            action="store_true",
+            help="only serve the demo site (until Ctrl-C), to crawl it with `scrapy crawl`",
+        )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def main(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None and self.crawler_process is not None
         if (self.settings.getpriority("DATABASE_URL") or 0) < 40:  # not given with -s
             self.settings.set("DATABASE_URL", DEMO_DATABASE_URL, priority="cmdline")
@@ -75,20 +85,41 @@ class Command(ScrapyCommand):
             self.settings.set("ARCHIVE", "warc", priority="cmdline")
         if (self.settings.getpriority("ARCHIVE_DIR") or 0) < 40:
             self.settings.set("ARCHIVE_DIR", DEMO_ARCHIVE_DIR, priority="cmdline")
-        server = SiteServer(Path(opts.site), port=free_port(opts.port))
+        port = free_port(opts.port)
+        if opts.serve and not port:
+            raise CommandError(f"port {opts.port} is taken: give another with --port", EXIT_USAGE)
+        server = SiteServer(Path(opts.site), port=port)
         server.start()
         try:
+            if opts.serve:
+                self.serve(server.url)
+                return
             self.settings.set("SITE_URL", server.url, priority="cmdline")
             self.settings.set("COMMUNITY_HOSTS", "127.0.0.1", priority="cmdline")
             logger.info("Serving the demo site at %s", server.url)
-            self.crawler_process.crawl("studies", follow_community="1")
-            self.crawler_process.start()
+            crawler = self.crawler_process.create_crawler("studies")
+            watch = run_crawl(self.crawler_process, crawler, {"follow_community": "1"})
         finally:
             server.stop()
-        if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
+        url = str(self.settings.get("DATABASE_URL"))
+        problem = judge(watch, url)
+        if problem.code:
+            if watch.errors:
+                raise watch.errors[0]
+            self.tell(problem.message, problem.code)
             return
-        self.print_summary(self.settings.get("DATABASE_URL"))
+        self.print_summary(url)
+
+    @staticmethod
+    def serve(url: str) -> None:
+        sys.stderr.write(
+            f"Serving the demo site at {url} (Ctrl-C to stop). Crawl it with:\n"
+            f"  scrapy crawl studies -a follow_community=1 -s SITE_URL={url} "
+            "-s COMMUNITY_HOSTS=127.0.0.1 -s DOWNLOAD_DELAY=0 -s AUTOTHROTTLE_ENABLED=0\n"
+        )
+        sys.stderr.flush()
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
 
     @staticmethod
     def print_summary(url: str) -> None:
@@ -113,5 +144,8 @@ class Command(ScrapyCommand):
             engine.dispose()
         lines = [f"Demo crawl stored into {redact_url(url)}:"]
         lines += [f"  {label:<18} {count:>6}" for label, count in counts.items()]
-        lines.append("Export it: scrapy export studies --format jsonl -o studies.jsonl")
+        lines.append(
+            "Export it: scrapy export studies --format jsonl -o studies.jsonl "
+            f"-s DATABASE_URL={redact_url(url)}"
+        )
         sys.stdout.write("\n".join(lines) + "\n")

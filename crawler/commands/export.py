@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -19,6 +19,8 @@ from scrapy.utils.log import configure_logging
 
 from crawler.analysis.parquet import INSTALL_HINT
 from crawler.analysis.sqlite_copy import copy_to_sqlite
+from crawler.cli.command import ProjectCommand
+from crawler.cli.errors import EXIT_DATABASE, CommandError, output_problem
 from crawler.db import queries
 from crawler.db.engine import make_engine, redact_url
 from crawler.db.schema import current_revision, head_revision
@@ -41,7 +43,7 @@ def parse_since(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings = {"LOG_LEVEL": "WARNING"}
@@ -66,7 +68,7 @@ class Command(ScrapyCommand):
             "--raw", action="store_true", help="CSV: do not escape cells that start with = + - @"
         )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def main(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         configure_logging(self.settings)
         if len(args) != 1 or args[0] not in (*queries.EXPORTS, ALL):
@@ -77,7 +79,7 @@ class Command(ScrapyCommand):
         if opts.history and what != "studies":
             raise UsageError("--history applies to studies only")
         since = parse_since(opts.since) if opts.since else None
-        url = self.settings.get("DATABASE_URL")
+        url = self.require_database()
         engine = make_engine(url)
         try:
             self.check_schema(engine, url)
@@ -87,24 +89,32 @@ class Command(ScrapyCommand):
             records = queries.rows_for(what, opts.history)(engine, since=since, run=opts.run)
             fields = queries.fields_for(what, opts.history)
             with ExitStack() as stack:
-                if opts.format == "parquet":
-                    records = self.with_progress(records, what, stack)
-                    count = write_parquet(records, opts.output, fields)
-                else:
-                    if opts.output == "-":
-                        out = sys.stdout
-                    else:
-                        out = stack.enter_context(
-                            open(opts.output, "w", encoding="utf-8", newline="")
-                        )
+                try:
+                    if opts.format == "parquet":
                         records = self.with_progress(records, what, stack)
-                    count = write_records(records, out, opts.format, fields, not opts.raw)
-                    out.flush()
+                        count = write_parquet(records, opts.output, fields)
+                    else:
+                        if opts.output == "-":
+                            out = sys.stdout
+                        else:
+                            out = stack.enter_context(self.open_output(opts.output))
+                            records = self.with_progress(records, what, stack)
+                        count = write_records(records, out, opts.format, fields, not opts.raw)
+                        out.flush()
+                except OSError as exc:
+                    raise output_problem(opts.output, exc) from exc
         finally:
             engine.dispose()
         logger.info("Exported %d %s to %s", count, what, opts.output)
         if opts.output != "-":
             sys.stderr.write(f"{count} {what} written to {opts.output}\n")
+
+    @staticmethod
+    def open_output(path: str) -> IO[str]:
+        try:
+            return open(path, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise output_problem(path, exc) from exc
 
     def check_file_format(self, what: str, opts: argparse.Namespace) -> None:
         """Parquet and SQLite go to a file; a SQLite copy is of everything, as it is."""
@@ -143,16 +153,16 @@ class Command(ScrapyCommand):
     def check_schema(self, engine: Any, url: str) -> None:
         current, head = current_revision(engine), head_revision(engine)
         if current is None:
-            raise UsageError(
+            raise CommandError(
                 f"{redact_url(url)} has no crawler schema yet: "
                 "run `scrapy db upgrade` or a crawl first",
-                print_help=False,
+                EXIT_DATABASE,
             )
         if current != head:
-            raise UsageError(
+            raise CommandError(
                 f"the database schema is at {current}, this crawler reads {head}: "
                 "run `scrapy db upgrade`",
-                print_help=False,
+                EXIT_DATABASE,
             )
 
     @staticmethod

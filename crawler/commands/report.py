@@ -9,12 +9,15 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.log import configure_logging
 
+from crawler.cli.command import ProjectCommand
+from crawler.cli.errors import EXIT_DATABASE, CommandError
 from crawler.db import runs
-from crawler.db.engine import make_engine
-from crawler.reporting import fill_rate_warnings, render_report
+from crawler.db.engine import make_engine, redact_url
+from crawler.db.schema import current_revision
+from crawler.reporting import dropped_share_warnings, fill_rate_warnings, render_report
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings = {"LOG_LEVEL": "WARNING"}
@@ -29,16 +32,22 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--spider", help="latest run of this spider")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def main(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         configure_logging(self.settings)
         if len(args) > 1 or (args and not args[0].isdigit()):
             raise UsageError("give at most one run id (a number)")
-        engine = make_engine(self.settings.get("DATABASE_URL"))
+        url = self.require_database()
+        engine = make_engine(url)
         try:
+            if current_revision(engine) is None:
+                raise CommandError(
+                    f"{redact_url(url)} has no crawler schema yet: run a crawl first",
+                    EXIT_DATABASE,
+                )
             run = runs.get_run(engine, int(args[0]) if args else None, opts.spider)
             if run is None:
-                raise UsageError("no such crawl run in this database", print_help=False)
+                raise CommandError(self.no_run(args, opts), EXIT_DATABASE)
             previous = runs.previous_run(engine, run.spider, before=run.id, finished_only=True)
         finally:
             engine.dispose()
@@ -50,4 +59,13 @@ class Command(ScrapyCommand):
         )
         lines = [header, text]
         lines += [f"WARNING: {w}" for w in fill_rate_warnings(run.stats, before)]
+        lines += [f"WARNING: {w}" for w in dropped_share_warnings(run.stats)]
         sys.stdout.write("\n".join(lines) + "\n")
+
+    @staticmethod
+    def no_run(args: list[str], opts: argparse.Namespace) -> str:
+        if args:
+            return f"no crawl run {args[0]} in this database (`scrapy export runs` lists them)"
+        if opts.spider:
+            return f"no crawl run of '{opts.spider}' in this database yet: run a crawl first"
+        return "no crawl run in this database yet: run a crawl first"

@@ -13,12 +13,14 @@ from scrapy.utils.log import configure_logging
 from sqlalchemy import exc as sa_exc
 
 from crawler.analysis.search import KINDS, QuerySyntaxError, search
+from crawler.cli.command import ProjectCommand
+from crawler.cli.errors import EXIT_DATABASE
 from crawler.db.engine import make_engine, redact_url
 from crawler.db.schema import current_revision, head_revision
 from crawler.exporters import json_text
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings = {"LOG_LEVEL": "WARNING"}
@@ -41,7 +43,7 @@ class Command(ScrapyCommand):
         parser.add_argument("--limit", "-n", type=int, default=20, help="hits to show (20)")
         parser.add_argument("--format", "-f", choices=("table", "jsonl"), default="table")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def main(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         configure_logging(self.settings)
         if not args:
@@ -49,23 +51,23 @@ class Command(ScrapyCommand):
         if opts.limit < 1:
             raise UsageError("--limit must be 1 or more", print_help=False)
         query = " ".join(args)
-        url = self.settings.get("DATABASE_URL")
+        url = self.require_database()  # a SQLite file that does not exist is refused
         engine = make_engine(url)
         try:
             revision = current_revision(engine)
             if revision != head_revision(engine):
-                self.fail(
+                self.tell(
                     f"{redact_url(url)} is at schema {revision or 'empty'}, search needs "
                     f"{head_revision(engine)}: run `scrapy db upgrade`",
-                    1,
+                    EXIT_DATABASE,
                 )
                 return
             hits = list(search(engine, query, opts.kind, opts.limit))
         except QuerySyntaxError as exc:
-            self.fail(f"bad query: {exc}", 2)
+            self.tell(f"bad query: {exc}", 2)
             return
         except sa_exc.OperationalError as exc:
-            self.fail(f"{redact_url(url)}: {str(exc.orig).splitlines()[0]}", 1)
+            self.tell(f"{redact_url(url)}: {str(exc.orig).splitlines()[0]}", EXIT_DATABASE)
             return
         finally:
             engine.dispose()
@@ -73,10 +75,6 @@ class Command(ScrapyCommand):
             sys.stdout.writelines(json_text(hit) + "\n" for hit in hits)
         else:
             sys.stdout.write(render_table(hits, opts.kind))
-
-    def fail(self, message: str, code: int) -> None:
-        sys.stderr.write(f"scrapy search: {message}\n")
-        self.exitcode = code
 
 
 def render_table(hits: list[dict[str, Any]], kind: str) -> str:

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from typing import Any
 
 from scrapy.commands.crawl import Command as CrawlCommand
 from scrapy.exceptions import UsageError
 
+from crawler.cli.command import ProjectCommand
+from crawler.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CommandError
+from crawler.cli.outcome import run_crawl
 from crawler.db.engine import make_engine, redact_url
-from crawler.db.schema import SchemaOutdated, ensure_schema
+from crawler.db.schema import ensure_schema
 from crawler.distributed import FrontierKeys, redis_client
 from crawler.extensions.crawlrun import CrawlRunRecorder
 from crawler.inflight import frontier_state
@@ -31,7 +33,7 @@ from crawler.inflight import frontier_state
 logger = logging.getLogger(__name__)
 
 
-class Command(CrawlCommand):
+class Command(ProjectCommand, CrawlCommand):
     requires_project = True
 
     def syntax(self) -> str:
@@ -59,7 +61,7 @@ class Command(CrawlCommand):
         self.settings.set_in_component_priority_dict("EXTENSIONS", CrawlRunRecorder, None)
         self.settings.set("CRAWL_REPORT_ENABLED", False, priority="cmdline")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def main(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         if len(args) != 1:
             raise UsageError("name one spider to seed")
@@ -73,39 +75,39 @@ class Command(CrawlCommand):
         state = frontier_state(server, keys, queue_key)
         unfinished = state["queued"] or state["in_flight"] or state["processed"]
         if unfinished and not (opts.reset or opts.add):
-            sys.stderr.write(
-                f"The crawl in {keys.base} is not finished ({state['queued']} queued, "
-                f"{state['in_flight']} in flight, {state['alive_workers']} live workers).\n"
-                "Start workers to resume it, or seed with --reset to discard it, "
-                "or with --add to push the start requests into it.\n"
+            raise CommandError(
+                f"the crawl in {keys.base} is not finished ({state['queued']} queued, "
+                f"{state['in_flight']} in flight, {state['alive_workers']} live workers): "
+                "start workers to resume it, or seed with --reset to discard it, "
+                "or with --add to push the start requests into it",
+                EXIT_USAGE,
             )
-            self.exitcode = 2
-            return
-        if not self.prepare_database():
-            self.exitcode = 1
-            return
+        self.prepare_database()
         if not opts.add:
             cleared = self.clear(server, keys, queue_key, dupefilter_key)
             if cleared:
                 logger.info("New crawl: cleared %d keys under %s", cleared, keys.base)
-        super().run(args, opts)
+        assert self.crawler_process is not None
+        watch = run_crawl(self.crawler_process, self._create_crawler(spider), opts.spargs)
+        if watch.errors:
+            raise watch.errors[0]  # one line and its exit code (crawler.cli.errors)
+        if watch.stats().get("finish_reason") != "finished":
+            raise CommandError("the seed was interrupted: seed again", EXIT_INTERRUPTED)
         after = frontier_state(server, keys, queue_key)
         logger.info("Shared frontier %s: %d requests queued", queue_key, after["queued"])
 
-    def prepare_database(self) -> bool:
-        """Create (or check) the schema once, here, so that workers never race to create it."""
+    def prepare_database(self) -> None:
+        """Create (or check) the schema once, here, so that workers never race to create it.
+
+        An outdated schema refuses the seed (exit code 7, crawler.cli.errors)."""
         assert self.settings is not None
         url = self.settings.get("DATABASE_URL")
         engine = make_engine(url)
         try:
             state = ensure_schema(engine)
-        except SchemaOutdated as exc:
-            sys.stderr.write(f"Cannot seed a crawl into {redact_url(url)}: {exc}\n")
-            return False
         finally:
             engine.dispose()
         logger.info("Database %s ready (schema %s)", redact_url(url), state)
-        return True
 
     def key(self, setting: str, spider: str, default: str) -> str:
         """A scrapy-redis key given with ``-s`` (a ``%(spider)s`` template), else ours."""

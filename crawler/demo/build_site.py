@@ -46,7 +46,8 @@ from typing import Any
 from parsel import Selector
 
 from crawler.demo import site_data as sd
-from crawler.demo.render import month_year_text, render_study
+from crawler.demo.families import render_family
+from crawler.demo.render import TEMPLATES, month_year_text, render_study
 from crawler.demo.render_threads import render_thread_html, render_thread_json
 from crawler.demo.server import LASTMOD_FILE, PLACEHOLDER
 from crawler.urls import is_listing_url, is_study_url, thread_id_from_url
@@ -75,9 +76,9 @@ def build_site(out: Path) -> dict[str, Any]:
     out = Path(out)
     studies = {study.id: study for study in sd.STUDIES}
     threads = {thread.post_id: thread for thread in sd.THREADS}
-    files: dict[str, str] = {"robots.txt": robots_txt()}
+    files: dict[str, str | bytes] = {"robots.txt": robots_txt()}
     for study in sd.STUDIES:
-        html = render_study(study_page_data(study, studies, threads), study.template)
+        html = study_page(study, studies, threads)
         for path in study.paths:
             files[_index_file(path)] = html
     for thread in sd.THREADS:
@@ -102,12 +103,23 @@ def build_site(out: Path) -> dict[str, Any]:
     for name, text in sorted(files.items()):
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(text.encode("utf-8"))
+        target.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     logger.info("Built %d files into %s", len(files), out)
     return manifest
 
 
 # --- Studies -------------------------------------------------------------------------------
+def study_page(
+    study: sd.Study, studies: dict[str, sd.Study], threads: dict[str, sd.Thread]
+) -> str | bytes:
+    """The page of a study: in the site's own template, or in another markup family (bytes,
+    in the charset the family serves)."""
+    data = study_page_data(study, studies, threads)
+    if study.template in TEMPLATES:
+        return render_study(data, study.template)
+    return render_family(data, study.path, study.template)
+
+
 def study_page_data(
     study: sd.Study, studies: dict[str, sd.Study], threads: dict[str, sd.Thread]
 ) -> dict[str, Any]:
@@ -482,7 +494,7 @@ def _study_entry(study: sd.Study) -> dict[str, Any]:
 
 
 # --- Checks and files ----------------------------------------------------------------------
-def check_links(files: dict[str, str]) -> None:
+def check_links(files: dict[str, str | bytes]) -> None:
     """Every study, listing and thread link must resolve, except the one planted dead link.
 
     Guards against renderers or data linking pages that do not exist, which would add
@@ -492,7 +504,10 @@ def check_links(files: dict[str, str]) -> None:
     for name, text in files.items():
         if not name.endswith(".html"):
             continue
-        selector = Selector(text=text)
+        # Links are ASCII, whatever charset a page is in.
+        selector = Selector(
+            text=text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        )
         for href in selector.xpath("//a/@href | //link[@rel='canonical']/@href").getall():
             path = href.split("?", 1)[0].split("#", 1)[0]
             if not path.startswith("/") or path.startswith("//"):
@@ -507,7 +522,7 @@ def check_links(files: dict[str, str]) -> None:
         raise SiteBuildError("broken links: " + ", ".join(sorted(broken)))
 
 
-def _resolves(path: str, files: dict[str, str]) -> bool:
+def _resolves(path: str, files: dict[str, str | bytes]) -> bool:
     relative = path.strip("/")
     if f"{relative}/index.html" in files or relative in files:
         return True

@@ -349,6 +349,9 @@ class SiteServer:
         content_type = CONTENT_TYPES.get(file.suffix) or (
             mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         )
+        if file.suffix == ".html" and not _is_utf8(body):
+            # A page in another charset declares it itself (a legacy page's <meta http-equiv>).
+            content_type = "text/html"
         return Response(HTTPStatus.OK, {"Content-Type": content_type, **validators}, body)
 
     def _resolve(self, path: str) -> Path | None:
@@ -487,3 +490,11 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

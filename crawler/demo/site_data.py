@@ -2,7 +2,8 @@
 
 Everything here is plain data, so the builder can render the same bytes every time and
 tests can compute what a correct crawl must find. The content imitates tressless.com:
-hair-loss research summaries in two page templates with the field variants seen on the
+hair-loss research summaries in the site's two page templates and the other markup families
+of ``crawler.demo.families``, with the field variants seen on the
 real site (missing fields, empty journal, heavy Unicode authors, debris in slugs), cross
 links between studies, and community threads in both forms (site-hosted HTML and
 Reddit-style JSON) with nested comment trees.
@@ -68,7 +69,8 @@ class Study:
     summary: str | None
     source_url: str | None
     lastmod: str  # sitemap <lastmod>, also the date relative ages are computed from
-    template: str = "cards"  # "cards" (newer) | "flat" (older)
+    # "cards" (newer) | "flat" (older), or another family of crawler.demo.families
+    template: str = "cards"
     topics: tuple[str, ...] = ()
     cited: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
@@ -215,6 +217,7 @@ STUDIES: tuple[Study, ...] = (
         "was the most common side effect and only two patients stopped because of "
         "lightheadedness.",
         source_url="https://doi.org/10.1016/j.jaad.2020.06.1009", lastmod="2025-03-14",
+        template="react",
         topics=(AGA,), cited=("a9Tc", "Hz5r", "Rs1k"), related=("Cl4s", "k7Qa", "Mn2d"),
         community=("k3j9xz", "w2e5rt"), citations=112,
     ),
@@ -277,7 +280,7 @@ STUDIES: tuple[Study, ...] = (
         "finasteride 1 mg or placebo. After 24 weeks dutasteride 0.5 mg increased hair count "
         "and width more than finasteride, with a similar rate of adverse events.",
         source_url="https://doi.org/10.1016/j.jaad.2013.10.049", lastmod="2025-02-11",
-        template="flat", topics=(AGA,), cited=("Fn5k",), related=("dM4q", "Fn5k", "Ff5d"),
+        template="legacy", topics=(AGA,), cited=("Fn5k",), related=("dM4q", "Fn5k", "Ff5d"),
         community=("t5v7wa",), citations=203,
     ),
     Study(
@@ -367,7 +370,7 @@ STUDIES: tuple[Study, ...] = (
         "years. Hair improved in 68% of the finasteride group and in 38% of the saw palmetto "
         "group, mostly at the vertex.",
         source_url="https://doi.org/10.1177/039463201202500424", lastmod="2024-12-12",
-        template="flat", topics=(AGA, NAT), cited=("Fn5k",), related=("Pk1n", "Ro5m"),
+        template="reader", topics=(AGA, NAT), cited=("Fn5k",), related=("Pk1n", "Ro5m"),
         community=("c6z9lm",), citations=52,
     ),
     Study(
@@ -381,6 +384,7 @@ STUDIES: tuple[Study, ...] = (
         "weeks. Mean hair count rose 40% with the oil against 10% with placebo, with no "
         "difference in side effects.",
         source_url="https://doi.org/10.1155/2014/549721", lastmod="2025-01-09",
+        template="table",
         topics=(AGA, NAT), related=("Sp4w", "Ro5m"), community=("c6z9lm",), citations=44,
     ),
     Study(
@@ -395,6 +399,7 @@ STUDIES: tuple[Study, ...] = (
         "group improved at three months; both gained hair by six months, and scalp itching "
         "was less frequent with rosemary oil.",
         source_url=None, lastmod="2025-08-16", topics=(AGA, NAT), cited=("a9Tc",),
+        template="legacy",
         related=("Pk1n", "Sp4w", "Cf9e"), community=("c6z9lm",), citations=38, image=False,
     ),
     Study(
@@ -409,6 +414,7 @@ STUDIES: tuple[Study, ...] = (
         "weekly microneedling. After 12 weeks the combined group had a mean gain of 91 hairs "
         "per square centimetre against 22 with minoxidil alone.",
         source_url="https://doi.org/10.4103/0974-7753.114700", lastmod="2025-03-03",
+        template="table",
         topics=(AGA,), cited=("a9Tc",), related=("PRp8", "Mx7b"), community=("h3u6yp",),
         citations=176,
     ),
@@ -450,6 +456,7 @@ STUDIES: tuple[Study, ...] = (
         "that 74% had stable or improved hair after a year. Breast tenderness and irregular "
         "periods were the usual reasons for lowering the dose.",
         source_url="https://doi.org/10.1111/ajd.12736", lastmod="2025-04-19",
+        template="semantic",
         topics=(AGA,), related=("Mx7b", "Cl4s"), community=("f2n6ue",), citations=58,
     ),
     Study(
@@ -654,6 +661,7 @@ STUDIES: tuple[Study, ...] = (
         "intralesional triamcinolone at one of three strengths. Regrowth was similar in all "
         "arms while skin atrophy occurred only at 10 mg/mL.",
         source_url="https://doi.org/10.2340/00015555-3744", lastmod="2025-03-22",
+        template="legacy",
         topics=(AA,), related=("Dp5c", "Vd2a"), community=("m8c2pq",), citations=19,
     ),
     Study(
@@ -703,6 +711,7 @@ STUDIES: tuple[Study, ...] = (
         "resolved in 70% while onset before age five and extensive loss predicted a chronic "
         "course.",
         source_url=None, lastmod="2024-09-02", topics=(AA,), related=("Ad7p", "Dp5c"),
+        template="semantic",
         citations=27, image=False,
     ),
     Study(
@@ -726,6 +735,7 @@ STUDIES: tuple[Study, ...] = (
         summary="In 2008, 64 patients with band-like hair loss along the scalp margins were "
         "reviewed. Fewer than a quarter responded to topical or intralesional steroids.",
         source_url=None, lastmod="2024-05-06", topics=(AA,), related=("Dp5c", "Il3c"),
+        template="reader",
         citations=9,
     ),
     # Scarring alopecia -------------------------------------------------------------------
@@ -770,6 +780,7 @@ STUDIES: tuple[Study, ...] = (
         "loss was present in 83%; oral dutasteride led to stabilisation in 47% and "
         "improvement in the others treated, better than finasteride or hydroxychloroquine.",
         source_url="https://doi.org/10.1016/j.jaad.2013.12.003", lastmod="2025-05-15",
+        template="react",
         topics=(SCAR,), cited=(DUPLICATE_ID, "Lp8h", DEAD_LINK_ID),
         related=("Ff2s", "dM4q", "Du3s"), community=("b8k1vz", "t5v7wa"), citations=298,
     ),
@@ -805,6 +816,7 @@ STUDIES: tuple[Study, ...] = (
         summary="In 2018, ten patients with refractory lichen planopilaris took tofacitinib. "
         "Eight improved clinically, with reduced redness, scaling and symptoms.",
         source_url="https://doi.org/10.1111/dth.12656", lastmod="2025-01-14",
+        template="semantic",
         topics=(SCAR,), cited=("To9f", "Lp8h"), related=("Lp8h", "To9f"), citations=40,
     ),
     Study(
@@ -860,6 +872,7 @@ STUDIES: tuple[Study, ...] = (
         summary="In 2016, 45 men with frontal fibrosing alopecia were described. Sideburn loss "
         "and facial papules were frequent, and many used aftershave or facial sunscreen.",
         source_url="https://doi.org/10.1016/j.jaad.2016.03.010", lastmod="2025-06-18",
+        template="reader",
         topics=(SCAR,), related=("Ff2s", "Ff5d"), community=("b8k1vz",), citations=47,
     ),
     # Natural and other treatments --------------------------------------------------------
@@ -897,6 +910,7 @@ STUDIES: tuple[Study, ...] = (
         summary="In 2007, endocannabinoids and THC inhibited hair shaft elongation and induced "
         "catagen in cultured human hair follicles through the CB1 receptor.",
         source_url="https://doi.org/10.1096/fj.07-8290com", lastmod="2024-08-12",
+        template="react",
         topics=(NAT,), related=("Gt4e", "Ph7l"), citations=118,
     ),
     Study(
@@ -909,6 +923,7 @@ STUDIES: tuple[Study, ...] = (
         summary="In 2007, epigallocatechin-3-gallate prolonged hair growth in cultured human "
         "follicles and protected dermal papilla cells from apoptosis.",
         source_url="https://doi.org/10.1016/j.phymed.2006.10.005", lastmod="2024-06-03",
+        template="table",
         topics=(NAT,), related=("Bi7o", "Ph7l", "Cp3i"), citations=102,
     ),
     Study(

@@ -24,6 +24,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy import Engine
 from twisted.internet import task
 from twisted.internet.defer import Deferred
@@ -205,7 +206,7 @@ class CrawlRunRecorder:
                 requeued,
             )
 
-    def spider_closed(self, spider: Spider, reason: str) -> Deferred:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
         for loop in (self.heartbeat, self.progress):
             if loop is not None and loop.running:
                 loop.stop()
@@ -247,7 +248,11 @@ class CrawlRunRecorder:
             else:
                 logger.info("Crawl run %d %s (%s)", run_id, status, reason)
 
-        return deferToThread(finish).addCallback(finished)
+        status = await maybe_deferred_to_future(deferToThread(finish))
+        finished(status)
+        # How the run ended, for the exit code of `scrapy crawl` (crawler.cli.outcome).
+        if self.crawler.stats.get_value(RUN_STATUS_STAT) is None:
+            self.crawler.stats.set_value(RUN_STATUS_STAT, status)
 
 
 def close_run(

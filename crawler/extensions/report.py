@@ -8,7 +8,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from twisted.internet.defer import Deferred
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from crawler.db import runs
@@ -17,6 +17,7 @@ from crawler.extensions.crawlrun import RUN_ID_STAT
 from crawler.reporting import (
     FILL_PREFIX,
     ITEM_KINDS,
+    dropped_share_warnings,
     fill_rate_warnings,
     filled_fields,
     render_report,
@@ -48,9 +49,9 @@ class CrawlReport:
         for name in filled_fields(item):
             self.stats.inc_value(f"{FILL_PREFIX}/{kind}/{name}")
 
-    def spider_closed(self, spider: Spider, reason: str) -> Deferred | None:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.stats is None:
-            return None
+            return
         stats = dict(self.stats.get_stats())
         stats.setdefault("finish_reason", reason)
         run_id = stats.get(RUN_ID_STAT)
@@ -76,9 +77,12 @@ class CrawlReport:
             logger.info("Crawl report for '%s':\n%s", spider.name, text)
             for warning in fill_rate_warnings(stats, before):
                 logger.warning("Fill rate fell: %s", warning)
+            for warning in dropped_share_warnings(stats):
+                logger.warning("Study pages dropped: %s", warning)
 
-        def failed(failure: Any) -> None:
-            logger.warning("Could not read the previous run for the report: %s", failure.value)
-            log(None)
-
-        return deferToThread(previous).addCallbacks(log, failed)
+        try:
+            before = await maybe_deferred_to_future(deferToThread(previous))
+        except Exception as exc:
+            logger.warning("Could not read the previous run for the report: %s", exc)
+            before = None
+        log(before)

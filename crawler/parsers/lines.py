@@ -1,5 +1,5 @@
 """An HTML page as the lines a browser would show, each remembering its block, link and
-heading.
+heading (see docs/parsing.md for what is left out as invisible or chrome).
 
 The page is parsed as HTML (never guessed) and walked once in document order. Elements that
 never show text (``head``, ``script``, ``nav``, ...) are skipped; every block element, ``br``
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -21,6 +22,7 @@ from crawler.parsers import text as tx
 
 __all__ = [
     "BLOCK_TAGS",
+    "Blocks",
     "CONTROL_RE",
     "HEADING_TAG",
     "IGNORED_TAGS",
@@ -29,15 +31,23 @@ __all__ = [
     "document_bytes",
     "join_pieces",
     "linearise",
+    "hide_invisible",
+    "page_titles",
     "parse_root",
 ]
 
 # fmt: off
 # Elements whose text is never page content.
 IGNORED_TAGS = frozenset({
-    "head", "script", "style", "noscript", "template", "nav", "header", "footer", "svg",
+    "head", "script", "style", "noscript", "template", "nav", "svg",
     "button", "iframe", "object", "select", "textarea", "dialog", "math", "canvas",
 })
+# Landmarks that are the site's chrome (banner, footer, sidebar) outside the content
+# elements below, and part of the content inside one (an article's own header).
+LANDMARK_TAGS = frozenset({"header", "footer", "aside"})
+CONTENT_TAGS = frozenset({"article", "main", "section"})
+# Inline elements that print their text in bold: a title may be nothing but a bold line.
+BOLD_TAGS = frozenset({"b", "strong"})
 # Elements that start a new line of text when rendered.
 BLOCK_TAGS = frozenset({
     "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
@@ -66,7 +76,7 @@ class Chunk:
 
     __slots__ = (
         "text", "spaced", "pieces", "block", "link", "href", "link_text", "rest", "links", "h1",
-        "img_alt", "img_src", "is_image", "cta", "kind", "head", "tldr_rest",
+        "img_alt", "img_src", "is_image", "bold", "cta", "kind", "head", "tldr_rest",
     )  # fmt: skip
 
     def __init__(
@@ -97,6 +107,7 @@ class Chunk:
         self.img_alt = img_alt
         self.img_src = img_src
         self.is_image = img_src is not None
+        self.bold = False  # every piece of text on the line is bold
         self.cta: bool | None = None  # a call to action?
         self.kind: str | None = None  # the kind of list entry it starts; "" for none
         self.head: Any = None  # what it says as a section head
@@ -184,41 +195,96 @@ def parse_root(body: bytes) -> etree._Element:
 
 # -- linearising ------------------------------------------------------------------------------
 
-_Piece = tuple[str, int | None, str | None]  # a text node: (text, link index, link href)
+_Piece = tuple[str, int | None, str | None, bool]  # a text node: text, link index, href, bold
 
 # What an element does to the lines, by its tag: the loop below asks once per element.
-_INLINE, _LINK_ELEMENT, _ANCHOR, _BLOCK, _HEADING, _BREAK, _IMAGE, _HIDDEN, _NOT_ELEMENT = range(9)
+(
+    _INLINE, _BOLD, _LINK_ELEMENT, _ANCHOR, _BLOCK, _CONTENT, _LANDMARK, _HEADING, _BREAK,
+    _IMAGE, _HIDDEN, _NOT_ELEMENT,
+) = range(12)  # fmt: skip
 _ROLES: dict[object, int] = {}  # element.tag (a comment's is a function) -> role
+_HIDDEN_TAG = "template"  # what an element nobody sees becomes before the walk
 
 
-def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element]]:
-    """The visible lines of the page in document order, and its ``<link>`` elements.
+@dataclass
+class Blocks:
+    """The block elements of a page: each one's parent and where its lines end.
+
+    Blocks nest in document order, so the lines of a block are a contiguous run of the
+    chunk list: from its first line to ``end[block]`` (exclusive).
+    """
+
+    parent: dict[int, int] = field(default_factory=dict)
+    start: dict[int, int] = field(default_factory=dict)
+    end: dict[int, int] = field(default_factory=dict)
+    content: set[int] = field(default_factory=set)  # article, main and section elements
+
+    def outermost_content(self, block: int) -> int:
+        """The outermost content element holding ``block``, else ``block``."""
+        found, current = block, block
+        while current:
+            if current in self.content:
+                found = current
+            current = self.parent.get(current, 0)
+        return found
+
+    def around(self, block: int, index: int) -> int:
+        """The innermost block holding both ``block`` and the line at ``index``."""
+        while block and self.start.get(block, 0) > index:
+            block = self.parent.get(block, 0)
+        return block
+
+
+def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element], Blocks]:
+    """The visible lines of the page in document order, its ``<link>`` elements and blocks.
 
     One loop over the tree's start/end events; each element opening a block, a ``br`` or an
     ``img`` closes the line being collected. The ``<link>`` elements (in ``head`` as a rule)
     are picked up on the way, in document order, to save another search of the whole tree.
+
+    What a browser would not show is left out: elements that never show text, the elements
+    ``hide_invisible`` marks, and the site's chrome landmarks (``header``, ``footer``,
+    ``aside``) outside the content elements. Comments never split a phrase: the text after
+    one continues the text before it (React prints ``6<!-- --> / <!-- -->1000+``).
     """
+    hide_invisible(root)
     chunks: list[Chunk] = []
     link_elements = _links_beside(root, preceding=True)
     buffer: list[_Piece] = []  # the text nodes of the open line
     blocks = [0]  # indexes of the open block elements
+    tree = Blocks()
     links: list[tuple[int, str | None]] = []  # (index, href) of the open <a> elements
     h1s: list[int] = []
     roles: list[int] = []  # roles of the open elements the walk went into
     counter = 0  # elements that matter get an index, in document order
+    content = 0  # open content elements (article, main, section)
+    bold = 0  # open bold elements
     debris = tx.DEBRIS
-    walker = etree.iterwalk(root, events=("start", "end"))
-    skipping = False
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    skipped = False  # the subtree of the element just started was skipped
     for event, element in walker:
-        if event == "start":
+        if event == "comment" or event == "pi":
+            # Its tail continues the text before it, in the same link.
+            value = element.tail
+            if (
+                value
+                and buffer
+                and buffer[-1][1] == (links[-1][0] if links else None)
+                and _follows_text(element)
+            ):
+                if debris in value:
+                    value = tx.strip_debris(value)
+                last = buffer[-1]
+                buffer[-1] = (last[0] + value, last[1], last[2], last[3])
+                continue
+        elif event == "start":
             role = _ROLES.get(element.tag)
             if role is None:
                 role = _role(element)
-            if role >= _HIDDEN:
-                if role == _HIDDEN:
-                    link_elements.extend(element.iter("link"))
+            if role >= _HIDDEN or (role == _LANDMARK and not content):
+                link_elements.extend(element.iter("link"))
                 walker.skip_subtree()  # the next event is this element's "end"
-                skipping = True
+                skipped = True
                 continue
             roles.append(role)
             if role >= _BLOCK:  # a block, an h1, a br or an img ends the open line
@@ -230,45 +296,176 @@ def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element]]:
                     continue
                 if role <= _HEADING:
                     counter += 1
+                    tree.parent[counter] = blocks[-1]
+                    tree.start[counter] = len(chunks)
                     blocks.append(counter)
-                    if role == _HEADING:
+                    if role == _CONTENT:
+                        content += 1
+                        tree.content.add(counter)
+                    elif role == _HEADING:
                         counter += 1
                         h1s.append(counter)
             elif role == _ANCHOR:
                 counter += 1
                 links.append((counter, element.get("href")))
+            elif role == _BOLD:
+                bold += 1
             elif role == _LINK_ELEMENT:
                 link_elements.append(element)
             value = element.text
         else:
-            if skipping:
-                skipping = False
+            if skipped:
+                skipped = False
+                value = element.tail
             else:
                 role = roles.pop()
                 if role == _ANCHOR:
                     if links:
                         links.pop()
-                elif role in (_BLOCK, _HEADING):
+                elif role == _BOLD:
+                    bold -= 1
+                elif _BLOCK <= role <= _HEADING:
                     if buffer:
                         _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
                         buffer = []
                     if len(blocks) > 1:
-                        blocks.pop()
-                    if role == _HEADING and h1s:
+                        tree.end[blocks.pop()] = len(chunks)
+                    if role == _CONTENT:
+                        content -= 1
+                    elif role == _HEADING and h1s:
                         h1s.pop()
-            value = element.tail
+                value = element.tail
         if value:
             if debris in value:
                 value = tx.strip_debris(value)
             if links:
                 link, href = links[-1]
-                buffer.append((value, link, href))
+                buffer.append((value, link, href, bold > 0))
             elif buffer or not value.isspace():  # a blank outside links starts no line
-                buffer.append((value, None, None))
+                buffer.append((value, None, None, bold > 0))
     if buffer:
         _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
     link_elements += _links_beside(root, preceding=False)
-    return chunks, link_elements
+    return chunks, link_elements, tree
+
+
+# Elements nobody sees: the hidden attribute, inline display:none or visibility:hidden, the
+# ARIA roles of the site's chrome and of modal boxes (cookie banners), and the classes the
+# page's own style sheets hide (``hidden_classes``): copies of visible text for screen
+# readers, mobile duplicates. Where the rules are in a linked style sheet, the page cannot
+# tell; the visually-hidden utility classes of the common CSS frameworks are taken as
+# hidden then. Class names only ever say whether text is shown, never which field it is.
+VISUALLY_HIDDEN_CLASSES = ("sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text")
+CHROME_ROLES = ("navigation", "banner", "contentinfo", "dialog", "alertdialog", "search")
+# The attributes of candidates, found by libxml2 in one pass; _is_hidden decides. Class
+# names are looked for as substrings first, then as whole tokens.
+_ATTRIBUTES_XPATH = etree.XPath(
+    "//@hidden | //@aria-modal | //@role | //@style | //@class[contains(., 'sr-only')"
+    " or contains(., 'isually') or contains(., 'screen-reader')]"
+)
+_CLASS_XPATH = etree.XPath("//*[contains(@class, $name)]")
+# A style sheet that can hide anything says one of these (minified or with one space).
+_CSS_HINTS = (
+    "display:none", "display: none", "visibility:hidden", "visibility: hidden", "clip",
+    "width:1px", "width: 1px",
+)  # fmt: skip
+# @import ...; @media (...) { rules } @font-face { declarations }: screen-dependent or no rules.
+_CSS_AT_BLOCK_RE = re.compile(r"@[^{};]*(?:;|\{(?:[^{}]*\{[^{}]*\})*[^{}]*\})")
+_CSS_RULE_RE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_CLASS_SELECTOR_RE = re.compile(r"^\.((?:[\w-]|\\.)+)$")
+_CSS_ESCAPE_RE = re.compile(r"\\(.)")
+_STYLE_HIDES_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def hide_invisible(root: etree._Element) -> None:
+    """Turn the elements nobody sees into elements the walk skips (their tails stay)."""
+    candidates = [value.getparent() for value in _ATTRIBUTES_XPATH(root)]
+    hidden = [element for element in candidates if element is not None and _is_hidden(element)]
+    for name in hidden_classes(root):
+        hidden += [
+            element
+            for element in _CLASS_XPATH(root, name=name)
+            if name in (element.get("class") or "").split()
+        ]
+    for element in hidden:
+        if isinstance(element.tag, str) and element.tag not in ("html", "body"):
+            element.tag = _HIDDEN_TAG
+
+
+def _is_hidden(element: etree._Element) -> bool:
+    get = element.get
+    if get("hidden") is not None or (get("aria-modal") or "").strip().lower() == "true":
+        return True
+    if (get("role") or "").strip().lower() in CHROME_ROLES:
+        return True
+    style = get("style")
+    if style and _STYLE_HIDES_RE.search(style):
+        return True
+    classes = get("class")
+    return bool(classes) and any(name in VISUALLY_HIDDEN_CLASSES for name in classes.split())
+
+
+def hidden_classes(root: etree._Element) -> list[str]:
+    """Classes that the page's ``<style>`` rules hide, each by a selector of its own.
+
+    Hidden means ``display: none``, ``visibility: hidden``, or the visually-hidden pattern
+    (clipped away, or one pixel with its overflow hidden). Rules inside ``@media`` and
+    compound selectors are left out: whether they apply depends on the screen.
+    """
+    names: list[str] = []
+    for style in root.iter("style"):
+        css = style.text or ""
+        if not any(hint in css for hint in _CSS_HINTS):
+            continue
+        if "@" in css:
+            css = _CSS_AT_BLOCK_RE.sub("", css)
+        for selectors, declarations in _CSS_RULE_RE.findall(css):
+            if not _hides(declarations.replace(" ", "").lower()):
+                continue
+            for selector in selectors.split(","):
+                match = _CLASS_SELECTOR_RE.match(selector.strip())
+                if match:
+                    names.append(_CSS_ESCAPE_RE.sub(r"\1", match.group(1)))
+    return names
+
+
+def _hides(declarations: str) -> bool:
+    return (
+        "display:none" in declarations
+        or "visibility:hidden" in declarations
+        or "clip:rect(0" in declarations
+        or "clip-path:inset(50%)" in declarations
+        or (
+            "width:1px" in declarations
+            and "height:1px" in declarations
+            and "overflow:hidden" in declarations
+        )
+    )
+
+
+def page_titles(root: etree._Element) -> tuple[str | None, str | None]:
+    """The text of the page's ``<title>`` and its ``og:title``, as given (None when absent)."""
+    title = og = None
+    head = root.find("head")
+    if head is None:
+        return None, None
+    element = head.find("title")
+    if element is not None:
+        title = tx.none_if_empty(element.text)
+    for meta in head.iterfind("meta"):
+        if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:title":
+            og = tx.none_if_empty(meta.get("content"))
+            break
+    return title, og
+
+
+def _follows_text(node: etree._Element) -> bool:
+    """Whether a comment comes right after a text node (not after an element's end)."""
+    previous = node.getprevious()
+    if previous is None:
+        parent = node.getparent()
+        return parent is not None and bool(parent.text)
+    return not isinstance(previous.tag, str) or bool(previous.tail)
 
 
 def _links_beside(root: etree._Element, *, preceding: bool) -> list[etree._Element]:
@@ -290,8 +487,14 @@ def _role(element: etree._Element) -> int:
             role = _HIDDEN
         elif name == HEADING_TAG:
             role = _HEADING
+        elif name in CONTENT_TAGS:
+            role = _CONTENT
+        elif name in LANDMARK_TAGS:
+            role = _LANDMARK
         elif name in BLOCK_TAGS:
             role = _BLOCK
+        elif name in BOLD_TAGS:
+            role = _BOLD
         elif name == "a":
             role = _ANCHOR
         elif name == "br":
@@ -333,30 +536,35 @@ def _flush(buffer: list[_Piece], block: int, h1: int | None, chunks: list[Chunk]
     """Close the line made of ``buffer``: keep it when it has visible text."""
     links: tuple[tuple[str, str], ...]
     if len(buffer) == 1:  # most lines: one text node
-        value, link, href = buffer[0]
+        value, link, href, bold = buffer[0]
         text = tx.clean_text(value)
         if text:
             links = (((href or "").strip(), text),) if link is not None else ()
             link_text = text if link else ""
-            chunks.append(Chunk(text, text, (text,), block, link, href, link_text, "", links, h1))
+            chunk = Chunk(text, text, (text,), block, link, href, link_text, "", links, h1)
+            chunk.bold = bold
+            chunks.append(chunk)
         return
-    values = [value for value, _, _ in buffer]
+    values = [piece[0] for piece in buffer]
     text = tx.clean_text("".join(values))
     if not text:
         return
     cleaned = [tx.clean_text(value) for value in values]
     pieces = tuple(filter(None, cleaned))
-    _, link, href = buffer[0]
+    bold = all(piece[3] for piece, clean in zip(buffer, cleaned, strict=True) if clean)
+    _, link, href, _ = buffer[0]
     if all(piece[1] == link for piece in buffer):  # the whole line in one link (or none)
         links = (((href or "").strip(), text),) if link is not None else ()
         link_text = text if link else ""
         spaced = join_pieces(pieces)
-        chunks.append(Chunk(text, spaced, pieces, block, link, href, link_text, "", links, h1))
+        chunk = Chunk(text, spaced, pieces, block, link, href, link_text, "", links, h1)
+        chunk.bold = bold
+        chunks.append(chunk)
         return
     start = 0
     while not values[start].strip():
         start += 1
-    _, link, href = buffer[start]
+    _, link, href, _ = buffer[start]
     run = start + 1
     while run < len(buffer) and buffer[run][1] == link:
         run += 1
@@ -369,15 +577,17 @@ def _flush(buffer: list[_Piece], block: int, h1: int | None, chunks: list[Chunk]
         link_text = rest = ""
     links = _links_of(buffer, cleaned)
     spaced = join_pieces(pieces)
-    chunks.append(Chunk(text, spaced, pieces, block, link, href, link_text, rest, links, h1))
+    chunk = Chunk(text, spaced, pieces, block, link, href, link_text, rest, links, h1)
+    chunk.bold = bold
+    chunks.append(chunk)
 
 
 def _links_of(buffer: list[_Piece], cleaned: list[str]) -> tuple[tuple[str, str], ...]:
     """(href, text) of each link that has text on the line; ``cleaned``: each piece's text."""
     at: dict[int, list[int]] = {}  # link index -> positions of its pieces
-    for i, (_, link, _) in enumerate(buffer):
-        if link is not None:
-            at.setdefault(link, []).append(i)
+    for i, piece in enumerate(buffer):
+        if piece[1] is not None:
+            at.setdefault(piece[1], []).append(i)
     if not at:
         return ()
     links = []

@@ -5,11 +5,15 @@ parser never looks at classes or ids. ``crawler.parsers.lines`` turns the visibl
 page into a list of text lines ("chunks") in document order, each remembering its enclosing
 block element, link and ``h1``; this module reads the fields off that list by their labels
 ("TLDR", "Research cited in this study", "<N> / <M> results", ...), by link patterns
-(``/research/<slug>-<id>``, thread URLs) and by their order (the ``h1`` title, then the
-date/journal line, the authors, ...).
+(``/research/<slug>-<id>``, thread URLs) and by their order (the title, then the
+date/journal line, the authors, ...). The same rules read every family of markup in
+``crawler.demo.families`` (docs/parsing.md): the title comes from the best evidence (a
+heading, a labelled or bold line, ``og:title``/``<title>``), labelled fields are read from
+label cells, ``<dt>`` or bold labels, and the lines after the block that holds the study
+are the site's chrome.
 
 ``parse_study`` is a pure function of ``(page, url)`` and never raises: pages that cannot be
-a study come back as a ``Drop`` with a short reason.
+a study (no study signal) come back as a ``Drop`` with a short reason.
 """
 
 from __future__ import annotations
@@ -24,12 +28,20 @@ from lxml import etree
 
 from crawler.items import CommunityCard, Drop, ResearchRef, StudyItem
 from crawler.parsers import text as tx
-from crawler.parsers.lines import UNSET, Chunk, document_bytes, linearise, parse_root
+from crawler.parsers.lines import (
+    UNSET,
+    Blocks,
+    Chunk,
+    document_bytes,
+    linearise,
+    page_titles,
+    parse_root,
+)
 from crawler.urls import canonical_url, study_id_from_url, study_slug_from_url, thread_id_from_url
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["parse_study"]
+__all__ = ["parse_study", "read_study"]
 
 # ---------------------------------------------------------------------------------------------
 # Everything that ties this parser to the page: labels, link rules and the elements read.
@@ -70,6 +82,32 @@ NOT_FOUND_RE = re.compile(
 )
 MAX_AUTHORS = 60
 MAX_CATEGORY_WORDS = 3
+# The site's name, as <title> and og:title append or prepend it to a page's title.
+SITE_NAME = "Tressless"
+SITE_AFFIX_RE = re.compile(
+    rf"^\s*{SITE_NAME}\s*[-|\u2013\u2014:\u00b7]\s*|\s*[-|\u2013\u2014:\u00b7]\s*{SITE_NAME}\s*$"
+    rf"|^\s*{SITE_NAME}\s*$",
+    re.IGNORECASE,
+)
+# Labels some layouts print before a header field (a table's label cell, a <dt>, a bold
+# "Authors:"), folded, to the field they name. The TLDR label has its own rule (TLDR_RE).
+FIELD_LABELS = {
+    "title": "title",
+    "published": "published",
+    "date": "published",
+    "journal": "journal",
+    "published in": "journal",
+    "authors": "authors",
+    "author": "authors",
+    "summary": "summary",
+    "abstract": "summary",
+    "source": "source",
+}
+MAX_LABEL_LENGTH = max(map(len, FIELD_LABELS)) + 1  # with a colon
+MIN_TITLE_WORDS = 2  # a bold line taken as the title when nothing better exists
+MAX_NAV_WORDS = 3
+# A news byline ("By Jane Doe, Health Reporter"): the site prints its authors bare.
+BYLINE_RE = re.compile(r"^(?:by|von|par|por)\s", re.IGNORECASE)
 
 # ---------------------------------------------------------------------------------------------
 
@@ -83,14 +121,24 @@ def parse_study(page: str | bytes, url: str) -> StudyItem | Drop:
     ``page`` is the page's text, or its body when that is UTF-8 (the same item comes out;
     the body spares decoding the page only to encode it again for lxml).
     """
+    return read_study(page, url)[0]
+
+
+def read_study(page: str | bytes, url: str) -> tuple[StudyItem | Drop, tuple[str, ...]]:
+    """``parse_study``'s result and notes on how it was read, for the crawl stats.
+
+    A note is a stat-safe word: ``title_disagrees`` when the visible title and the one in
+    ``og:title``/``<title>`` differ (the visible one is kept).
+    """
+    notes: list[str] = []
     try:
-        return _parse(page, url)
+        return _parse(page, url, notes), tuple(notes)
     except Exception as exc:  # a parser bug must cost one page, never the crawl
         logger.warning("study parser failed on %s: %r", url, exc, exc_info=True)
-        return Drop("parse_error", detail=repr(exc)[:200])
+        return Drop("parse_error", detail=repr(exc)[:200]), ()
 
 
-def _parse(page: str | bytes, url: str) -> StudyItem | Drop:
+def _parse(page: str | bytes, url: str, notes: list[str]) -> StudyItem | Drop:
     study_id = _study_id(url)
     if study_id is None:
         return Drop("not_a_study_url", detail=str(url)[:200])
@@ -98,10 +146,11 @@ def _parse(page: str | bytes, url: str) -> StudyItem | Drop:
     if not body:
         return Drop("empty_page")
     root = parse_root(body)
-    chunks, link_elements = linearise(root)
+    chunks, link_elements, blocks = linearise(root)
     page_url = _page_url(link_elements, url, study_id)
-    title_at, title = _title(chunks)
-    start = title_at[-1] + 1 if title_at else 0
+    title_at, title = _title(chunks, page_titles(root), notes)
+    start = title_at[-1] + 1 if title_at else _content_start(chunks)
+    chunks = _clip(chunks, blocks, title_at[0] if title_at else start)
     end = _header_end(chunks, start)
     item = StudyItem(
         study_id=_study_id(page_url),
@@ -109,8 +158,9 @@ def _parse(page: str | bytes, url: str) -> StudyItem | Drop:
         slug=study_slug_from_url(page_url),
         title=title,
     )
-    header_signal = _read_header(item, chunks[start:end], page_url)
-    section_signal = _read_sections(item, chunks[end:], page_url)
+    title_block = chunks[title_at[-1]].block if title_at else None
+    header_signal = _read_header(item, chunks[start:end], page_url, title_block)
+    section_signal = _read_sections(item, chunks[end:], page_url, blocks, end)
     if not (header_signal or (section_signal and not NOT_FOUND_RE.match(title or ""))):
         return Drop("not_a_study_page", detail=(title or "")[:200])
     return item
@@ -208,13 +258,117 @@ def _absolute(href: str | None, base: str) -> str | None:
 # -- header: title, date line, authors, image, TLDR, summary, calls to action -----------------
 
 
-def _title(chunks: list[Chunk]) -> tuple[list[int], str | None]:
-    """Positions of the first h1's lines and its text."""
+def _title(
+    chunks: list[Chunk], meta: tuple[str | None, str | None], notes: list[str]
+) -> tuple[list[int], str | None]:
+    """Positions of the title's lines and its text, from the best evidence on the page.
+
+    A heading (the first ``h1``), else a line labelled "Title", else the line showing the
+    ``og:title``/``<title>`` (less the site's name), else a bold line right above the study's
+    first lines, else the ``og:title``/``<title>`` text alone, else the first bold line.
+    When the page's own title differs from the visible one, the visible one wins and a
+    ``title_disagrees`` note is left.
+    """
+    tag_title, og_title = meta
+    named = _without_site_name(og_title) or _without_site_name(tag_title)
+    at, visible = _heading(chunks)
+    if visible is None:
+        at, visible = _labelled_title(chunks)
+    if visible is None and named is not None:
+        folded = named.casefold()
+        found = next((i for i, c in enumerate(chunks) if c.text.casefold() == folded), None)
+        if found is not None:
+            at, visible = [found], chunks[found].text
+    if visible is None:
+        # A bold line right above the study's first lines (its date, authors, TLDR...).
+        first = _content_start(chunks)
+        if first > 0 and _is_prominent(chunks[first - 1]):
+            at, visible = [first - 1], chunks[first - 1].text
+    if visible is None and named is None:
+        found = next((i for i, c in enumerate(chunks) if _is_prominent(c)), None)
+        if found is not None:
+            at, visible = [found], chunks[found].text
+    if visible is not None and named is not None and visible.casefold() != named.casefold():
+        notes.append("title_disagrees")
+    return at, visible or named
+
+
+def _heading(chunks: list[Chunk]) -> tuple[list[int], str | None]:
     first = next((c.h1 for c in chunks if c.h1 is not None), None)
     if first is None:
         return [], None
     at = [i for i, c in enumerate(chunks) if c.h1 == first]
     return at, tx.none_if_empty(" ".join(chunks[i].text for i in at))
+
+
+def _labelled_title(chunks: list[Chunk]) -> tuple[list[int], str | None]:
+    for i, chunk in enumerate(chunks):
+        label = _field_label(chunk)
+        if label is None or label[0] != "title":
+            continue
+        if label[1]:
+            return [i], label[1]
+        if i + 1 < len(chunks) and _is_plain(chunks[i + 1]):
+            return [i, i + 1], chunks[i + 1].text
+    return [], None
+
+
+def _without_site_name(title: str | None) -> str | None:
+    """A page title less the site's name before or after it; None when nothing is left."""
+    if not title:
+        return None
+    return tx.none_if_empty(SITE_AFFIX_RE.sub("", title))
+
+
+def _is_prominent(chunk: Chunk) -> bool:
+    """A bold line of a few words that is no label, link or counter: a title's look."""
+    return (
+        chunk.bold
+        and chunk.link is None
+        and len(chunk.text.split()) >= MIN_TITLE_WORDS
+        and _is_plain(chunk)
+        and _section_head(chunk) == (None, None)
+    )
+
+
+def _content_start(chunks: list[Chunk]) -> int:
+    """Where the study's own lines start when no title line was seen: at its date line,
+    else at its first labelled line."""
+    for i, chunk in enumerate(chunks):
+        if _is_meta_start(chunk):
+            return i
+    for i, chunk in enumerate(chunks):
+        if not _is_plain(chunk):
+            return i
+    return 0
+
+
+def _is_list_line(chunk: Chunk) -> bool:
+    """A line of the study's lists: a link to a study or thread, a card label, a counter."""
+    return bool(_entry_kind(chunk) or _is_card_label(chunk) or _section_head(chunk)[1] is not None)
+
+
+def _clip(chunks: list[Chunk], blocks: Blocks, first: int) -> list[Chunk]:
+    """The study's lines: up to the end of the block holding the title (line ``first``)
+    and the last line of its lists, or without lists, the line after the title; or of the
+    outermost ``main``/``article``/``section`` holding that block.
+
+    What follows that block (a footer, a cookie banner, a newsletter box) is the site's,
+    whatever labels it holds.
+    """
+    last = None
+    for i in range(len(chunks) - 1, first, -1):
+        if _is_list_line(chunks[i]):
+            last = i
+            break
+    if last is None:
+        last = first + 1 if first + 1 < len(chunks) else None
+    if last is None:
+        return chunks
+    block = blocks.outermost_content(blocks.around(chunks[last].block, first))
+    if not block:
+        return chunks
+    return chunks[: blocks.end.get(block, len(chunks))]
 
 
 def _header_end(chunks: list[Chunk], start: int) -> int:
@@ -232,9 +386,11 @@ def _header_end(chunks: list[Chunk], start: int) -> int:
     return len(chunks)
 
 
-def _read_header(item: StudyItem, chunks: list[Chunk], page_url: str) -> bool:
+def _read_header(
+    item: StudyItem, chunks: list[Chunk], page_url: str, title_block: int | None = None
+) -> bool:
     """Fill the header fields; True when something only a study page has was seen."""
-    i = _read_meta(item, chunks)
+    i = _read_meta(item, chunks, title_block)
     signal = item.journal is not None or (item.title is not None and item.published is not None)
     labelled = [c for c in chunks if c.is_image and IMAGE_ALT_RE.match(c.img_alt or "")]
     pending_summary: str | None = None  # a paragraph before any TLDR: the summary if none follows
@@ -266,11 +422,23 @@ def _read_header(item: StudyItem, chunks: list[Chunk], page_url: str) -> bool:
             pending_summary = None  # the summary follows the TLDR
             stage = "body"
             continue
-        group, i = _group(chunks, i - 1)
-        text = tx.clean_text(" ".join(c.text for c in group))
+        label = _field_label(chunk)
+        if label is not None:
+            name, value = label
+            if not value and i < len(chunks) and _is_plain(chunks[i]):
+                value, i = chunks[i].spaced, i + 1
+            signal = _read_labelled(item, name, value) or signal
+            if name == "summary":
+                pending_summary = None
+                stage = "body"
+            continue
+        if _is_nav_link(chunk):
+            continue
+        text = chunk.text
         if stage == "top":
-            if pending_summary is None and _looks_like_authors(text):
-                item.authors = _split_authors(group)
+            if pending_summary is None and not item.authors and _looks_like_authors(text):
+                item.authors = _split_authors(chunk)
+                signal = signal or len(item.authors) > 1
             elif pending_summary is None:
                 pending_summary = text
         elif stage == "body" and item.summary is None:
@@ -280,23 +448,105 @@ def _read_header(item: StudyItem, chunks: list[Chunk], page_url: str) -> bool:
     return signal
 
 
-def _read_meta(item: StudyItem, chunks: list[Chunk]) -> int:
-    """Read the date/journal line(s) near the top of the header; the index after them."""
+def _read_labelled(item: StudyItem, name: str, value: str) -> bool:
+    """Read a labelled header field; True when it is one only study pages have."""
+    if name == "published":
+        date = tx.month_year_at(value, len(value) - len(value.lstrip()))
+        if date is not None and item.published is None:
+            item.published = tx.month_year_iso(date)
+            item.journal = item.journal or _journal_from_lines([value[date.end() :].strip()])
+            return True
+        return False
+    if name == "journal" and item.journal is None:
+        item.journal = _journal_from_lines([value]) or tx.parse_journal(value)
+        return item.journal is not None
+    if name == "authors" and not item.authors:
+        item.authors = [n for n in (tx.clean_text(part) for part in value.split(",")) if n]
+        return bool(item.authors)
+    if name == "summary" and item.summary is None:
+        item.summary = tx.none_if_empty(value)
+    return False
+
+
+def _field_label(chunk: Chunk) -> tuple[str, str] | None:
+    """(field, the text after the label) for a line led by a field label, else None.
+
+    The label must stand apart: alone on its line, or its own piece of text (a bold
+    "Authors:", a label cell) ending the piece or followed by a colon.
+    """
+    first = chunk.pieces[0] if chunk.pieces else ""
+    if not first or len(first) > MAX_LABEL_LENGTH or chunk.link is not None:
+        return None
+    name = FIELD_LABELS.get(first.rstrip(":").rstrip().casefold())
+    if name is None or not (first == chunk.text or first.endswith(":") or len(chunk.pieces) > 1):
+        return None
+    rest = chunk.text[len(first) :] if chunk.text.startswith(first) else ""
+    return name, tx.clean_text(rest.lstrip(" :"))
+
+
+def _is_nav_link(chunk: Chunk) -> bool:
+    """A line that is one short link to a page that is not a study, a thread or a source.
+
+    Navigation says where to go in a word or three ("Home", "Privacy policy"); a link to a
+    study that merely failed to parse has a title's length.
+    """
+    return (
+        chunk.link is not None
+        and chunk.link_text == chunk.text
+        and len(chunk.text.split()) <= MAX_NAV_WORDS
+        and _entry_kind(chunk) is None
+        and not _is_cta(chunk)
+        and not _is_card_label(chunk)
+    )
+
+
+def _read_meta(item: StudyItem, chunks: list[Chunk], title_block: int | None = None) -> int:
+    """Read the date/journal line(s) near the top of the header; the index after them.
+
+    ``<Month> <YYYY>`` and ``in “Journal”`` share a line, or stand on lines of their own
+    (the month, ``in “``, the journal, ``”``). Further lines in the block of the date, when
+    that is not the title's block, are keywords: skipped.
+    """
     at = next((i for i in range(min(3, len(chunks))) if _is_meta_start(chunks[i])), None)
     if at is None or not all(_is_plain(c) for c in chunks[:at]):
         return 0
     first = chunks[at]
-    end = _block_end(chunks, at)
-    # The journal may sit in its own block right after the date (wrapped lines).
-    if end < len(chunks) and JOURNAL_OPEN_RE.match(chunks[end].spaced) and _is_plain(chunks[end]):
-        end = _block_end(chunks, end)
-    lines = [c.spaced for c in chunks[at:end]]
-    date = tx.month_year_at(first.spaced)
+    n = len(chunks)
+    rest = first.spaced
+    date = tx.month_year_at(rest)
     if date is not None:
         item.published = tx.month_year_iso(date)
-        lines[0] = lines[0][date.end() :].strip()
-    item.journal = _journal_from_lines([line for line in lines if line])
-    return end
+        rest = rest[date.end() :].strip()
+    j = at + 1
+    if not rest and j < n and _is_meta_start(chunks[j]) and JOURNAL_OPEN_RE.match(chunks[j].spaced):
+        rest, j = chunks[j].spaced, j + 1
+    opening = JOURNAL_OPEN_RE.match(rest)
+    if opening:
+        lines = [rest]
+        # The journal alone on the next line of the same block, then maybe a closing quote.
+        if (
+            not rest[opening.end() :].strip()
+            and j < n
+            and _same_block_plain(chunks, j - 1, j)
+            and chunks[j].spaced.strip() not in JOURNAL_CLOSE
+        ):
+            lines.append(chunks[j].spaced)
+            j += 1
+        if (
+            j < n
+            and chunks[j].spaced.strip() in JOURNAL_CLOSE
+            and _same_block_plain(chunks, j - 1, j)
+        ):
+            j += 1
+        item.journal = _journal_from_lines(lines)
+    if title_block is not None and first.block != title_block:
+        while j < n and _same_block_plain(chunks, at, j):
+            j += 1  # keywords
+    return j
+
+
+def _same_block_plain(chunks: list[Chunk], i: int, j: int) -> bool:
+    return chunks[j].block == chunks[i].block and _is_plain(chunks[j]) and chunks[j].link is None
 
 
 def _is_meta_start(chunk: Chunk) -> bool:
@@ -330,15 +580,14 @@ def _journal_from_lines(lines: list[str]) -> str | None:
     return tx.parse_journal(rest)
 
 
-def _group(chunks: list[Chunk], i: int) -> tuple[list[Chunk], int]:
-    """The plain lines sharing the block of ``chunks[i]``; the index after them."""
-    end = _block_end(chunks, i)
-    return chunks[i:end], end
-
-
 def _is_plain(chunk: Chunk) -> bool:
     """A line of text that carries no label of its own."""
-    return not (chunk.is_image or _is_cta(chunk) or _after_tldr_label(chunk) is not None)
+    return not (
+        chunk.is_image
+        or _is_cta(chunk)
+        or _after_tldr_label(chunk) is not None
+        or _field_label(chunk) is not None
+    )
 
 
 def _after_tldr_label(chunk: Chunk) -> str | None:
@@ -402,10 +651,10 @@ def _source_url(chunk: Chunk, page_url: str) -> str | None:
 def _looks_like_authors(text: str) -> bool:
     """A comma-separated list of names (not a sentence): short parts, no sentence ending."""
     names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names or len(names) > MAX_AUTHORS:
+    if not names or len(names) > MAX_AUTHORS or BYLINE_RE.match(names[0]):
         return False
     for name in names:
-        if len(name) > 80 or len(name.split()) > 7 or any(ch in name for ch in '?!:;“”"()[]'):
+        if len(name) > 80 or len(name.split()) > 7 or any(ch in name for ch in '?!:;“”"()[]|·•©'):
             return False
         if any(ch.isdigit() for ch in name):
             return False
@@ -413,8 +662,8 @@ def _looks_like_authors(text: str) -> bool:
     return not last.endswith(".") or bool(re.search(r"(?:^|\s)(?:\w|Jr|Sr)\.$", last))
 
 
-def _split_authors(group: list[Chunk]) -> list[str]:
-    names = ",".join(c.text for c in group).split(",")
+def _split_authors(chunk: Chunk) -> list[str]:
+    names = chunk.text.split(",")
     return [name for name in (tx.clean_text(n) for n in names) if name]
 
 
@@ -427,6 +676,7 @@ class _Section:
     counter: tuple[int, int | None, bool] | None = None
     entries: list[ResearchRef] = field(default_factory=list)
     cards: list[CommunityCard] = field(default_factory=list)
+    labelled: bool = False
 
 
 @dataclass
@@ -442,20 +692,49 @@ class _Cursor:
     card_has_meta: bool = False
     card_summary_block: int | None = None
     pending_counter: tuple[int, int | None, bool] | None = None
+    blocks: Blocks = field(default_factory=Blocks)
+    container: int = 0  # the block holding the open entry or card
+    at: int = 0  # the page line being read
+
+    def opened(self, chunk: Chunk, at: int) -> None:
+        """An entry or card starts at ``chunk``, line ``at`` of the page: its block is the
+        largest one starting with that line, or the one around the line's own block."""
+        block, parent, start = chunk.block, self.blocks.parent, self.blocks.start
+        while parent.get(block, 0) and start.get(parent[block]) == at:
+            block = parent[block]
+        self.container = parent.get(block, 0) if block == chunk.block else block
+
+    def holds(self, chunk: Chunk) -> bool:
+        """Whether ``chunk`` is inside the open entry's or card's block."""
+        block, container, parent = chunk.block, self.container, self.blocks.parent
+        while block and block != container:
+            block = parent.get(block, 0)
+        return block == container
 
 
-def _read_sections(item: StudyItem, chunks: list[Chunk], page_url: str) -> bool:
-    """Fill the cited/related/community lists; True when a label or counter was seen."""
+def _read_sections(
+    item: StudyItem,
+    chunks: list[Chunk],
+    page_url: str,
+    blocks: Blocks | None = None,
+    offset: int = 0,
+) -> bool:
+    """Fill the cited/related/community lists; True when they look like a study's.
+
+    That is: a results counter, or a section label over links to studies or threads (a
+    "Related" heading alone is on many a page).
+    """
     sections: list[_Section] = []
-    cursor = _Cursor()
+    cursor = _Cursor(blocks=blocks or Blocks())
     signal = False
-    for chunk in chunks:
+    for at, chunk in enumerate(chunks, offset):
+        cursor.at = at
         label, counter = _section_head(chunk)
         if label or counter:
-            signal = True
+            signal = signal or counter is not None
             _on_head(label, counter, cursor, sections)
             continue
-        if chunk.is_image or _is_cta(chunk) or _is_join_label(chunk):
+        if chunk.is_image or _is_cta(chunk) or _is_join_label(chunk) or _is_nav_link(chunk):
             continue
         kind = "community" if _is_card_label(chunk) else _entry_kind(chunk)
         if kind or cursor.section is None:
@@ -466,7 +745,11 @@ def _read_sections(item: StudyItem, chunks: list[Chunk], page_url: str) -> bool:
         else:
             _on_entry_line(chunk, cursor, page_url)
     _store_sections(item, sections)
-    return signal
+    return signal or any(
+        section.labelled
+        and (any(e.study_id for e in section.entries) or any(c.post_id for c in section.cards))
+        for section in sections
+    )
 
 
 def _section_head(chunk: Chunk) -> _Head:
@@ -504,7 +787,7 @@ def _on_head(
 ) -> None:
     _close_entries(cursor)
     if label:
-        cursor.section = _Section(label, counter=counter)
+        cursor.section = _Section(label, counter=counter, labelled=True)
         sections.append(cursor.section)
         cursor.pending_counter = None
         return
@@ -579,6 +862,8 @@ def _on_entry_line(chunk: Chunk, cursor: _Cursor, page_url: str) -> None:
     if _is_punctuation(chunk.text):
         return  # e.g. the comma of "3 citations ," set on a line of its own
     linked = _entry_kind(chunk) == "research"
+    if cursor.entry is not None and not cursor.holds(chunk):
+        _close_entries(cursor)  # past the entry's block: the site's text or a new entry
     if cursor.entry is None or (linked and chunk.link != cursor.entry_link):
         _open_entry(chunk, cursor, section, page_url, linked=linked)
     elif chunk.link is not None and chunk.link == cursor.entry_link:
@@ -598,6 +883,7 @@ def _open_entry(
         entry.study_id = _study_id(entry.url)
     section.entries.append(entry)
     cursor.entry, cursor.entry_link, cursor.entry_has_tldr = entry, chunk.link, False
+    cursor.opened(chunk, cursor.at)
     if _entry_meta(chunk.spaced)[0]:
         _fill_entry(cursor, chunk.spaced, chunk.text)  # the title is missing
         return
@@ -657,6 +943,10 @@ def _is_punctuation(text: str) -> bool:
 def _on_card_line(chunk: Chunk, cursor: _Cursor, page_url: str) -> None:
     card_label = _is_card_label(chunk)
     new_link = chunk.link is not None and _entry_kind(chunk) == "community"
+    if cursor.card is not None and not cursor.holds(chunk):
+        _close_entries(cursor)  # past the card's block
+    if cursor.card is None and not (card_label or new_link):
+        return  # a card starts with its label or its link; other text is the site's
     if (
         cursor.card is None
         or card_label
@@ -669,6 +959,7 @@ def _on_card_line(chunk: Chunk, cursor: _Cursor, page_url: str) -> None:
         )
     ):
         _open_card(cursor)
+        cursor.opened(chunk, cursor.at)
     card = cursor.card
     assert card is not None
     if new_link and card.url is None:
@@ -783,7 +1074,13 @@ def _extend(item: StudyItem, section: _Section) -> None:
 
 
 def _entry_has_content(entry: ResearchRef) -> bool:
-    return any(v is not None for v in vars(entry).values())
+    """A linked entry, or an unlinked one with a citations, date or journal line.
+
+    An unlinked line with nothing of an entry's look is the site's text, not research.
+    """
+    if entry.url is not None or entry.study_id is not None:
+        return True
+    return any(v is not None for v in (entry.citations, entry.published, entry.journal))
 
 
 def _card_has_content(card: CommunityCard) -> bool:

@@ -19,6 +19,7 @@ from scrapy.http import Response, TextResponse
 from sqlalchemy import select
 
 from crawler import signals as crawler_signals
+from crawler.cli.errors import SpiderArgumentError, check_arguments, check_url_argument
 from crawler.db.engine import make_engine
 from crawler.db.models import Thread
 from crawler.db.schema import current_revision
@@ -144,6 +145,9 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
     allowed_origins: Origins  # the same with ports (crawler.middlewares.guard)
 
     def __init__(self, url: str | None = None, from_db: str = "1", **kwargs: Any) -> None:
+        check_arguments(self, kwargs)
+        if url is not None:
+            url = check_url_argument(url, "a community thread")
         super().__init__(**kwargs)
         self.single_url = url
         self.from_db = str(from_db).lower() not in ("0", "false", "no")
@@ -160,6 +164,11 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
         spider.allowed_origins = community_origins(crawler, spider.site_url)
         spider.allowed_domains = spider.allowed_origins.hosts
         spider.threads = ThreadRequests(spider, spider.allowed_origins, spider.site_url)
+        if spider.single_url and spider.threads.request(spider.single_url) is None:
+            raise SpiderArgumentError(
+                f"-a url={spider.single_url} is not a thread URL on SITE_URL or "
+                f"COMMUNITY_HOSTS ({spider.allowed_origins})"
+            )
         return spider
 
     async def start(self) -> AsyncIterator[Request]:

@@ -36,13 +36,15 @@ from w3lib.encoding import read_bom
 
 from crawler import distributed
 from crawler import signals as crawler_signals
+from crawler.cli.errors import SpiderArgumentError, check_arguments, check_url_argument
 from crawler.db.engine import make_engine
 from crawler.db.frontier import KnownSite, load_known_site
 from crawler.db.runs import utcnow
 from crawler.failures import FailureAccounting, record_failure
 from crawler.incremental import conditional_headers, unchanged_since_seen
 from crawler.items import Drop, StudyItem
-from crawler.parsers.study import parse_study
+from crawler.parsers.study import read_study
+from crawler.reporting import STUDY_PAGES_STAT
 from crawler.spiders.backlog import Backlog
 from crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_origins
 from crawler.spiders.touched import RENEW_EVERY, Touched
@@ -83,6 +85,14 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         full: str | bool = False,
         **kwargs: Any,
     ) -> None:
+        check_arguments(self, kwargs)
+        if url is not None:
+            url = check_url_argument(url, "a study page (/research/<slug>-<id>)")
+            if not is_study_url(url):
+                raise SpiderArgumentError(
+                    f"-a url={url} is not a study page: give a URL like "
+                    "https://tressless.com/research/<slug>-<id>"
+                )
         super().__init__(**kwargs)
         self.full = truthy(full)
         self.known = KnownSite()
@@ -106,6 +116,12 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_url = crawler.settings.get("SITE_URL").rstrip("/")
         spider.site_origins = spider.allowed_origins = Origins.for_site(spider.site_url)
+        if spider.single_url and not spider.on_site(spider.single_url):
+            raise SpiderArgumentError(
+                f"-a url={spider.single_url} is not on the site's origin "
+                f"({spider.site_url}: same scheme, host and port): give a study URL of that "
+                "site, or set SITE_URL"
+            )
         if spider.follow_community:
             spider.allowed_origins = community_origins(crawler, spider.site_url)
             spider.threads = ThreadRequests(spider, spider.allowed_origins, spider.site_url)
@@ -439,6 +455,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             self.page_fetched(response)
             stats.inc_value(f"studies/gone/{response.status}")  # the store marks the row gone
             return
+        stats.inc_value(STUDY_PAGES_STAT)
         # A dropped page's validators are not kept: a soft 404 must not answer 304 next time.
         if not isinstance(response, TextResponse):
             stats.inc_value("parse/dropped/not_html")
@@ -446,7 +463,9 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
                 "Not an HTML page at %s (%s)", response.url, response.headers.get("Content-Type")
             )
             return
-        result = parse_study(page_source(response), response.url)
+        result, notes = read_study(page_source(response), response.url)
+        for note in notes:
+            stats.inc_value(f"parse/notes/{note}")
         if isinstance(result, Drop):
             stats.inc_value(f"parse/dropped/{result.reason}")
             logger.warning("Dropped %s: %s %s", response.url, result.reason, result.detail)

@@ -23,6 +23,7 @@ import pytest
 from protego import Protego
 
 from crawler.demo.build_site import build_site
+from crawler.demo.families import FAMILIES
 from crawler.demo.server import Fault, FaultRequest, SiteServer, http_date
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -259,7 +260,7 @@ def test_site_has_the_promised_shape() -> None:
     assert len(MANIFEST["threads"]) >= 12
     formats = [thread["format"] for thread in MANIFEST["threads"].values()]
     assert formats.count("html") >= 6 and formats.count("reddit_json") >= 6
-    assert {study["template"] for study in studies.values()} == {"cards", "flat"}
+    assert {study["template"] for study in studies.values()} == set(FAMILIES)
     assert all(len(pages) >= 2 for pages in MANIFEST["listings"].values())
     assert len(MANIFEST["listings"]) >= 3
     assert max(thread["max_depth"] for thread in MANIFEST["threads"].values()) >= 4
@@ -334,8 +335,13 @@ def test_every_study_page_parses_to_its_manifest_id(path: str, study_id: str) ->
     from crawler.items import StudyItem
 
     parse_study = _parser("crawler.parsers.study", "parse_study")
-    html = (SITE_DIR / path.strip("/") / "index.html").read_text(encoding="utf-8")
-    item = parse_study(html, "https://tressless.com" + path)
+    from scrapy.http import HtmlResponse
+
+    from crawler.spiders.studies import page_source
+
+    url = "https://tressless.com" + path
+    body = (SITE_DIR / path.strip("/") / "index.html").read_bytes()
+    item = parse_study(page_source(HtmlResponse(url, body=body)), url)
     assert isinstance(item, StudyItem), item
     expected = MANIFEST["studies"][study_id]
     assert item.study_id == study_id

@@ -155,7 +155,7 @@ def test_search_command(crawled: str, tmp_path: Path) -> None:
     bad = run_scrapy(["search", '"unclosed phrase'], settings, tmp_path)
     assert bad.returncode == 2
     assert problems(bad.stderr) == [
-        "scrapy search: bad query: unclosed quote in '\"unclosed phrase': end the phrase with \""
+        "Error: bad query: unclosed quote in '\"unclosed phrase': end the phrase with \""
     ]
 
 

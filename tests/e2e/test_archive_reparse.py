@@ -23,6 +23,7 @@ from tests.conftest import SITE_DIR, run_scrapy, start_scrapy
 pytestmark = pytest.mark.e2e
 EXPORTS = ("studies", "threads", "comments", "authors")
 BOOKKEEPING = {*STUDY_META, "run_id", "recorded_at"}  # when and by which run, not what
+STATS = {"LOG_LEVEL": "DEBUG"}  # Scrapy's stats dump is logged at DEBUG
 
 
 def export(what: str, url: str, cwd: Path) -> list[dict]:
@@ -54,6 +55,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict:
                 "DATABASE_URL": f"sqlite:///{db}",
                 "ARCHIVE": "warc",
                 "ARCHIVE_DIR": str(archive),
+                **STATS,
             },
             tmp,
         )
@@ -96,7 +98,7 @@ def test_reparse_rebuilds_the_database_from_the_archive_alone(crawled: dict) -> 
     tmp, db = crawled["tmp"], crawled["db"]
     db.unlink()  # and the site is not served: a single request would fail
     url = f"sqlite:///{db}"
-    settings = {"DATABASE_URL": url, "ARCHIVE_DIR": str(crawled["archive"])}
+    settings = {"DATABASE_URL": url, "ARCHIVE_DIR": str(crawled["archive"]), **STATS}
     result = run_scrapy(["reparse"], settings, tmp)
     assert result.returncode == 0, result.stderr[-3000:]
     stats = final_stats(result.stderr)
@@ -122,7 +124,12 @@ def test_reparse_rebuilds_the_database_from_the_archive_alone(crawled: dict) -> 
 
 
 def test_reparse_rebuilds_a_postgresql_database(postgres_url: str, tmp_path: Path) -> None:
-    settings = {"DATABASE_URL": postgres_url, "ARCHIVE": "warc", "ARCHIVE_DIR": str(tmp_path)}
+    settings = {
+        "DATABASE_URL": postgres_url,
+        "ARCHIVE": "warc",
+        "ARCHIVE_DIR": str(tmp_path),
+        **STATS,
+    }
     with SiteServer(SITE_DIR) as server:
         crawl = run_scrapy(["crawl", "studies"], {**settings, "SITE_URL": server.url}, tmp_path)
         assert crawl.returncode == 0, crawl.stderr[-3000:]
@@ -141,7 +148,7 @@ def test_reparse_rebuilds_a_postgresql_database(postgres_url: str, tmp_path: Pat
 
 def test_reparse_options_and_errors(crawled: dict, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'other.db'}"
-    settings = {"DATABASE_URL": url, "ARCHIVE_DIR": str(crawled["archive"])}
+    settings = {"DATABASE_URL": url, "ARCHIVE_DIR": str(crawled["archive"]), **STATS}
     future = run_scrapy(["reparse", "--since", "2999-01-01"], settings, tmp_path)
     assert future.returncode == 0, future.stderr[-3000:]
     assert "'reparse/chosen': 0" in future.stderr

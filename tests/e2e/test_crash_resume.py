@@ -55,17 +55,18 @@ def wait_until_crawling(db_url: str, proc: subprocess.Popen[str], timeout: float
     """Wait until the process has opened its crawl run (start-up is slow on a busy machine)."""
     deadline = time.time() + timeout
     while time.time() < deadline and proc.poll() is None:
+        engine = make_engine(db_url)
         try:
-            engine = make_engine(db_url)
             with engine.connect() as conn:
                 running = conn.execute(
                     select(CrawlRun.id).where(
                         CrawlRun.pid == proc.pid, CrawlRun.status == "running"
                     )
                 ).first()
-            engine.dispose()
-        except Exception:
+        except Exception:  # no schema yet: the crawl is still starting
             running = None
+        finally:
+            engine.dispose()  # also after an error: a leaked connection is a ResourceWarning
         if running:
             return True
         time.sleep(0.1)
@@ -104,7 +105,7 @@ def test_killed_crawls_resume_to_the_same_database(
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
-        proc.wait(timeout=60)
+        proc.communicate(timeout=60)  # waits and closes the stderr pipe
     assert killed >= 2, f"the crawl finished before it could be killed (seed {seed})"
 
     final = run_scrapy(
@@ -141,7 +142,7 @@ def test_a_killed_crawl_leaves_its_figures_so_far_in_its_run_row(
             time.sleep(0.05)
         assert recorded >= 5, "no progress was recorded while the crawl ran"
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
+        proc.communicate(timeout=60)
         assert proc.returncode == -signal.SIGKILL, "the crawl ended before it was killed"
         with engine.connect() as conn:
             run = conn.execute(select(CrawlRun)).one()

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from crawler.cli.errors import EXIT_JOURNALED
 from crawler.db.engine import make_engine
 from crawler.db.models import CrawlRun, History, Page, ResearchLink, Study, StudyAuthor, StudyThread
 from crawler.demo.server import SiteServer
@@ -173,9 +174,11 @@ def postgres_stopped(admin_url: str) -> Iterator[None]:
 
 
 def crawl_through_a_postgres_outage(
-    server: SiteServer, postgres_url: str, tmp_path: Path, **settings: str
+    server: SiteServer, postgres_url: str, tmp_path: Path, exit_code: int = 0, **settings: str
 ) -> tuple[str, Path]:
-    """Crawl, stopping PostgreSQL midway for OUTAGE_SECONDS; return the log and journal dir."""
+    """Crawl, stopping PostgreSQL midway for OUTAGE_SECONDS; return the log and journal dir.
+
+    ``exit_code``: the crawl's, 8 when batches went to the journal (crawler.cli.errors)."""
     admin_url = os.environ["TEST_DATABASE_URL"]
     journal = tmp_path / "journal"
     log = tmp_path / "crawl.log"
@@ -204,7 +207,7 @@ def crawl_through_a_postgres_outage(
             assert proc.poll() is None, (
                 "the crawl ended during the outage:\n" + log.read_text()[-3000:]
             )
-        assert proc.wait(timeout=180) == 0, log.read_text()[-3000:]
+        assert proc.wait(timeout=180) == exit_code, log.read_text()[-3000:]
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -235,7 +238,12 @@ def test_postgres_down_mid_crawl_batches_go_to_the_journal_and_replay_loads_them
 ) -> None:
     """Retries shorter than the outage: batches journaled, the crawl goes on, replay ends it."""
     log, journal = crawl_through_a_postgres_outage(
-        site, postgres_url, tmp_path, STORE_RETRY_TIMES="1", STORE_RETRY_BACKOFF="0.2"
+        site,
+        postgres_url,
+        tmp_path,
+        EXIT_JOURNALED,
+        STORE_RETRY_TIMES="1",
+        STORE_RETRY_BACKOFF="0.2",
     )
     run = last_run(postgres_url)
     assert run.status == "finished_with_journal"  # not "finished": items wait in the journal

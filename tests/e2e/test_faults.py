@@ -63,6 +63,7 @@ PLAIN = [
     and sid not in _SPECIAL
     and spec.get("in_sitemap")
     and len(spec["paths"]) == 1
+    and spec.get("template") in ("cards", "flat")  # UTF-8 pages with a <meta charset>
     and _tldr(sid)
 ]
 # Small waits so that the crawls stay fast; the waits themselves are asserted.

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from crawler.cli.errors import EXIT_JOURNALED
 from crawler.db.engine import make_engine
 from crawler.db.models import CrawlRun, Page, Study
 from crawler.demo.server import SiteServer
@@ -109,7 +110,9 @@ def test_a_run_that_journaled_items_ends_finished_with_journal_and_replay_comple
     # The end of the crawl names the journal and what to do.
     report = text[text.index("Crawl report") :]
     assert str(files[0]) in report and "scrapy db replay" in report
-    assert "'crawl_run/status': 'finished_with_journal'" in text  # the stats Scrapy dumps
+    # ... and so do its exit code and last line (crawler.cli.errors: 8, journaled).
+    assert proc.returncode == EXIT_JOURNALED, text[-3000:]
+    assert text.strip().splitlines()[-1].startswith("Error: ") and "scrapy db replay" in text
 
     studies, pages = stored(sqlite_url)
     assert not set(journaled) & studies  # a journaled batch left nothing half-written behind

@@ -15,6 +15,7 @@ from tests.conftest import SITE_DIR, run_scrapy
 
 pytestmark = pytest.mark.e2e
 MANIFEST = json.loads((SITE_DIR / "manifest.json").read_text(encoding="utf-8"))
+NOT_STUDY = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "not_study"
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +31,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         assert "Crawl report for 'studies'" in first.stderr
         # A markup change: the TLDR label is renamed on every page.
         for page in (site / "research").glob("*/index.html"):
-            page.write_text(
-                page.read_text(encoding="utf-8").replace(">TLDR<", ">Key point<"), encoding="utf-8"
-            )
+            page.write_bytes(page.read_bytes().replace(b">TLDR<", b">Key point<"))
         second = run_scrapy(
             ["crawl", "studies", "-a", "full=1"], {"SITE_URL": server.url, "DATABASE_URL": url}, tmp
         )
@@ -45,6 +44,26 @@ def test_fill_rate_fall_is_warned(crawled: tuple[Path, str]) -> None:
     tmp, _ = crawled
     log = (tmp / "second.log").read_text(encoding="utf-8")
     assert "Fill rate fell: studies.tldr" in log
+
+
+def test_a_run_dropping_many_study_pages_is_warned(tmp_path: Path) -> None:
+    """Block pages served in place of some studies (here 4 of the site's study pages)."""
+    site = tmp_path / "site"
+    shutil.copytree(SITE_DIR, site, symlinks=True)
+    challenge = (NOT_STUDY / "cloudflare_challenge.html").read_bytes()
+    pages = sorted((site / "research").glob("*/index.html"))
+    for page in pages[:4]:
+        page.write_bytes(challenge)
+    url = f"sqlite:///{tmp_path / 'crawler.db'}"
+    with SiteServer(site) as server:
+        result = run_scrapy(
+            ["crawl", "studies"], {"SITE_URL": server.url, "DATABASE_URL": url}, tmp_path
+        )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Study pages dropped: " in result.stderr
+    assert "parse/dropped/not_a_study_page" in result.stderr
+    report = run_scrapy(["report"], {"DATABASE_URL": url}, tmp_path)
+    assert "WARNING: " in report.stdout and "study pages fetched were dropped" in report.stdout
 
 
 def test_report_command_shows_the_run_beside_the_previous(crawled: tuple[Path, str]) -> None:
@@ -117,11 +136,12 @@ def test_export_history_runs_authors_and_filters(crawled: tuple[Path, str]) -> N
 
 
 def test_export_refuses_an_empty_database(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").touch()  # a file with no schema (a missing file: tests/e2e/test_cli.py)
     result = run_scrapy(
         ["export", "studies"], {"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}, tmp_path
     )
-    assert result.returncode != 0
-    assert "scrapy db upgrade" in result.stderr + result.stdout
+    assert result.returncode == 3
+    assert "scrapy db upgrade" in result.stderr.splitlines()[-1]
 
 
 @pytest.mark.parametrize("size", [(0, 0), (30, 100)], ids=["unsized-pty", "sized-terminal"])

@@ -63,7 +63,7 @@ def scrapyd(tmp_path: Path):
         yield base, port
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.communicate(timeout=30)  # waits and closes the stderr pipe
 
 
 def test_deploy_schedule_and_crawl(scrapyd, site_server, tmp_path: Path) -> None:

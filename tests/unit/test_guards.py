@@ -132,15 +132,9 @@ def test_the_guard_refuses_every_request_and_redirect_off_the_origins() -> None:
 
 def test_a_study_url_on_another_port_is_refused_as_argument() -> None:
     crawler = crawler_for()
-    spider = StudiesSpider.from_crawler(crawler, url="http://127.0.0.1:9000/research/x-Ab12")
-
-    async def first() -> object:
-        return await spider.start().__anext__()
-
-    import asyncio
-
+    # Refused when the spider is made, before anything starts (crawler.cli.errors: exit code 2).
     with pytest.raises(ValueError, match="not on the site's origin"):
-        asyncio.run(first())
+        StudiesSpider.from_crawler(crawler, url="http://127.0.0.1:9000/research/x-Ab12")
 
 
 # -- canonical URLs keep the site's scheme ------------------------------------------------------

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from crawler.items import StudyItem
-from crawler.reporting import fill_rate_warnings, filled_fields, render_report
+from crawler.reporting import (
+    dropped_share,
+    dropped_share_warnings,
+    fill_rate_warnings,
+    filled_fields,
+    render_report,
+)
 
 
 def stats(items: int, tldr: int, **extra: int) -> dict:
@@ -50,3 +56,23 @@ def test_report_shows_both_runs_side_by_side() -> None:
     assert any(
         line.startswith("fill studies.tldr") and "90%" in line and "100%" in line for line in lines
     )
+
+
+def test_more_than_five_percent_of_study_pages_dropped_warns() -> None:
+    run = {
+        "parse/study_pages": 100,
+        "parse/studies": 94,
+        "parse/dropped/not_a_study_page": 4,
+        "validate/dropped/missing_title": 2,
+    }
+    warnings = dropped_share_warnings(run)
+    assert len(warnings) == 1 and "6% of the 100 study pages" in warnings[0]
+    assert dropped_share(run) == 0.06
+    lines = render_report("run 3", run, None).splitlines()
+    assert any(line.startswith("study pages dropped") and "6%" in line for line in lines)
+
+
+def test_five_percent_or_no_study_pages_do_not_warn() -> None:
+    assert dropped_share_warnings({"parse/study_pages": 100, "parse/dropped/empty_page": 5}) == []
+    assert dropped_share_warnings({"parse/threads": 10, "parse/dropped/not_a_thread": 9}) == []
+    assert dropped_share({"parse/threads": 10}) is None

@@ -194,7 +194,7 @@ CANONICAL_XPATH = (
 )
 def test_canonical_links_are_the_ones_the_xpath_selects(markup: str) -> None:
     root = parse_root(markup.encode("utf-8"))
-    _, link_elements = linearise(root)
+    _, link_elements, _ = linearise(root)
     assert study._canonical_hrefs(link_elements) == [str(h) for h in root.xpath(CANONICAL_XPATH)]
 
 

@@ -1,0 +1,1 @@
+"""What the ``scrapy`` commands share: exit codes, one-line errors, the log a user sees."""
