@@ -17,10 +17,11 @@ from scrapy.exceptions import UsageError
 
 from crawler.archive.reader import archive_files
 from crawler.archive.spider import KINDS, ReparseSpider
+from crawler.cli.command import ProjectCommand
 from crawler.commands.export import parse_since
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     requires_project = True
     default_settings = {"LOG_LEVEL": "INFO"}
 
@@ -45,7 +46,7 @@ class Command(ScrapyCommand):
             "--no-progress", action="store_true", help="no progress bar, even on a terminal"
         )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def main(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None and self.crawler_process is not None
         if args:
             raise UsageError(f"unexpected argument {args[0]!r}")

@@ -156,6 +156,7 @@ def test_reparse_options_and_errors(crawled: dict, tmp_path: Path) -> None:
     assert community.returncode == 0, community.stderr[-3000:]
     assert "parse/studies" not in final_stats(community.stderr)
     assert len(export("threads", url, tmp_path)) == len(crawled["exports"]["threads"])
+    settings = {"DATABASE_URL": url, "ARCHIVE_DIR": str(crawled["archive"])}  # no DEBUG traces
     bad = run_scrapy(["reparse", "--since", "yesterday"], settings, tmp_path)
     assert bad.returncode == 2 and "--since 'yesterday' is not a date" in bad.stderr
     empty = run_scrapy(["reparse"], {**settings, "ARCHIVE_DIR": str(tmp_path / "none")}, tmp_path)
