@@ -114,3 +114,16 @@ class Drop:
 
     reason: str  # short, stat-safe: "not_a_study_page", "no_title", ...
     detail: str = ""
+
+
+def as_dict(item: object) -> dict[str, object]:
+    """An item as a plain dict, nested items (in lists) too: what ``ItemAdapter(item).asdict()``
+    gives for these dataclasses, at a tenth of its cost (it asks every value whether it is an
+    item of each kind it knows, and the store converts every item)."""
+    return {name: _plain(value) for name, value in vars(item).items()}
+
+
+def _plain(value: object) -> object:
+    if type(value) is list:
+        return [as_dict(v) if hasattr(v, "__dataclass_fields__") else _plain(v) for v in value]
+    return value

@@ -4,7 +4,7 @@
 (status and HTTP validators) to the store, outside the item stream, so that
 ``scrapy crawl ... -O items.jsonl`` keeps exporting only real items.
 Handlers receive: url, kind ("study" | "thread"), key (its id), status,
-etag, last_modified.
+etag, last_modified, warc_record_id (the archived response's record, with ARCHIVE on).
 
 ``worker_lost`` is sent by a distributed worker that found another worker of
 the same crawl dead (its heartbeat expired without a clean exit) and requeued
@@ -40,9 +40,17 @@ batch_stored = object()
 
 
 def send_page_fetched(
-    crawler: Crawler, response: Response, kind: str, key: str | None, url: str
+    crawler: Crawler,
+    response: Response,
+    kind: str,
+    key: str | None,
+    url: str,
+    warc_record_id: str | None = None,
 ) -> None:
-    """Tell the store what ``url`` answered: status and the validators for the next crawl."""
+    """Tell the store what ``url`` answered: status and the validators for the next crawl.
+
+    ``warc_record_id``: the archived response's record when ``response`` is not the one
+    downloaded (a thread is recorded after its expansion requests); else read from it."""
     crawler.signals.send_catch_log(
         signal=page_fetched,
         url=url,
@@ -51,9 +59,16 @@ def send_page_fetched(
         status=response.status,
         etag=_header(response, b"ETag"),
         last_modified=_header(response, b"Last-Modified"),
+        warc_record_id=warc_record_id or record_id(response),
     )
 
 
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def record_id(response: Response) -> str | None:
+    """The archived response's WARC record (crawler.archive), if the crawl archives."""
+    request = response.request
+    return request.meta.get("warc_record_id") if request is not None else None

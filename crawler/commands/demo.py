@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "demo" / "site"
 DEMO_DATABASE_URL = "sqlite:///data/demo.db"
+DEMO_ARCHIVE_DIR = "data/demo-archive"  # `scrapy reparse -s ARCHIVE_DIR=data/demo-archive`
 DEMO_PORT = 8631  # fixed so that a second demo run sees the same URLs
 
 
@@ -80,6 +81,10 @@ class Command(ProjectCommand, ScrapyCommand):
         assert self.settings is not None and self.crawler_process is not None
         if (self.settings.getpriority("DATABASE_URL") or 0) < 40:  # not given with -s
             self.settings.set("DATABASE_URL", DEMO_DATABASE_URL, priority="cmdline")
+        if (self.settings.getpriority("ARCHIVE") or 0) < 40:  # the demo archives what it fetches
+            self.settings.set("ARCHIVE", "warc", priority="cmdline")
+        if (self.settings.getpriority("ARCHIVE_DIR") or 0) < 40:
+            self.settings.set("ARCHIVE_DIR", DEMO_ARCHIVE_DIR, priority="cmdline")
         port = free_port(opts.port)
         if opts.serve and not port:
             raise CommandError(f"port {opts.port} is taken: give another with --port", EXIT_USAGE)

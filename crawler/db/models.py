@@ -278,3 +278,5 @@ class Page(Base):
     last_modified: Mapped[str | None] = mapped_column(String(64))
     fetched_at: Mapped[datetime]
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    # The WARC response record of the page's last content (ARCHIVE=warc), see crawler.archive.
+    warc_record_id: Mapped[str | None] = mapped_column(String(64))

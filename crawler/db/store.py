@@ -570,6 +570,7 @@ def record_pages_in(
                 "last_modified": stmt.excluded.last_modified,
                 "fetched_at": stmt.excluded.fetched_at,
                 "run_id": stmt.excluded.run_id,
+                "warc_record_id": stmt.excluded.warc_record_id,
             },
         )
         conn.execute(
@@ -584,6 +585,7 @@ def record_pages_in(
                     "last_modified": p.get("last_modified"),
                     "fetched_at": now,
                     "run_id": run_id,
+                    "warc_record_id": p.get("warc_record_id"),
                 }
                 for p in fresh
             ],

@@ -32,10 +32,15 @@ MARKDOWN_BLANK = " \t\n"  # a no-break space is text to Markdown, not blank
 
 
 def clean_line(value: str | None) -> str | None:
-    """NFC, whitespace collapsed to single spaces, stripped; empty becomes None."""
+    """NFC, whitespace collapsed to single spaces, stripped; empty becomes None.
+
+    ``str.split()`` splits on exactly what ``\\s`` matches (``str.isspace``), in C: the same
+    result as ``WS_RE.sub(" ", text).strip()`` at a third of the cost, which matters because
+    every string of every item passes here.
+    """
     if value is None:
         return None
-    text = WS_RE.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    text = " ".join(unicodedata.normalize("NFC", value).split())
     return text or None
 
 
@@ -71,12 +76,22 @@ def clean_month(value: str | None) -> str | None:
     return parse_month_year(text)
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 def clean_strings(obj: Any) -> None:
     """Clean every str field of a dataclass in place (not recursing into lists)."""
-    for f in fields(obj):
-        value = getattr(obj, f.name)
+    for name in _field_names(type(obj)):
+        value = getattr(obj, name)
         if isinstance(value, str):
-            setattr(obj, f.name, clean_markdown(value) if f.name in MARKDOWN else clean_line(value))
+            setattr(obj, name, clean_markdown(value) if name in MARKDOWN else clean_line(value))
 
 
 class NormalizePipeline:

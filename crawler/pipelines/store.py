@@ -25,7 +25,6 @@ import time
 from datetime import datetime
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
@@ -35,7 +34,7 @@ from crawler.db.engine import is_transient, make_engine, redact_url
 from crawler.db.runs import utcnow
 from crawler.db.schema import SchemaOutdated, ensure_schema
 from crawler.extensions.crawlrun import CrawlRunRecorder
-from crawler.items import StudyItem, ThreadItem
+from crawler.items import StudyItem, ThreadItem, as_dict
 from crawler.journal import JournalWriter, journal_name
 
 logger = logging.getLogger(__name__)
@@ -135,9 +134,9 @@ class StorePipeline:
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, StudyItem):
-            self.buffer.studies.append(ItemAdapter(item).asdict())
+            self.buffer.studies.append(as_dict(item))
         elif isinstance(item, ThreadItem):
-            self.buffer.threads.append(ItemAdapter(item).asdict())
+            self.buffer.threads.append(as_dict(item))
         else:
             self._inc("store/ignored/" + type(item).__name__)
             return item

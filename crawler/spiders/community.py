@@ -239,7 +239,9 @@ class ThreadCallbacks:
             meta.get("thread_url") or page["url"], https=False
         )
         response = Response(page["url"], status=page["status"], headers=page["headers"])
-        crawler_signals.send_page_fetched(self.crawler, response, "thread", key, url)
+        crawler_signals.send_page_fetched(
+            self.crawler, response, "thread", key, url, page.get("warc_record_id")
+        )
 
     # -- expanding "more" stubs (crawler.spiders.expansion) --------------------------------
 
@@ -339,7 +341,12 @@ def _page_of(response: Response) -> dict[str, Any]:
         for name in (b"ETag", b"Last-Modified")
         if response.headers.get(name)
     }
-    return {"url": response.url, "status": response.status, "headers": headers}
+    return {
+        "url": response.url,
+        "status": response.status,
+        "headers": headers,
+        "warc_record_id": crawler_signals.record_id(response),
+    }
 
 
 def community_origins(crawler: Crawler, site_url: str) -> Origins:

@@ -17,6 +17,7 @@ def test_demo_fills_a_database_and_prints_a_summary(tmp_path: Path) -> None:
     result = run_scrapy(["demo", "--port", "0"], {}, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "data" / "demo.db").exists()
+    assert list((tmp_path / "data" / "demo-archive").glob("*.warc.gz"))  # the archive is on
     lines = {
         line.split()[0]: line.split()[-1]
         for line in result.stdout.splitlines()

@@ -1,0 +1,29 @@
+"""The normalise pipeline's whitespace rule, checked against its regular-expression form."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crawler.pipelines.normalize import WS_RE, clean_line
+
+WHITESPACE = (
+    " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def by_regex(value: str) -> str | None:
+    return WS_RE.sub(" ", unicodedata.normalize("NFC", value)).strip() or None
+
+
+@given(st.text(alphabet=st.sampled_from(WHITESPACE) | st.characters(), max_size=80))
+def test_clean_line_collapses_exactly_what_the_regex_does(value: str) -> None:
+    assert clean_line(value) == by_regex(value)
+
+
+def test_clean_line_examples() -> None:
+    assert clean_line("  Cafe\u0301\u00a0 au\n\tlait  ") == "Café au lait"
+    assert clean_line(" \u3000\n") is None
+    assert clean_line(None) is None
