@@ -11,11 +11,10 @@ the new ``parent_link`` is the foreign key, set when the parent comment is store
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision = "0005"
 down_revision = "0007"
@@ -26,13 +25,15 @@ depends_on = None
 # On SQLite a foreign key is only dropped by rebuilding the table (Alembic's batch mode), and
 # the rebuild fails on the view that reads ``comments`` and loses the search index's triggers
 # (revision 0007): both are taken down before and put back after, as 0007 defines them.
-SEARCH = "crawler.db.migrations.versions.0007_analysis_views_search"
+# Revision 0007's module, as Alembic loaded it (an import by package path fails where the
+# project runs from an egg, as under Scrapyd).
+SEARCH = "0007"
 
 
 def _without_dependents() -> Any:
     if op.get_bind().dialect.name != "sqlite":
         return None
-    search = importlib.import_module(SEARCH)
+    search = context.script.get_revision(SEARCH).module
     op.execute("DROP VIEW IF EXISTS thread_overview")
     for name in ("insert", "update", "delete"):
         op.execute(f"DROP TRIGGER IF EXISTS comments_fts_{name}")
