@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -25,6 +24,7 @@ from crawler.db import queries
 from crawler.db.engine import make_engine, redact_url
 from crawler.db.schema import current_revision, head_revision
 from crawler.exporters import FORMATS, write_records
+from crawler.extensions.progress import terminal_size
 
 # Written by crawler.analysis: Parquet (one table) and a SQLite copy of the whole corpus.
 FILE_FORMATS = ("parquet", "sqlite")
@@ -175,7 +175,7 @@ class Command(ProjectCommand, ScrapyCommand):
         from tqdm import tqdm
 
         bar = stack.enter_context(
-            tqdm(records, unit=f" {what}", file=sys.stderr, **_terminal_size())
+            tqdm(records, unit=f" {what}", file=sys.stderr, **terminal_size())
         )
         return iter(bar)
 
@@ -194,15 +194,3 @@ def write_parquet(records: Iterator[dict[str, Any]], output: str, fields: list[s
     except ValueError as exc:
         sys.stderr.write(f"scrapy export: {output} not written: {exc}\n")
         raise SystemExit(1) from None
-
-
-def _terminal_size() -> dict[str, int]:
-    """A size for tqdm when stderr's terminal reports none (a bare pty, ``script``): tqdm then
-    takes it for 0 rows, and a bar on no row is never drawn."""
-    try:
-        size = os.get_terminal_size(sys.stderr.fileno())
-    except (OSError, ValueError):
-        return {}
-    if size.columns and size.lines:
-        return {}
-    return {"ncols": size.columns or 80, "nrows": size.lines or 24}

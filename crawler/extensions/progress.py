@@ -73,7 +73,7 @@ class ProgressBar:
             unit=" pages",
             file=sys.stderr,
             bar_format="{n_fmt}/{total_fmt} pages |{bar}| {rate_fmt}{postfix}",
-            **_terminal_size(),
+            **terminal_size(),
         )
         handler = get_scrapy_root_handler()
         if isinstance(handler, logging.StreamHandler) and handler.stream in (
@@ -123,8 +123,9 @@ class ProgressBar:
             self.handler = None
 
 
-def _terminal_size() -> dict[str, int]:
-    """tqdm draws nothing on a terminal that reports no size (a bare pty): give it one."""
+def terminal_size() -> dict[str, int]:
+    """A size for tqdm when stderr's terminal reports none (a bare pty, ``script``): tqdm then
+    takes it for 0 rows, and a bar on no row is never drawn."""
     try:
         size = os.get_terminal_size(sys.stderr.fileno())
     except (OSError, ValueError):
