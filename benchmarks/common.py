@@ -119,7 +119,11 @@ class CrawlResult:
 
 
 def crawl_env() -> dict[str, str]:
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "tressless_crawler.settings",
+        "PYTHONPATH": str(ROOT),
+    }
     for name in (
         "CRAWLER_SITE_URL",
         "DATABASE_URL",

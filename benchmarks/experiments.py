@@ -1,4 +1,5 @@
-"""A/B measurements behind the recommended changes to crawler/ (nothing here changes crawler/).
+"""A/B measurements behind the recommended changes to tressless_crawler/ (nothing here changes
+tressless_crawler/).
 
 ``python benchmarks/experiments.py parse SITE_DIR`` times ``parse_study`` as it is and with
 candidate fixes patched in at run time, and checks that every page still gives the same item:
@@ -51,8 +52,8 @@ def clean_text_fast(value: str | None) -> str:
 
 
 def patch_parser() -> None:
-    from crawler import urls
-    from crawler.parsers import study, text
+    from tressless_crawler import urls
+    from tressless_crawler.parsers import study, text
 
     text.clean_text = clean_text_fast
     for name in ("study_id_from_url", "thread_id_from_url"):
@@ -95,7 +96,7 @@ def parse_experiment(site: Path, limit: int | None) -> None:
 
 
 def store_experiment(site: Path, limit: int | None) -> None:
-    from crawler.db import engine as engine_module
+    from tressless_crawler.db import engine as engine_module
 
     pages = micro.study_pages(site, limit)
     studies = micro.normalised_dicts(micro.parse_benchmark(pages).items)

@@ -46,8 +46,8 @@ def log(message: str) -> None:
 
 def source_items(site: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Normalised study and thread dicts parsed from the generated site."""
-    from crawler.items import Drop
-    from crawler.parsers.thread_html import parse_thread_html
+    from tressless_crawler.items import Drop
+    from tressless_crawler.parsers.thread_html import parse_thread_html
 
     studies = micro.normalised_dicts(micro.parse_benchmark(micro.study_pages(site)).items)
     threads = []
@@ -110,11 +110,11 @@ def thread_clones(threads: list[dict[str, Any]], n: int) -> Iterator[dict[str, A
 
 def fill(database_url: str, site: Path, n_studies: int, n_threads: int) -> dict[str, float]:
     """The database, filled through the store; returns seconds spent per kind."""
-    from crawler.db.engine import make_engine
-    from crawler.db.runs import utcnow
-    from crawler.db.schema import ensure_schema
-    from crawler.db.store import write_studies
-    from crawler.db.thread_store import write_threads
+    from tressless_crawler.db.engine import make_engine
+    from tressless_crawler.db.runs import utcnow
+    from tressless_crawler.db.schema import ensure_schema
+    from tressless_crawler.db.study_writes import write_studies
+    from tressless_crawler.db.thread_writes import write_threads
 
     studies, threads = source_items(site)
     engine = make_engine(database_url, immediate=True)

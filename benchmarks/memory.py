@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     spider = "studies"
     if args.no_store:
-        from crawler.settings import ITEM_PIPELINES
+        from tressless_crawler.settings import ITEM_PIPELINES
 
         pipelines = {k: v for k, v in ITEM_PIPELINES.items() if not k.endswith("StorePipeline")}
         settings["ITEM_PIPELINES"] = json.dumps(pipelines)

@@ -1,6 +1,6 @@
 """The project's settings plus ``memprobe.MemProbe`` (for ``benchmarks/memory.py``)."""
 
-from crawler.settings import *  # noqa: F403
-from crawler.settings import EXTENSIONS as _EXTENSIONS
+from tressless_crawler.settings import *  # noqa: F403
+from tressless_crawler.settings import EXTENSIONS as _EXTENSIONS
 
 EXTENSIONS = {**_EXTENSIONS, "memprobe.MemProbe": 900}

@@ -1,11 +1,13 @@
 """In-process benchmarks: parse cost per page, and store throughput against raw DB-API inserts.
 
-* :func:`parse_benchmark` times ``crawler.parsers.study.parse_study`` on each page's body (as
+* :func:`parse_benchmark` times ``tressless_crawler.parsers.study.parse_study`` on each page's body
+(as
   the spider hands over a UTF-8 page: checked, not decoded) against a bare
   ``lxml.html.fromstring`` of the same bytes, page by page, interleaved so that both see the
   same cache state.
 * :func:`store_benchmark_sqlite` / :func:`store_benchmark_postgres` time
-  ``crawler.db.store.write_studies`` over batches of ``STORE_BATCH_SIZE`` normalised item dicts
+  ``tressless_crawler.db.study_writes.write_studies`` over batches of ``STORE_BATCH_SIZE``
+  normalised item dicts
   (parsed from the benchmark site) into a fresh database, against raw DB-API ``executemany`` of
   the same rows (studies, journals, authors, study_authors, research_links, threads,
   study_threads, prepared before the clock starts, snapshots and hashes included), one
@@ -37,10 +39,10 @@ if str(ROOT) not in sys.path:
 import lxml.html  # noqa: E402
 from itemadapter import ItemAdapter  # noqa: E402
 
-from crawler import settings as crawler_settings  # noqa: E402
-from crawler.db.store import LINK_COLUMNS, thread_key  # noqa: E402
-from crawler.items import Drop  # noqa: E402
-from crawler.parsers.study import parse_study  # noqa: E402
+from tressless_crawler import settings as crawler_settings  # noqa: E402
+from tressless_crawler.db.study_writes import LINK_COLUMNS, thread_key  # noqa: E402
+from tressless_crawler.items import Drop  # noqa: E402
+from tressless_crawler.parsers.study import parse_study  # noqa: E402
 
 BATCH_SIZE = crawler_settings.STORE_BATCH_SIZE  # as the crawl writes them
 
@@ -133,7 +135,7 @@ class ParseAnatomy:
 def parse_anatomy(pages: Sequence[tuple[str, bytes]]) -> ParseAnatomy:
     """``parse_study`` stage by stage, beside the least any reader of the same tree costs.
 
-    The stages are the ones ``crawler.parsers.study._parse`` runs on a page's body (the
+    The stages are the ones ``tressless_crawler.parsers.study._parse`` runs on a page's body (the
     bytes lxml reads: checked, not decoded; the tree; the walk into lines; reading the
     fields off the lines);
     "fields" is the whole of ``parse_study`` minus the other stages of the same page. The
@@ -146,7 +148,7 @@ def parse_anatomy(pages: Sequence[tuple[str, bytes]]) -> ParseAnatomy:
     """
     from lxml import etree
 
-    from crawler.parsers.lines import document_bytes, linearise, parse_root
+    from tressless_crawler.parsers.lines import document_bytes, linearise, parse_root
 
     visible = etree.XPath(VISIBLE_TEXT, smart_strings=False)
     strip = etree.strip_elements
@@ -200,7 +202,7 @@ def parse_anatomy(pages: Sequence[tuple[str, bytes]]) -> ParseAnatomy:
 
 def normalised_dicts(items: Iterable[Any]) -> list[dict[str, Any]]:
     """Items as the store pipeline receives them: normalised, then ``ItemAdapter.asdict()``."""
-    from crawler.pipelines.normalize import NormalizePipeline
+    from tressless_crawler.pipelines.normalize import NormalizePipeline
 
     normalizer = NormalizePipeline(SimpleNamespace(stats=None))  # type: ignore[arg-type]
     out = []
@@ -217,10 +219,10 @@ def _batches(values: Sequence[Any], size: int) -> list[Sequence[Any]]:
 # --- write_studies ------------------------------------------------------------------------------
 def time_write_studies(database_url: str, studies: Sequence[dict[str, Any]]) -> float:
     """Seconds for write_studies over all batches into a fresh database (schema made first)."""
-    from crawler.db.engine import make_engine
-    from crawler.db.runs import utcnow
-    from crawler.db.schema import ensure_schema
-    from crawler.db.store import write_studies
+    from tressless_crawler.db.engine import make_engine
+    from tressless_crawler.db.runs import utcnow
+    from tressless_crawler.db.schema import ensure_schema
+    from tressless_crawler.db.study_writes import write_studies
 
     engine = make_engine(database_url, immediate=True)
     try:
@@ -406,7 +408,7 @@ def time_raw_sqlite(
     """
     import sqlite3
 
-    from crawler.db.runs import utcnow
+    from tressless_crawler.db.runs import utcnow
 
     batches = raw_batches(studies, utcnow().isoformat())
     prefix = ""
@@ -438,8 +440,8 @@ def time_raw_sqlite(
 
 
 def _make_crawler_schema(database_url: str) -> None:
-    from crawler.db.engine import make_engine
-    from crawler.db.schema import ensure_schema
+    from tressless_crawler.db.engine import make_engine
+    from tressless_crawler.db.schema import ensure_schema
 
     engine = make_engine(database_url)
     try:
@@ -455,7 +457,7 @@ def time_raw_postgres(
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from crawler.db.runs import utcnow
+    from tressless_crawler.db.runs import utcnow
 
     url = make_url(database_url)
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)

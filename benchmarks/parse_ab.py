@@ -2,7 +2,8 @@
 
 The machine is shared, so absolute times move; the ratio of two parsers timed page by page,
 interleaved (A then B on one page, B then A on the next), in the same process, does not. The
-baseline's parser modules (``crawler/parsers/{text,lines,study}.py`` at ``--baseline``, read
+baseline's parser modules (``tressless_crawler/parsers/{text,lines,study}.py`` at ``--baseline``,
+read
 with ``git show``) are loaded as a package of their own next to the current ones.
 
 Also printed: the share of the non-study fixture pages (``tests/fixtures/pages/not_study``)
@@ -33,11 +34,11 @@ from scrapy.exceptions import DropItem  # noqa: E402
 from scrapy.http import HtmlResponse  # noqa: E402
 from scrapy.utils.test import get_crawler  # noqa: E402
 
-from crawler.items import Drop  # noqa: E402
-from crawler.parsers.study import parse_study  # noqa: E402
-from crawler.pipelines.normalize import NormalizePipeline  # noqa: E402
-from crawler.pipelines.validate import ValidatePipeline  # noqa: E402
-from crawler.spiders.studies import page_source  # noqa: E402
+from tressless_crawler.items import Drop  # noqa: E402
+from tressless_crawler.parsers.study import parse_study  # noqa: E402
+from tressless_crawler.pipelines.normalize import NormalizePipeline  # noqa: E402
+from tressless_crawler.pipelines.validate import ValidatePipeline  # noqa: E402
+from tressless_crawler.spiders.studies import page_source  # noqa: E402
 
 PARSER_MODULES = ("text", "lines", "study")
 BASELINE_PACKAGE = "baseline_parsers"
@@ -53,15 +54,15 @@ def load_baseline(revision: str, into: Path) -> Callable[[Any, str], Any]:
     (package / "__init__.py").write_text("")
     for name in PARSER_MODULES:
         source = subprocess.run(
-            ["git", "show", f"{revision}:crawler/parsers/{name}.py"],
+            ["git", "show", f"{revision}:tressless_crawler/parsers/{name}.py"],
             cwd=ROOT,
             check=True,
             capture_output=True,
             text=True,
         ).stdout
-        source = source.replace("from crawler.parsers.", f"from {BASELINE_PACKAGE}.").replace(
-            "from crawler.parsers import", f"from {BASELINE_PACKAGE} import"
-        )
+        source = source.replace(
+            "from tressless_crawler.parsers.", f"from {BASELINE_PACKAGE}."
+        ).replace("from tressless_crawler.parsers import", f"from {BASELINE_PACKAGE} import")
         (package / f"{name}.py").write_text(source)
     sys.path.insert(0, str(into))
     return importlib.import_module(f"{BASELINE_PACKAGE}.study").parse_study  # type: ignore[no-any-return]
@@ -110,7 +111,7 @@ def family_costs(rounds: int) -> dict[str, float]:
     """CPU ms per page of the current parser on the fixture studies, by markup family."""
     import json
 
-    from crawler.demo.families import FAMILIES, render_family
+    from tests.support.sitegen.families import FAMILIES, render_family
 
     items = [
         json.loads(p.read_text(encoding="utf-8"))

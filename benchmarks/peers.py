@@ -56,8 +56,8 @@ class Sink:
     does."""
 
     def __init__(self, database_url: str) -> None:
-        from crawler.db.engine import make_engine
-        from crawler.db.schema import ensure_schema
+        from tressless_crawler.db.engine import make_engine
+        from tressless_crawler.db.schema import ensure_schema
 
         self.engine = make_engine(database_url, immediate=True)
         ensure_schema(self.engine)
@@ -68,8 +68,8 @@ class Sink:
         self.writing: asyncio.Task[None] | None = None
 
     def parse(self, body: bytes, url: str) -> Any:
-        from crawler.items import StudyItem, as_dict
-        from crawler.parsers.study import parse_study
+        from tressless_crawler.items import StudyItem, as_dict
+        from tressless_crawler.parsers.study import parse_study
 
         self.pages += 1
         item = parse_study(body, url)
@@ -82,8 +82,8 @@ class Sink:
     async def maybe_flush(self, force: bool = False) -> None:
         if len(self.batch) < BATCH and not (force and self.batch):
             return
-        from crawler.db.runs import utcnow
-        from crawler.db.store import write_studies
+        from tressless_crawler.db.runs import utcnow
+        from tressless_crawler.db.study_writes import write_studies
 
         batch, self.batch = self.batch, []
         if self.writing is not None:  # one batch at a time, like the store pipeline
@@ -124,7 +124,7 @@ def robots_sitemaps(text: str) -> list[str]:
 
 def linked_studies(item: Any, site: str) -> list[str]:
     """The cited and related studies' URLs on this site (refs are canonical https URLs)."""
-    from crawler.urls import is_study_url, rebase_on_site
+    from tressless_crawler.urls import is_study_url, rebase_on_site
 
     return [
         rebase_on_site(ref.url, site)
@@ -141,7 +141,7 @@ async def run_crawlee(site: str, database_url: str, http: bool = False) -> dict[
     from crawlee.crawlers import HttpCrawler, ParselCrawler
     from crawlee.storage_clients import MemoryStorageClient
 
-    from crawler.urls import is_study_url
+    from tressless_crawler.urls import is_study_url
 
     logging.getLogger("crawlee").setLevel(logging.WARNING)
     sink = Sink(database_url)
@@ -194,7 +194,7 @@ async def run_aiohttp(site: str, database_url: str) -> dict[str, Any]:
 
     import aiohttp
 
-    from crawler.urls import is_study_url
+    from tressless_crawler.urls import is_study_url
 
     sink = Sink(database_url)
     queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
@@ -306,10 +306,17 @@ def baseline_tree(rev: str, workdir: Path) -> Path:
 
     target = workdir / f"baseline-{rev.replace('/', '_')}"
     target.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(
-        ["git", "-C", str(common.ROOT), "archive", rev, "crawler"], capture_output=True, check=True
-    )
+    for package in ("tressless_crawler", "crawler"):  # the package's name before and after 0.2
+        archive = subprocess.run(
+            ["git", "-C", str(common.ROOT), "archive", rev, package], capture_output=True
+        )
+        if archive.returncode == 0:
+            break
+    else:
+        raise SystemExit(f"--baseline {rev}: no crawler package at that revision")
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    settings = "tressless_crawler" if (target / "tressless_crawler").is_dir() else "crawler"
+    (target / ".settings_module").write_text(f"{settings}.settings")
     return target
 
 
@@ -324,6 +331,7 @@ def crawl_baseline(tree: Path, site_url: str, where: Path) -> common.CrawlResult
         cmd += ["-s", f"{name}={value}"]
     where.mkdir(parents=True, exist_ok=True)
     env = {**common.crawl_env(), "PYTHONPATH": str(tree)}
+    env["SCRAPY_SETTINGS_MODULE"] = (tree / ".settings_module").read_text()
     return common.run_command(cmd, label="baseline", cwd=where, env=env)
 
 

@@ -33,18 +33,22 @@ import sitegen  # noqa: E402
 
 # (area, pattern matched against the frames of a sample, leaf first); first match wins.
 AREAS = (
-    ("parse_study (crawler.parsers.study)", r"\bparse_study \(.*crawler/parsers/study\.py"),
+    (
+        "parse_study (tressless_crawler.parsers.study)",
+        r"\bparse_study \(.*tressless_crawler/parsers/study\.py",
+    ),
     (
         "store: write_studies / record_pages (worker thread)",
-        r"crawler/db/store\.py|crawler/pipelines/store\.py:\d+\)?$|\bwrite \(.*pipelines/store\.py",
+        r"tressless_crawler/db/(study|thread)_writes\.py"
+        r"|tressless_crawler/pipelines/store\.py:\d+\)?$|\bwrite \(.*pipelines/store\.py",
     ),
     (
         "response.text decoding (w3lib/encoding)",
         r"w3lib/encoding\.py|scrapy/http/response/text\.py.*\b(text|_body_inferred_encoding|_declared_encoding)\b",
     ),
     ("sitemap parsing", r"\bparse_sitemap \(|scrapy/utils/sitemap\.py"),
-    ("item pipelines (normalize, validate, dedupe)", r"crawler/pipelines/"),
-    ("spider: requests, follow links, signals", r"crawler/spiders/"),
+    ("item pipelines (normalize, validate, dedupe)", r"tressless_crawler/pipelines/"),
+    ("spider: requests, follow links, signals", r"tressless_crawler/spiders/"),
     ("request fingerprints / dupefilter", r"scrapy/utils/request\.py|dupefilters\.py"),
     (
         "HTTP download (twisted.web client, H11)",

@@ -139,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def reparse_round(workdir: Path, archive: Path, n: int) -> common.CrawlResult | None:
     round_dir = workdir / f"reparse-{n}"
-    result = reparse(f"sqlite:///{round_dir / 'crawler.db'}", archive, round_dir, "reparse")
+    result = reparse(
+        f"sqlite:///{round_dir / 'crawler.db'}", archive, round_dir, "reparse"
+    )
     if not result.ok or result.requests:
         print(result.log_tail, file=sys.stderr)
         return None

@@ -52,7 +52,7 @@ import micro  # noqa: E402
 import parse_ab  # noqa: E402
 import sitegen  # noqa: E402
 
-from crawler.parsers.study import parse_study  # noqa: E402
+from tressless_crawler.parsers.study import parse_study  # noqa: E402
 
 Row = tuple[str, str, str, str]  # figure, value, target, result
 
@@ -149,8 +149,8 @@ def capacity(url: str, paths: list[str]) -> tuple[float | None, str]:
 
 
 def stdlib_server_capacity(site: Path, paths: list[str]) -> tuple[float | None, str]:
-    """The tests' SiteServer (crawler.demo.server) on the same site, for comparison."""
-    from crawler.demo.server import SiteServer
+    """The tests' SiteServer (tressless_crawler.demo.server) on the same site, for comparison."""
+    from tressless_crawler.demo.server import SiteServer
 
     server = SiteServer(site)
     server.start()

@@ -59,7 +59,7 @@ BATCH = 100
 
 
 def studies(n: int) -> list[dict[str, Any]]:
-    from crawler.items import StudyItem
+    from tressless_crawler.items import StudyItem
 
     rnd = random.Random(1)
     return [
@@ -89,8 +89,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from alembic import command
 
-    from crawler.db import schema, store
-    from crawler.db.engine import make_engine
+    from tressless_crawler.db import schema
+    from tressless_crawler.db import study_writes as store
+    from tressless_crawler.db.engine import make_engine
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     items = studies(args.studies)

@@ -1,6 +1,7 @@
 """A fast static server for benchmark sites: every response prepared in memory, asyncio protocol.
 
-``crawler.demo.server.SiteServer`` (stdlib, one thread per connection, reads and hashes each
+``tressless_crawler.demo.server.SiteServer`` (stdlib, one thread per connection, reads and hashes
+each
 file per request) is right for tests but would be the bottleneck of a crawl of thousands of
 pages. This one loads the whole site at start-up and prepares each response once: headers
 with a strong ``ETag`` (hash of the body) and ``Last-Modified`` (the sitemap ``<lastmod>`` from

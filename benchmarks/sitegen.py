@@ -1,10 +1,11 @@
 """A deterministic, full-weight site for benchmarks: N study pages, M threads, listings, sitemaps.
 
-The fixture site of the tests (``crawler.demo.build_site``) has 55 small pages; throughput and
+The fixture site of the tests (``tests.support.sitegen.build_site``) has 55 small pages; throughput
+and
 memory figures need thousands of pages that weigh what real ones do. This generator builds such
 a site from a seeded RNG, so the same parameters always give the same bytes:
 
-* ``N`` study pages rendered by :func:`crawler.demo.render.render_study` in both templates
+* ``N`` study pages rendered by :func:`tests.support.sitegen.render.render_study` in both templates
   (about 70 % "cards", 30 % "flat"), padded to 30-80 KB with what a server-rendered React app
   ships: a CSS-in-JS ``<style>`` block in the head and flight-data ``<script>`` chunks holding
   the page props (the study, its references and a list of recommended studies) at the end of
@@ -14,15 +15,16 @@ a site from a seeded RNG, so the same parameters always give the same bytes:
   sitemap and reachable only through such links, and a few references point at studies that
   do not exist (404), like on the real site;
 * "Related Community Posts" cards linking ``M`` site-hosted threads, whose pages are rendered
-  by :func:`crawler.demo.render_threads.render_thread_html`;
+  by :func:`tests.support.sitegen.render_threads.render_thread_html`;
 * research listings ``/search/research/<topic>/<page>`` with Previous/Next links, a home page;
 * ``robots.txt`` naming ``{{SITE_URL}}/sitemap.xml``, a sitemap index and sitemaps of at most
   ``sitemap_size`` URLs (default 5,000; the protocol allows 50,000) with a ``<lastmod>`` per URL;
 * ``lastmod.json`` (path -> lastmod) for the servers' ``Last-Modified``, and ``bench.json``
   with the parameters and counts (written last: a directory holding it is a complete build).
 
-The layout is the one of ``crawler.demo.build_site`` (``/x`` is served from ``x/index.html``),
-so both :class:`crawler.demo.server.SiteServer` and ``benchmarks/server.py`` can serve it.
+The layout is the one of ``tests.support.sitegen.build_site`` (``/x`` is served from
+``x/index.html``),
+so both :class:`tressless_crawler.demo.server.SiteServer` and ``benchmarks/server.py`` can serve it.
 
 Run ``python benchmarks/sitegen.py --pages 10000 [--threads M] [--out DIR]``; without ``--out``
 the site goes to ``/tmp/bench-site-<N>-<M>-<seed>`` and is reused when it is already there.
@@ -52,8 +54,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from crawler.demo.render import month_year_text, render_study  # noqa: E402
-from crawler.demo.render_threads import render_thread_html  # noqa: E402
+from tests.support.sitegen.render import month_year_text, render_study  # noqa: E402
+from tests.support.sitegen.render_threads import render_thread_html  # noqa: E402
 
 logger = logging.getLogger("benchmarks.sitegen")
 
@@ -423,8 +425,8 @@ def sources_digest() -> str:
     digest = hashlib.sha256()
     for path in (
         Path(__file__),
-        ROOT / "crawler" / "demo" / "render.py",
-        ROOT / "crawler" / "demo" / "render_threads.py",
+        ROOT / "tests" / "support" / "sitegen" / "render.py",
+        ROOT / "tests" / "support" / "sitegen" / "render_threads.py",
     ):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

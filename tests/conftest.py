@@ -81,7 +81,7 @@ def db_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def site_server() -> Iterator[object]:
     """The fixture site served on 127.0.0.1 (a free port)."""
-    from crawler.demo.server import SiteServer
+    from tressless_crawler.demo.server import SiteServer
 
     server = SiteServer(SITE_DIR)
     server.start()
@@ -98,7 +98,11 @@ def run_scrapy(
     cmd = [sys.executable, "-m", "scrapy", *args]
     for name, value in {**FAST_CRAWL, **settings}.items():
         cmd += ["-s", f"{name}={value}"]
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "tressless_crawler.settings",
+        "PYTHONPATH": str(ROOT),
+    }
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -109,7 +113,11 @@ def start_scrapy(
     cmd = [sys.executable, "-m", "scrapy", *args]
     for name, value in {**FAST_CRAWL, **settings}.items():
         cmd += ["-s", f"{name}={value}"]
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "tressless_crawler.settings",
+        "PYTHONPATH": str(ROOT),
+    }
     with log.open("wb") as out:
         return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
 

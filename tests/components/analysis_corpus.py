@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crawler.db import schema, store, thread_store
-from crawler.db.engine import make_engine
 from tests.components.test_store import study
 from tests.components.test_thread_store import thread
+from tressless_crawler.db import schema
+from tressless_crawler.db import study_writes as store
+from tressless_crawler.db import thread_writes as thread_store
+from tressless_crawler.db.engine import make_engine
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T1 = T0 + timedelta(days=40)

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from crawler.db import schema
-from crawler.db.engine import make_engine
 from tests.components.analysis_corpus import JAD, JDT, fill
 from tests.conftest import ROOT
+from tressless_crawler.db import schema
+from tressless_crawler.db.engine import make_engine
 
 DOC = ROOT / "docs" / "analysis.md"
 
@@ -105,7 +105,7 @@ def test_downgrade_removes_views_and_index_and_upgrade_restores_them(db_url: str
             for view in ("study_overview", "thread_overview", "study_threads_view"):
                 assert view not in {n.lower() for n in engine.dialect.get_view_names(conn)}
         schema.upgrade(engine)  # the index is made for the rows already there
-        from crawler.analysis.search import search
+        from tressless_crawler.analysis.search import search
 
         assert [h["id"] for h in search(engine, "mesotherapy")] == ["D2"]
         assert [h["id"] for h in search(engine, "sides", "threads")] == ["p2"]

@@ -7,11 +7,11 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crawler.archive.extract import reparse_one
-from crawler.archive.reader import archive_files, index_file, read_records
-from crawler.archive.spider import choose
-from crawler.archive.writer import ArchiveWriter, Exchange, WarcFiles, new_record_id
-from crawler.items import StudyItem
+from tressless_crawler.archive.extract import reparse_one
+from tressless_crawler.archive.reader import archive_files, index_file, read_records
+from tressless_crawler.archive.spider import choose
+from tressless_crawler.archive.writer import ArchiveWriter, Exchange, WarcFiles, new_record_id
+from tressless_crawler.items import StudyItem
 
 SITE = "http://127.0.0.1:8631"
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from crawler.analysis.browse import make_datasette
-from crawler.analysis.sqlite_copy import copy_to_sqlite
-from crawler.db.engine import make_engine
 from tests.components.analysis_corpus import JAD, JDT, fill
+from tressless_crawler.analysis.browse import make_datasette
+from tressless_crawler.analysis.sqlite_copy import copy_to_sqlite
+from tressless_crawler.db.engine import make_engine
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def test_a_live_crawler_database_is_served_read_only_with_what_it_committed(
 ) -> None:
     from sqlalchemy import text
 
-    from crawler.analysis.browse import in_wal_mode
+    from tressless_crawler.analysis.browse import in_wal_mode
 
     fill(sqlite_url)
     path = tmp_path / "crawler.db"
@@ -157,8 +157,8 @@ def test_a_live_crawler_database_is_served_read_only_with_what_it_committed(
 def test_browse_refuses_what_it_cannot_serve(sqlite_url: str, tmp_path: Path) -> None:
     from alembic import command
 
-    from crawler.commands.browse import check_database
-    from crawler.db import schema
+    from tressless_crawler.commands.browse import check_database
+    from tressless_crawler.db import schema
 
     assert "no such file" in (check_database(tmp_path / "missing.db") or "")
     (tmp_path / "text.db").write_text("not a database at all, " * 100)

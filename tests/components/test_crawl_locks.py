@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from crawler.db import locks, runs
-from crawler.db.engine import make_engine
-from crawler.db.models import CrawlLock, CrawlRun
-from crawler.db.schema import upgrade
+from tressless_crawler.db import locks, runs
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import CrawlLock, CrawlRun
+from tressless_crawler.db.schema import upgrade
 
 FRONTIER = "tressless-crawler:nightly"
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from crawler.db import runs
-from crawler.db.engine import make_engine
-from crawler.db.models import CrawlRun
-from crawler.db.schema import upgrade
-from crawler.distributed import worker_id
+from tressless_crawler.db import runs
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import CrawlRun
+from tressless_crawler.db.schema import upgrade
+from tressless_crawler.distributed.mode import worker_id
 
 
 def test_every_run_names_its_process_as_workers_name_each_other(db_url: str) -> None:

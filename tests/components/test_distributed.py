@@ -13,13 +13,13 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 from scrapy_redis.queue import PriorityQueue
 
-from crawler import settings as project_settings
-from crawler.distributed import DistributedCrawl, FrontierKeys
-from crawler.inflight import InFlightLedger, frontier_state
-from crawler.middlewares.ratelimit import RESERVE, SharedRateLimitMiddleware
-from crawler.scheduler import SharedScheduler
-from crawler.spiders.studies import StudiesSpider
-from crawler.spiders.touched import CHECK_CHUNK, SWEEP_CLAIM_TTL, Touched
+from tressless_crawler import settings as project_settings
+from tressless_crawler.distributed.inflight import InFlightLedger, frontier_state
+from tressless_crawler.distributed.mode import DistributedCrawl, FrontierKeys
+from tressless_crawler.distributed.ratelimit import RESERVE, SharedRateLimitMiddleware
+from tressless_crawler.distributed.scheduler import SharedScheduler
+from tressless_crawler.distributed.touched import CHECK_CHUNK, SWEEP_CLAIM_TTL, Touched
+from tressless_crawler.spiders.studies import StudiesSpider
 
 
 def project(**cmdline: Any) -> Settings:
@@ -34,13 +34,13 @@ def test_without_redis_url_the_addon_changes_nothing() -> None:
     before = settings.copy_to_dict()
     DistributedCrawl().update_settings(settings)
     assert settings.copy_to_dict() == before
-    assert settings["SCHEDULER"] == "crawler.jobdir.ResumableScheduler"
+    assert settings["SCHEDULER"] == "tressless_crawler.runs.jobdir.ResumableScheduler"
 
 
 def test_with_redis_url_the_addon_moves_the_frontier_to_redis() -> None:
     settings = project(REDIS_URL="redis://example:6379/0", CRAWL_ID="run%1", DOWNLOAD_DELAY=2.5)
     DistributedCrawl().update_settings(settings)
-    assert settings["SCHEDULER"] == "crawler.scheduler.SharedScheduler"
+    assert settings["SCHEDULER"] == "tressless_crawler.distributed.scheduler.SharedScheduler"
     assert settings["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
     assert settings.getbool("SCHEDULER_PERSIST") is True
     spider, prefix = {"spider": "studies"}, "tressless-crawler:run%1:studies"
@@ -56,7 +56,7 @@ def test_with_redis_url_the_addon_moves_the_frontier_to_redis() -> None:
 
 
 def test_a_component_turned_off_with_none_stays_off() -> None:
-    path = "crawler.middlewares.ratelimit.SharedRateLimitMiddleware"
+    path = "tressless_crawler.distributed.ratelimit.SharedRateLimitMiddleware"
     settings = project(REDIS_URL="redis://example:6379/0", DOWNLOADER_MIDDLEWARES={path: None})
     DistributedCrawl().update_settings(settings)
     assert settings.getdict("DOWNLOADER_MIDDLEWARES") == {path: None}

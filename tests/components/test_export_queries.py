@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.db import queries, schema, store
-from crawler.db.engine import make_engine
 from tests.components.test_store import T0, study
+from tressless_crawler.db import schema
+from tressless_crawler.db import study_writes as store
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.export import queries
 
 
 def studies_with_shared_authors_and_cards(n: int) -> list[dict]:

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from crawler.exporters import csv_cell, write_records
+from tressless_crawler.export.writers import csv_cell, write_records
 
 RECORDS = [
     {
@@ -75,7 +75,7 @@ def test_csv_cell_numbers_are_not_escaped() -> None:
 def test_json_text_matches_json_and_falls_back_for_what_orjson_refuses() -> None:
     from datetime import UTC, datetime
 
-    from crawler.exporters import json_text
+    from tressless_crawler.export.writers import json_text
 
     for record in RECORDS:
         assert json_text(record) == json.dumps(record, ensure_ascii=False, separators=(",", ":"))

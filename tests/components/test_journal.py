@@ -22,14 +22,14 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from crawler.db.engine import make_engine
-from crawler.db.models import History, Page, Study
-from crawler.journal import JournalWriter, journal_files
-from crawler.parsers.study import parse_study
-from crawler.pipelines.store import StorePipeline
-from crawler.replay import replay_journal
-from crawler.spiders.studies import StudiesSpider
 from tests.conftest import FIXTURES
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import History, Page, Study
+from tressless_crawler.db.replay import replay_journal
+from tressless_crawler.db.spool import JournalWriter, journal_files
+from tressless_crawler.parsers.study import parse_study
+from tressless_crawler.pipelines.store import StorePipeline
+from tressless_crawler.spiders.studies import StudiesSpider
 
 PAGE = FIXTURES / "pages" / "study" / "sorafenib_cards_full.html"
 URL = "https://tressless.com/research/alopecia-induced-by-sorafenib-mechanism-similar-to-aa-ZpoR"
@@ -80,7 +80,7 @@ def rows(db_url: str) -> tuple[dict[str, str], int, int]:
 def replay(db_url: str, journal: Path):  # type: ignore[no-untyped-def]
     engine = make_engine(db_url, immediate=True)
     try:
-        from crawler.db.schema import ensure_schema
+        from tressless_crawler.db.schema import ensure_schema
 
         ensure_schema(engine)
         return replay_journal(engine, journal)
@@ -248,10 +248,10 @@ def test_items_arriving_during_a_slow_write_wait_and_go_into_the_next_batch(
 def test_the_end_of_a_run_is_journaled_when_the_database_is_down_and_replay_closes_it(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    from crawler.db import locks, runs
-    from crawler.db.models import CrawlLock, CrawlRun
-    from crawler.db.schema import ensure_schema
-    from crawler.extensions.crawlrun import close_run
+    from tressless_crawler.db import locks, runs
+    from tressless_crawler.db.models import CrawlLock, CrawlRun
+    from tressless_crawler.db.schema import ensure_schema
+    from tressless_crawler.runs.recorder import close_run
 
     journal = tmp_path / "journal"
     engine = make_engine(sqlite_url, busy_timeout=0.1)

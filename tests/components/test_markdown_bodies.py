@@ -19,12 +19,13 @@ from markdown_it import MarkdownIt
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
-from crawler.db import schema, thread_store
-from crawler.db.engine import make_engine
-from crawler.db.models import Comment, Thread
-from crawler.items import ThreadItem
-from crawler.parsers.thread_reddit import parse_thread_reddit
-from crawler.pipelines.normalize import NormalizePipeline
+from tressless_crawler.db import schema
+from tressless_crawler.db import thread_writes as thread_store
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import Comment, Thread
+from tressless_crawler.items import ThreadItem
+from tressless_crawler.parsers.thread_reddit import parse_thread_reddit
+from tressless_crawler.pipelines.normalize import NormalizePipeline
 
 MD = MarkdownIt("commonmark")
 URL = "https://www.reddit.com/r/tressless/comments/k3j9xz/title/.json"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.analysis.parquet import write_parquet
-from crawler.db import queries
+from tressless_crawler.analysis.parquet import write_parquet
+from tressless_crawler.export import queries
 
 
 def record(i: int) -> dict:

@@ -8,10 +8,10 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from crawler.items import CommunityCard, ResearchRef, StudyItem, ThreadItem
-from crawler.pipelines.dedupe import DedupePipeline
-from crawler.pipelines.normalize import NormalizePipeline, clean_markdown
-from crawler.pipelines.validate import ValidatePipeline
+from tressless_crawler.items import CommunityCard, ResearchRef, StudyItem, ThreadItem
+from tressless_crawler.pipelines.dedupe import DedupePipeline
+from tressless_crawler.pipelines.normalize import NormalizePipeline, clean_markdown
+from tressless_crawler.pipelines.validate import ValidatePipeline
 
 
 def crawler():

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from crawler.demo.server import SiteServer
 from tests.components.test_site_server import fetch
 from tests.conftest import SITE_DIR
+from tressless_crawler.demo.server import SiteServer
 
 MANIFEST = json.loads((SITE_DIR / "manifest.json").read_text(encoding="utf-8"))
 POST = "z9d33p"

@@ -8,7 +8,7 @@ from scrapy import Request
 from scrapy.utils.test import get_crawler
 from twisted.internet.defer import Deferred
 
-from crawler.middlewares.robots import ConcurrentSafeRobotsTxtMiddleware
+from tressless_crawler.middlewares.robots import ConcurrentSafeRobotsTxtMiddleware
 
 
 async def parsers_seen_by_waiters(count: int) -> list[object]:

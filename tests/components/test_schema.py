@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, text
 
-from crawler.db import schema
-from crawler.db.engine import make_engine
+from tressless_crawler.db import schema
+from tressless_crawler.db.engine import make_engine
 
 
 def test_empty_database_is_created_at_head(db_url: str) -> None:

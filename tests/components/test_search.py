@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from crawler.analysis.search import QuerySyntaxError, fts5_expression, parse, search
-from crawler.db import store, thread_store
-from crawler.db.engine import make_engine
 from tests.components.analysis_corpus import T1, fill, studies, threads
+from tressless_crawler.analysis.search import QuerySyntaxError, fts5_expression, parse, search
+from tressless_crawler.db import study_writes as store
+from tressless_crawler.db import thread_writes as thread_store
+from tressless_crawler.db.engine import make_engine
 
 
 @pytest.fixture

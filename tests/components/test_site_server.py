@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from protego import Protego
 
-from crawler.demo.build_site import build_site
-from crawler.demo.families import FAMILIES
-from crawler.demo.server import Fault, FaultRequest, SiteServer, http_date
+from tests.support.sitegen.build_site import build_site
+from tests.support.sitegen.families import FAMILIES
+from tressless_crawler.demo.server import Fault, FaultRequest, SiteServer, http_date
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_DIR = ROOT / "tests" / "fixtures" / "site"
@@ -240,8 +240,8 @@ def _tree(root: Path) -> dict[str, bytes]:
 def test_committed_site_matches_its_builder(tmp_path: Path) -> None:
     manifest = build_site(tmp_path / "site")
     built, committed = _tree(tmp_path / "site"), _tree(SITE_DIR)
-    assert sorted(built) == sorted(committed), "run: python -m crawler.demo.build_site " + (
-        "tests/fixtures/site"
+    assert sorted(built) == sorted(committed), (
+        "run: python -m tests.support.sitegen.build_site " + ("tests/fixtures/site")
     )
     changed = [name for name in built if built[name] != committed[name]]
     assert not changed, f"stale committed files (rebuild the site): {changed[:5]}"
@@ -249,7 +249,7 @@ def test_committed_site_matches_its_builder(tmp_path: Path) -> None:
 
 
 def test_demo_symlink_points_at_the_committed_site() -> None:
-    link = ROOT / "crawler" / "demo" / "site"
+    link = ROOT / "tressless_crawler" / "demo" / "site"
     assert link.is_symlink() and not Path(link.readlink()).is_absolute()
     assert link.resolve() == SITE_DIR.resolve()
 
@@ -332,12 +332,12 @@ def _parser(module: str, name: str) -> Any:
 
 @pytest.mark.parametrize(("path", "study_id"), ALL_STUDY_PATHS)
 def test_every_study_page_parses_to_its_manifest_id(path: str, study_id: str) -> None:
-    from crawler.items import StudyItem
+    from tressless_crawler.items import StudyItem
 
-    parse_study = _parser("crawler.parsers.study", "parse_study")
+    parse_study = _parser("tressless_crawler.parsers.study", "parse_study")
     from scrapy.http import HtmlResponse
 
-    from crawler.spiders.studies import page_source
+    from tressless_crawler.spiders.studies import page_source
 
     url = "https://tressless.com" + path
     body = (SITE_DIR / path.strip("/") / "index.html").read_bytes()
@@ -351,13 +351,13 @@ def test_every_study_page_parses_to_its_manifest_id(path: str, study_id: str) ->
 
 @pytest.mark.parametrize("post_id", sorted(MANIFEST["threads"]))
 def test_every_thread_parses_to_its_manifest_counts(post_id: str) -> None:
-    from crawler.items import ThreadItem
+    from tressless_crawler.items import ThreadItem
 
     thread = MANIFEST["threads"][post_id]
     if thread["format"] == "html":
-        parse = _parser("crawler.parsers.thread_html", "parse_thread_html")
+        parse = _parser("tressless_crawler.parsers.thread_html", "parse_thread_html")
     else:
-        parse = _parser("crawler.parsers.thread_reddit", "parse_thread_reddit")
+        parse = _parser("tressless_crawler.parsers.thread_reddit", "parse_thread_reddit")
     file = SITE_DIR / thread["fetch_path"].strip("/")
     body = (file / "index.html" if thread["format"] == "html" else file).read_text("utf-8")
     item = parse(body, "https://tressless.com" + thread["fetch_path"])

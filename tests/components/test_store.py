@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crawler.db import runs, schema, snapshots, store
-from crawler.db.engine import make_engine
-from crawler.db.models import (
+from tressless_crawler.db import runs, schema, snapshots
+from tressless_crawler.db import study_writes as store
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import (
     Author,
     History,
     Journal,
@@ -22,7 +23,7 @@ from crawler.db.models import (
     StudyThread,
     Thread,
 )
-from crawler.items import CommunityCard, ResearchRef, StudyItem
+from tressless_crawler.items import CommunityCard, ResearchRef, StudyItem
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -232,7 +233,7 @@ def test_names_known_from_earlier_batches_are_not_inserted_again(engine) -> None
 
 
 def test_name_cache_is_bounded() -> None:
-    from crawler.db.names import NameIds
+    from tressless_crawler.db.names import NameIds
 
     cache = NameIds(size=2)
     cache.pending[Author] = {"a": 1, "b": 2, "c": 3}
@@ -357,8 +358,8 @@ def page(url: str, status: int, key: str | None = None) -> dict:
 
 def test_a_batch_is_one_transaction_its_failure_leaves_nothing(engine) -> None:
     """Studies, gone marks and page records of a batch commit together or not at all."""
-    from crawler.db.batch import Batch, write_batch
-    from crawler.db.models import Page
+    from tressless_crawler.db.batch import Batch, write_batch
+    from tressless_crawler.db.models import Page
 
     first = Batch()
     first.studies = [study("Zb1")]
@@ -382,7 +383,7 @@ def test_a_batch_is_one_transaction_its_failure_leaves_nothing(engine) -> None:
 
 
 def test_a_404_of_a_url_never_stored_leaves_no_pages_row(engine) -> None:
-    from crawler.db.models import Page
+    from tressless_crawler.db.models import Page
 
     known = "https://tressless.com/research/some-study-Zp1"
     store.write_studies(engine, [study("Zp1")], None, T0)

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.db import schema, store, thread_store
-from crawler.db.engine import make_engine
-from crawler.db.models import Comment, History, Thread
-from crawler.items import CommentItem, CommunityCard, StudyItem, ThreadItem
+from tressless_crawler.db import schema
+from tressless_crawler.db import study_writes as store
+from tressless_crawler.db import thread_writes as thread_store
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import Comment, History, Thread
+from tressless_crawler.items import CommentItem, CommunityCard, StudyItem, ThreadItem
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -17,12 +17,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from crawler.db import queries, runs, schema, store, thread_store
-from crawler.db.engine import make_engine
-from crawler.db.types import utc_iso
-from crawler.items import CommentItem, ThreadItem
 from tests.components.test_store import study
 from tests.conftest import run_scrapy
+from tressless_crawler.db import runs, schema
+from tressless_crawler.db import study_writes as store
+from tressless_crawler.db import thread_writes as thread_store
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.types import utc_iso
+from tressless_crawler.export import queries
+from tressless_crawler.items import CommentItem, ThreadItem
 
 T0 = datetime(2020, 10, 31, 3, 59, 49, 123456, tzinfo=UTC)
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?P<offset>[^\",;\s]*)")

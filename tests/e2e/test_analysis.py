@@ -75,7 +75,7 @@ def test_parquet_export_reads_back_as_the_jsonl_export(crawled: str, tmp_path: P
     import duckdb
     import pyarrow.parquet as pq
 
-    from crawler.analysis.parquet import TIMES
+    from tressless_crawler.analysis.parquet import TIMES
 
     for args in EXPORTS:
         path = tmp_path / f"{'-'.join(args)}.parquet"
@@ -115,7 +115,7 @@ def test_parquet_without_pyarrow_says_how_to_install_it(crawled: str, tmp_path: 
     cmd += ["-o", str(tmp_path / "s.parquet"), "-s", f"DATABASE_URL={crawled}"]
     env = {
         **os.environ,
-        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+        "SCRAPY_SETTINGS_MODULE": "tressless_crawler.settings",
         "PYTHONPATH": f"{blocker.parent}{os.pathsep}{ROOT}",
     }
     result = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
@@ -184,7 +184,7 @@ def test_sqlite_copy_served_by_scrapy_browse(crawled: str, tmp_path: Path) -> No
     )
     assert result.returncode == 0, result.stderr[-2000:]
     copy_url = f"sqlite:///{copy}"
-    from crawler.analysis.parquet import TIMES
+    from tressless_crawler.analysis.parquet import TIMES
 
     for args in (["studies"], ["threads"], ["comments"], ["authors"], ["studies", "--history"]):
         copied = [times_as_instants(r, TIMES) for r in jsonl(copy_url, args, tmp_path)]

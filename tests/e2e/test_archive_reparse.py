@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.archive.reader import archive_files, index_file, read_records
-from crawler.db.queries import STUDY_META
-from crawler.demo.server import SiteServer
 from tests.conftest import SITE_DIR, run_scrapy, start_scrapy
+from tressless_crawler.archive.reader import archive_files, index_file, read_records
+from tressless_crawler.demo.server import SiteServer
+from tressless_crawler.export.queries import STUDY_META
 
 pytestmark = pytest.mark.e2e
 EXPORTS = ("studies", "threads", "comments", "authors")

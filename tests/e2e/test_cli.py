@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crawler.cli import errors
-from crawler.db.engine import make_engine
-from crawler.db.models import CrawlRun
-from crawler.demo.server import SiteServer
 from tests.conftest import ROOT, SITE_DIR, run_scrapy, start_scrapy
 from tests.e2e.test_concurrency import hold_lock
+from tressless_crawler.cli import errors
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import CrawlRun
+from tressless_crawler.demo.server import SiteServer
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +56,11 @@ def closed_port() -> int:
 
 def scrapy_plain(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """The command exactly as typed: no -s LOG_LEVEL from the test helpers."""
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "tressless_crawler.settings",
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("CRAWLER_LOG_LEVEL", None)
     return subprocess.run(
         [sys.executable, "-m", "scrapy", *args],
@@ -341,7 +345,11 @@ def test_progress_bar_on_a_terminal_only(site_server, tmp_path: Path) -> None:
     import struct
     import termios
 
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "tressless_crawler.settings",
+        "PYTHONPATH": str(ROOT),
+    }
     cmd = [sys.executable, "-m", "scrapy", "crawl", "studies", "-s", f"SITE_URL={site_server.url}"]
     cmd += ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
     leader, follower = pty.openpty()

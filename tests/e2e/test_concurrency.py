@@ -13,10 +13,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from crawler.db import schema
-from crawler.db.engine import make_engine
-from crawler.db.models import Author, CrawlLock, CrawlRun, Journal, Study, StudyAuthor, Thread
 from tests.conftest import FAST_CRAWL, ROOT, SITE_DIR, run_scrapy
+from tressless_crawler.db import schema
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import (
+    Author,
+    CrawlLock,
+    CrawlRun,
+    Journal,
+    Study,
+    StudyAuthor,
+    Thread,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -69,7 +77,11 @@ def test_lock_of_a_dead_crawl_is_taken_over(site_server, sqlite_url: str, tmp_pa
 def test_two_processes_writing_at_once_give_no_duplicates(
     site_server, postgres_url: str, tmp_path: Path
 ) -> None:
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "tressless_crawler.settings",
+        "PYTHONPATH": str(ROOT),
+    }
     settings = {
         **FAST_CRAWL,
         "SITE_URL": site_server.url,

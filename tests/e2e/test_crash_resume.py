@@ -14,9 +14,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.db.engine import make_engine
-from crawler.db.models import CrawlRun, History, ResearchLink, Study, StudyAuthor, StudyThread
 from tests.conftest import FAST_CRAWL, ROOT, run_scrapy
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import (
+    CrawlRun,
+    History,
+    ResearchLink,
+    Study,
+    StudyAuthor,
+    StudyThread,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -78,7 +85,11 @@ def start_crawl(site_url: str, db_url: str, cwd: Path, **extra: str) -> subproce
     settings = {**FAST_CRAWL, **SLOW, "SITE_URL": site_url, "DATABASE_URL": db_url, **extra}
     for name, value in settings.items():
         cmd += ["-s", f"{name}={value}"]
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "tressless_crawler.settings",
+        "PYTHONPATH": str(ROOT),
+    }
     return subprocess.Popen(
         cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )

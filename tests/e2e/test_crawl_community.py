@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crawler.db.engine import make_engine
-from crawler.db.models import Comment, History, StudyThread, Thread
-from crawler.urls import thread_id_from_url
 from tests.conftest import SITE_DIR, run_scrapy
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import Comment, History, StudyThread, Thread
+from tressless_crawler.urls import thread_id_from_url
 
 pytestmark = pytest.mark.e2e
 MANIFEST = json.loads((SITE_DIR / "manifest.json").read_text(encoding="utf-8"))

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crawler.db.engine import make_engine
-from crawler.db.models import (
+from tests.conftest import SITE_DIR, run_scrapy
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import (
     Author,
     CrawlRun,
     History,
@@ -23,9 +24,8 @@ from crawler.db.models import (
     StudyThread,
     Thread,
 )
-from crawler.demo.server import SiteServer
-from crawler.parsers.study import parse_study
-from tests.conftest import SITE_DIR, run_scrapy
+from tressless_crawler.demo.server import SiteServer
+from tressless_crawler.parsers.study import parse_study
 
 pytestmark = pytest.mark.e2e
 

@@ -27,11 +27,19 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from crawler.cli.errors import EXIT_JOURNALED
-from crawler.db.engine import make_engine
-from crawler.db.models import CrawlRun, History, Page, ResearchLink, Study, StudyAuthor, StudyThread
-from crawler.demo.server import SiteServer
 from tests.conftest import SITE_DIR, run_scrapy, start_scrapy
+from tressless_crawler.cli.errors import EXIT_JOURNALED
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import (
+    CrawlRun,
+    History,
+    Page,
+    ResearchLink,
+    Study,
+    StudyAuthor,
+    StudyThread,
+)
+from tressless_crawler.demo.server import SiteServer
 
 pytestmark = pytest.mark.e2e
 
@@ -178,7 +186,8 @@ def crawl_through_a_postgres_outage(
 ) -> tuple[str, Path]:
     """Crawl, stopping PostgreSQL midway for OUTAGE_SECONDS; return the log and journal dir.
 
-    ``exit_code``: the crawl's, 8 when batches went to the journal (crawler.cli.errors)."""
+    ``exit_code``: the crawl's, 8 when batches went to the journal
+    (tressless_crawler.cli.errors)."""
     admin_url = os.environ["TEST_DATABASE_URL"]
     journal = tmp_path / "journal"
     log = tmp_path / "crawl.log"

@@ -26,8 +26,10 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from crawler.db.engine import make_engine
-from crawler.db.models import (
+from tests.conftest import SITE_DIR, run_scrapy, start_scrapy
+from tests.e2e.test_crawl_studies import change_link_only
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import (
     Author,
     CrawlLock,
     CrawlRun,
@@ -40,10 +42,8 @@ from crawler.db.models import (
     StudyThread,
     Thread,
 )
-from crawler.db.snapshots import content_hash
-from crawler.demo.server import SiteServer
-from tests.conftest import SITE_DIR, run_scrapy, start_scrapy
-from tests.e2e.test_crawl_studies import change_link_only
+from tressless_crawler.db.snapshots import content_hash
+from tressless_crawler.demo.server import SiteServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.postgres]
 

@@ -1,7 +1,7 @@
 """Failing servers and bad pages: the real ``scrapy crawl`` against a fault-injecting fixture site.
 
 Each test crawls the whole fixture site with a few study pages served through faults of
-``crawler.demo.server`` — one fault per page: 5xx with Retry-After, 429, timeouts, resets,
+``tressless_crawler.demo.server`` — one fault per page: 5xx with Retry-After, 429, timeouts, resets,
 truncation, wrong charsets, PDFs and images, a 20 MB page, redirect loops and escapes, soft
 404s, empty bodies, another site's article. Every crawl must finish (exit 0, crawl run
 "finished"), retry what is retryable with the waits the server asked for (or a growing
@@ -25,11 +25,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crawler.db.engine import make_engine
-from crawler.db.models import CrawlRun, History, Page, Study
-from crawler.demo.server import Fault, FaultHook, FaultRequest, SiteServer
-from crawler.parsers.study import parse_study
 from tests.conftest import FIXTURES, SITE_DIR, run_scrapy
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import CrawlRun, History, Page, Study
+from tressless_crawler.demo.server import Fault, FaultHook, FaultRequest, SiteServer
+from tressless_crawler.parsers.study import parse_study
 
 pytestmark = pytest.mark.e2e
 

@@ -27,11 +27,11 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from crawler.db.engine import make_engine
-from crawler.db.models import CrawlRun, Study
-from crawler.demo.server import Fault, SiteServer
 from tests.conftest import SITE_DIR, run_scrapy
 from tests.e2e.test_faults import PLAIN, SMART_TLDR, _tldr, crawl_site, page_with_tldr
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import CrawlRun, Study
+from tressless_crawler.demo.server import Fault, SiteServer
 
 pytestmark = pytest.mark.e2e
 

@@ -23,13 +23,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.db.engine import make_engine
-from crawler.db.models import CrawlRun, Study
-from crawler.demo.server import SiteServer
-from crawler.jobdir import MARKER
-from crawler.urls import study_id_from_url
 from tests.conftest import ROOT, SITE_DIR, run_scrapy, start_scrapy
 from tests.e2e.test_crash_resume import snapshot, wait_until_crawling
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import CrawlRun, Study
+from tressless_crawler.demo.server import SiteServer
+from tressless_crawler.runs.jobdir import MARKER
+from tressless_crawler.urls import study_id_from_url
 
 pytestmark = pytest.mark.e2e
 
@@ -258,7 +258,7 @@ def test_ctrl_c_then_the_same_command_completes_the_threads_of_a_follow_communit
     """As `scrapy demo` crawls: studies with follow_community. Studies stored before Ctrl-C are
     skipped as unchanged by the rerun, and yield no thread requests: their threads, known from
     the cards, are swept."""
-    from crawler.db.models import Thread
+    from tressless_crawler.db.models import Thread
 
     settings = {
         "SITE_URL": site.url,

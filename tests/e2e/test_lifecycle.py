@@ -10,11 +10,11 @@ import pytest
 from alembic import command
 from sqlalchemy import select
 
-from crawler.db import schema
-from crawler.db.engine import make_engine
-from crawler.db.models import Study
-from crawler.demo.server import SiteServer
 from tests.conftest import SITE_DIR, run_scrapy
+from tressless_crawler.db import schema
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import Study
+from tressless_crawler.demo.server import SiteServer
 
 pytestmark = pytest.mark.e2e
 MANIFEST = json.loads((SITE_DIR / "manifest.json").read_text(encoding="utf-8"))

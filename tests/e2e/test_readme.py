@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.db import queries
 from tests.conftest import ROOT
+from tressless_crawler.export import queries
 
 pytestmark = pytest.mark.e2e
 
@@ -91,7 +91,7 @@ def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+        "SCRAPY_SETTINGS_MODULE": "tressless_crawler.settings",
         "PYTHONPATH": str(ROOT),
     }
     env.pop("CRAWLER_LOG_LEVEL", None)

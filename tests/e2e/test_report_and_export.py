@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo.server import SiteServer
 from tests.conftest import SITE_DIR, run_scrapy
+from tressless_crawler.demo.server import SiteServer
 
 pytestmark = pytest.mark.e2e
 MANIFEST = json.loads((SITE_DIR / "manifest.json").read_text(encoding="utf-8"))
@@ -165,7 +165,11 @@ def test_export_shows_progress_to_a_person_and_not_to_a_pipe(
 
     tmp, url = crawled
     n = len(MANIFEST["expected_study_ids"])
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "tressless_crawler.settings",
+        "PYTHONPATH": str(ROOT),
+    }
     cmd = [sys.executable, "-m", "scrapy", "export", "studies", "-s", f"DATABASE_URL={url}"]
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from crawler.db.engine import make_engine
-from crawler.db.models import CrawlRun, Study
 from tests.conftest import FAST_CRAWL, ROOT, SITE_DIR
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import CrawlRun, Study
 
 pytestmark = pytest.mark.e2e
 MANIFEST = json.loads((SITE_DIR / "manifest.json").read_text(encoding="utf-8"))

@@ -26,10 +26,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from crawler.db.engine import make_engine
-from crawler.db.models import CrawlRun, Study
-from crawler.demo.server import Fault, FaultHook, SiteServer
 from tests.conftest import SITE_DIR, run_scrapy
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import CrawlRun, Study
+from tressless_crawler.demo.server import Fault, FaultHook, SiteServer
 
 pytestmark = pytest.mark.e2e
 

@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from crawler.db.engine import make_engine
-from crawler.db.models import Comment, CrawlRun, Page, Thread
-from crawler.demo.reddit_api import thread_page
-from crawler.demo.server import Fault
 from tests.conftest import SITE_DIR, run_scrapy
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.models import Comment, CrawlRun, Page, Thread
+from tressless_crawler.demo.reddit_api import thread_page
+from tressless_crawler.demo.server import Fault
 
 pytestmark = pytest.mark.e2e
 MANIFEST = json.loads((SITE_DIR / "manifest.json").read_text(encoding="utf-8"))

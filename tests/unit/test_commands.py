@@ -1,4 +1,4 @@
-"""Every project command shares crawler.cli.command.ProjectCommand.
+"""Every project command shares tressless_crawler.cli.command.ProjectCommand.
 
 That base is what makes a command's default settings take effect (Scrapy applies them below
 the settings module), sends Scrapy's dumps to DEBUG and turns exceptions into one line and an
@@ -10,13 +10,17 @@ from __future__ import annotations
 from scrapy.cmdline import _get_commands_from_module
 from scrapy.settings import Settings
 
-from crawler.cli.command import COMMAND_DEFAULTS_PRIORITY, ProjectCommand, apply_command_defaults
+from tressless_crawler.cli.command import (
+    COMMAND_DEFAULTS_PRIORITY,
+    ProjectCommand,
+    apply_command_defaults,
+)
 
 EXPECTED = {"crawl", "db", "demo", "export", "report", "seed"}
 
 
 def test_every_project_command_is_a_project_command() -> None:
-    commands = _get_commands_from_module("crawler.commands", inproject=True)
+    commands = _get_commands_from_module("tressless_crawler.commands", inproject=True)
     assert set(commands) >= EXPECTED
     for name, command in commands.items():
         assert isinstance(command, ProjectCommand), name

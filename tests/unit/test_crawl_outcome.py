@@ -1,4 +1,4 @@
-"""How a crawl's stats and run status become an exit code (crawler.cli.outcome)."""
+"""How a crawl's stats and run status become an exit code (tressless_crawler.cli.outcome)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from crawler.cli import errors
-from crawler.cli.outcome import judge_stats
+from tressless_crawler.cli import errors
+from tressless_crawler.cli.outcome import judge_stats
 
 SITE = "http://127.0.0.1:1"
 SPIDER = SimpleNamespace(name="studies", single_url=None, settings={})

@@ -1,8 +1,8 @@
 """Metamorphic tests: a study reads the same in every family of markup.
 
 For every study of the fixture pages (their expected JSON) and of the fixture site
-(``crawler.demo.site_data``, read from the page of its own template), each family of
-``crawler.demo.families`` renders the item, and ``parse_study`` must give the same item
+(``tests.support.sitegen.site_data``, read from the page of its own template), each family of
+``tests.support.sitegen.families`` renders the item, and ``parse_study`` must give the same item
 back, through the spider's own hand-over (``page_source``: the charset a page declares is
 honoured). Hypothesis then varies the markup as a new build of the site would: wrapped
 elements, comments between text nodes, renamed and shuffled classes, whitespace, more chrome.
@@ -23,12 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scrapy.http import HtmlResponse
 
-from crawler.demo import site_data as sd
-from crawler.demo.build_site import study_page
-from crawler.demo.families import FAMILIES, render_family
-from crawler.items import Drop, StudyItem
-from crawler.parsers.study import parse_study, read_study
-from crawler.spiders.studies import page_source
+from tests.support.sitegen import site_data as sd
+from tests.support.sitegen.build_site import study_page
+from tests.support.sitegen.families import FAMILIES, render_family
+from tressless_crawler.items import Drop, StudyItem
+from tressless_crawler.parsers.study import parse_study, read_study
+from tressless_crawler.spiders.studies import page_source
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "study"
 SITE = "https://tressless.com"

@@ -16,14 +16,18 @@ from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import HtmlResponse, Response, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler import redact
-from crawler.failures import TOO_BIG_META, RefusedRequest, failure_reason
-from crawler.middlewares.charset import CharsetRepairMiddleware, better_encoding, mostly_utf8
-from crawler.middlewares.guard import RedirectGuardMiddleware, RequestGuardMiddleware
-from crawler.parsers.study import parse_study
-from crawler.spiders.community import CommunitySpider
-from crawler.spiders.studies import SITEMAP_MAX_URLS, StudiesSpider
-from crawler.urls import (
+from tressless_crawler import redact
+from tressless_crawler.middlewares.charset import (
+    CharsetRepairMiddleware,
+    better_encoding,
+    mostly_utf8,
+)
+from tressless_crawler.middlewares.guard import RedirectGuardMiddleware, RequestGuardMiddleware
+from tressless_crawler.parsers.study import parse_study
+from tressless_crawler.runs.failures import TOO_BIG_META, RefusedRequest, failure_reason
+from tressless_crawler.spiders.community import CommunitySpider
+from tressless_crawler.spiders.studies import SITEMAP_MAX_URLS, StudiesSpider
+from tressless_crawler.urls import (
     Origins,
     canonical_url,
     host_origins,
@@ -132,7 +136,8 @@ def test_the_guard_refuses_every_request_and_redirect_off_the_origins() -> None:
 
 def test_a_study_url_on_another_port_is_refused_as_argument() -> None:
     crawler = crawler_for()
-    # Refused when the spider is made, before anything starts (crawler.cli.errors: exit code 2).
+    # Refused when the spider is made, before anything starts (tressless_crawler.cli.errors: exit
+    # code 2).
     with pytest.raises(ValueError, match="not on the site's origin"):
         StudiesSpider.from_crawler(crawler, url="http://127.0.0.1:9000/research/x-Ab12")
 

@@ -6,9 +6,16 @@ from pathlib import Path
 
 from itemadapter import ItemAdapter
 
-from crawler.items import CommentItem, CommunityCard, ResearchRef, StudyItem, ThreadItem, as_dict
-from crawler.parsers.study import parse_study
-from crawler.parsers.thread_html import parse_thread_html
+from tressless_crawler.items import (
+    CommentItem,
+    CommunityCard,
+    ResearchRef,
+    StudyItem,
+    ThreadItem,
+    as_dict,
+)
+from tressless_crawler.parsers.study import parse_study
+from tressless_crawler.parsers.thread_html import parse_thread_html
 
 SITE = Path(__file__).resolve().parent.parent / "fixtures" / "site"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.parsers.lines import hidden_classes, linearise, page_titles, parse_root
+from tressless_crawler.parsers.lines import hidden_classes, linearise, page_titles, parse_root
 
 
 def lines(html: str) -> list[str]:

@@ -17,7 +17,16 @@ def test_ruff_finds_nothing() -> None:
     if importlib.util.find_spec("ruff") is None:
         pytest.fail("ruff is not installed: pip install -e '.[test]'")
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "crawler", "tests", "benchmarks"],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "tressless_crawler",
+            "tests",
+            "benchmarks",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -30,7 +39,7 @@ def test_mypy_finds_nothing_in_the_package() -> None:
     if importlib.util.find_spec("mypy") is None:
         pytest.fail("mypy is not installed: pip install -e '.[test]'")
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--no-incremental", "crawler"],
+        [sys.executable, "-m", "mypy", "--no-incremental", "tressless_crawler"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -17,11 +17,11 @@ from scrapy.exceptions import DropItem
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.items import Drop, StudyItem
-from crawler.parsers.study import parse_study
-from crawler.pipelines.normalize import NormalizePipeline
-from crawler.pipelines.validate import ValidatePipeline
-from crawler.spiders.studies import page_source
+from tressless_crawler.items import Drop, StudyItem
+from tressless_crawler.parsers.study import parse_study
+from tressless_crawler.pipelines.normalize import NormalizePipeline
+from tressless_crawler.pipelines.validate import ValidatePipeline
+from tressless_crawler.spiders.studies import page_source
 
 PAGES = sorted(
     (Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "not_study").rglob("*.html")

@@ -27,15 +27,15 @@ from scrapy.exceptions import DropItem
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.items import Drop, StudyItem, ThreadItem
-from crawler.middlewares.charset import CharsetRepairMiddleware
-from crawler.parsers.study import parse_study
-from crawler.parsers.thread_html import parse_thread_html
-from crawler.parsers.thread_reddit import parse_thread_reddit
-from crawler.pipelines.normalize import NormalizePipeline
-from crawler.pipelines.validate import ValidatePipeline
-from crawler.spiders.community import CommunitySpider
-from crawler.spiders.studies import StudiesSpider, page_source
+from tressless_crawler.items import Drop, StudyItem, ThreadItem
+from tressless_crawler.middlewares.charset import CharsetRepairMiddleware
+from tressless_crawler.parsers.study import parse_study
+from tressless_crawler.parsers.thread_html import parse_thread_html
+from tressless_crawler.parsers.thread_reddit import parse_thread_reddit
+from tressless_crawler.pipelines.normalize import NormalizePipeline
+from tressless_crawler.pipelines.validate import ValidatePipeline
+from tressless_crawler.spiders.community import CommunitySpider
+from tressless_crawler.spiders.studies import StudiesSpider, page_source
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PAGES = FIXTURES / "pages"

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from lxml import etree
 from lxml import html as lxml_html
 
-from crawler.items import Drop, StudyItem
-from crawler.parsers import text as tx
-from crawler.parsers.study import parse_study
+from tressless_crawler.items import Drop, StudyItem
+from tressless_crawler.parsers import text as tx
+from tressless_crawler.parsers.study import parse_study
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "study"
 FIXTURES = {path.stem: path.read_text(encoding="utf-8") for path in sorted(PAGES.glob("*.html"))}

@@ -20,13 +20,22 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 
-from crawler import redact
-from crawler.failures import RefusedRequest, failure_level, failure_reason, record_failure
-from crawler.middlewares.backoff import BackoffRetryMiddleware, parse_retry_after
-from crawler.middlewares.charset import CharsetRepairMiddleware, better_encoding
-from crawler.middlewares.guard import RedirectGuardMiddleware, RequestGuardMiddleware, host_allowed
-from crawler.reporting import report_rows
-from crawler.spiders.studies import StudiesSpider
+from tressless_crawler import redact
+from tressless_crawler.middlewares.backoff import BackoffRetryMiddleware, parse_retry_after
+from tressless_crawler.middlewares.charset import CharsetRepairMiddleware, better_encoding
+from tressless_crawler.middlewares.guard import (
+    RedirectGuardMiddleware,
+    RequestGuardMiddleware,
+    host_allowed,
+)
+from tressless_crawler.runs.failures import (
+    RefusedRequest,
+    failure_level,
+    failure_reason,
+    record_failure,
+)
+from tressless_crawler.runs.report import report_rows
+from tressless_crawler.spiders.studies import StudiesSpider
 
 SITE = "http://127.0.0.1:8000"
 
@@ -118,7 +127,7 @@ def test_failure_reasons_are_short_stat_keys(exc: BaseException, reason: str, le
 def test_a_failure_is_counted_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     crawler = crawler_for()
     request = Request(f"{SITE}/research/x-Ab12", meta={"retry_times": 3})
-    with caplog.at_level(logging.INFO, logger="crawler.failures"):
+    with caplog.at_level(logging.INFO, logger="tressless_crawler.runs.failures"):
         record_failure(crawler, HttpError(Response(request.url, status=502)), request)
     assert crawler.stats.get_value("failures/http_502") == 1
     assert crawler.stats.get_value("failures/count") == 1
@@ -305,9 +314,9 @@ def test_log_records_and_tracebacks_are_redacted(
 
 
 def test_the_add_on_is_enabled_in_the_project() -> None:
-    from crawler import settings
+    from tressless_crawler import settings
 
-    assert "crawler.redact.RedactCredentials" in settings.ADDONS
+    assert "tressless_crawler.redact.RedactCredentials" in settings.ADDONS
     assert (
         settings.DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.retry.RetryMiddleware"]
         is None

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from crawler.demo.render import TEMPLATES, month_year_text, render_study
-from crawler.items import StudyItem
-from crawler.parsers.study import parse_study
+from tests.support.sitegen.render import TEMPLATES, month_year_text, render_study
+from tressless_crawler.items import StudyItem
+from tressless_crawler.parsers.study import parse_study
 
 SITE = "https://tressless.com"
 URL = f"{SITE}/research/alopecia-induced-by-sorafenib-mechanism-similar-to-aa-ZpoR"

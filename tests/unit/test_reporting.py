@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crawler.items import StudyItem
-from crawler.reporting import (
+from tressless_crawler.items import StudyItem
+from tressless_crawler.runs.report import (
     dropped_share,
     dropped_share_warnings,
     fill_rate_warnings,

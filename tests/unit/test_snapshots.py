@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.db.snapshots import (
+from tressless_crawler.db.snapshots import (
     VOLATILE_CARD_FIELDS,
     JsonText,
     _encode,
@@ -121,7 +121,7 @@ def test_serializer_stores_encoded_text_as_it_is() -> None:
 def test_deserializer_reads_what_orjson_reads_and_what_only_json_reads() -> None:
     import math
 
-    from crawler.db.snapshots import json_deserializer
+    from tressless_crawler.db.snapshots import json_deserializer
 
     assert json_deserializer('{"a":[1,"é",null]}') == {"a": [1, "é", None]}
     assert json_deserializer(b'{"n":1}') == {"n": 1}

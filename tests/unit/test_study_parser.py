@@ -16,12 +16,12 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawler.items import Drop, StudyItem
-from crawler.parsers import study
-from crawler.parsers.lines import CONTROL_RE, document_bytes, linearise, parse_root
-from crawler.parsers.study import parse_study
-from crawler.spiders.studies import page_source
-from crawler.urls import canonical_url
+from tressless_crawler.items import Drop, StudyItem
+from tressless_crawler.parsers import study
+from tressless_crawler.parsers.lines import CONTROL_RE, document_bytes, linearise, parse_root
+from tressless_crawler.parsers.study import parse_study
+from tressless_crawler.spiders.studies import page_source
+from tressless_crawler.urls import canonical_url
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "study"
 SAVED_FROM_RE = re.compile(r"<!--\s*saved from url=(?:\(\d+\))?(\S+)\s*-->")

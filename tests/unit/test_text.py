@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.parsers.text import (
+from tressless_crawler.parsers.text import (
     approx_date_from_age,
     clean_text,
     compact_int,

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.items import CommentItem, Drop
-from crawler.parsers.comment_tree import CommentTree
-from crawler.parsers.thread_reddit import parse_more_children
-from crawler.spiders.community import thread_fetch_url
+from tressless_crawler.items import CommentItem, Drop
+from tressless_crawler.parsers.comment_tree import CommentTree
+from tressless_crawler.parsers.thread_reddit import parse_more_children
+from tressless_crawler.spiders.community import thread_fetch_url
 
 HOSTS = {"tressless.com", "www.tressless.com", "www.reddit.com", "old.reddit.com"}
 SITE = "https://tressless.com"
@@ -225,8 +225,8 @@ def test_morechildren_answer_that_is_not_one_is_a_drop(body: bytes) -> None:
 
 
 def expansion(comments: list[CommentItem], stored: dict[str, str | None], cap: int = 50):
-    from crawler.items import ThreadItem
-    from crawler.spiders.expansion import Expansion
+    from tressless_crawler.items import ThreadItem
+    from tressless_crawler.spiders.expansion import Expansion
 
     item = ThreadItem(post_id="p1", url="https://www.reddit.com/comments/p1", comments=comments)
     return Expansion(item, "https://www.reddit.com/comments/p1.json", cap, stored=stored)

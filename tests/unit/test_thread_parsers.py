@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from crawler.parsers.thread_html import parse_thread_html
-from crawler.parsers.thread_reddit import parse_thread_reddit
+from tressless_crawler.parsers.thread_html import parse_thread_html
+from tressless_crawler.parsers.thread_reddit import parse_thread_reddit
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 REDDIT_DIR = PAGES / "thread_reddit"

@@ -19,17 +19,17 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.demo.render_threads import (
+from tests.support.sitegen.render_threads import (
     _more_thing,
     render_thread_html,
     render_thread_json,
     thread_reddit_permalink,
     thread_site_path,
 )
-from crawler.items import CommentItem, Drop, ThreadItem
-from crawler.parsers.thread_html import parse_thread_html
-from crawler.parsers.thread_reddit import parse_thread_reddit
-from crawler.urls import canonical_url
+from tressless_crawler.items import CommentItem, Drop, ThreadItem
+from tressless_crawler.parsers.thread_html import parse_thread_html
+from tressless_crawler.parsers.thread_reddit import parse_thread_reddit
+from tressless_crawler.urls import canonical_url
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 REDDIT_FIXTURES = sorted((PAGES / "thread_reddit").glob("*.reddit.json"))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler import urls
+from tressless_crawler import urls
 
 # Characters that steer urlsplit (scheme, netloc, query, fragment, brackets, blanks it strips
 # or removes, controls), beside ordinary ones.

@@ -1,0 +1,1 @@
+"""The fixture site's generator: page data, markup families, the builder."""

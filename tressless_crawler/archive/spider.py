@@ -1,0 +1,238 @@
+"""The spider behind ``scrapy reparse``: archived pages through today's parsers, no requests.
+
+Its ``start()`` yields items only (Scrapy sends them through the item pipelines as if a
+callback had), so the crawl's normalise, validate, dedupe and store stages, its run
+record and its lock all apply, and the downloader stays idle. Parsing runs in a pool of
+worker processes (both cores), the pipelines on the main thread.
+
+Which responses: for every study and thread page in the archive, the newest response
+with content (200) or that says it is gone (404, 410); 304s and errors are skipped, an
+earlier 200 of the same URL then counts. ``since`` keeps the pages so chosen that were
+fetched at or after that time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from tqdm import tqdm
+
+from tressless_crawler import signals as crawler_signals
+from tressless_crawler.archive.extract import (
+    CONTENT_STATUSES,
+    Expansions,
+    Reparsed,
+    expansion_post,
+    page_of,
+    reparse_task,
+)
+from tressless_crawler.archive.reader import Entry, FileIndex, archive_files, index_file
+
+logger = logging.getLogger(__name__)
+
+KINDS = {"studies": "study", "community": "thread"}
+CHUNK = 64  # pages per worker task: large enough to amortise the hand-over
+
+
+def choose(indexes: Iterable[FileIndex], kinds: set[str], since: datetime | None) -> list[Entry]:
+    """The newest content (or gone) response of each page of these kinds."""
+    newest: dict[tuple[str, str], Entry] = {}
+    for index in indexes:
+        for entry in index.entries:
+            if entry.status not in CONTENT_STATUSES:
+                continue
+            page = page_of(entry.url)
+            if page is None or page[0] not in kinds:
+                continue
+            key = (page[0], page[2])
+            current = newest.get(key)
+            if current is None or entry.fetched_at >= current.fetched_at:
+                newest[key] = entry
+    return [e for e in newest.values() if since is None or e.fetched_at >= since]
+
+
+def expansions_of(indexes: Iterable[FileIndex]) -> dict[str, Expansions]:
+    """The newest archived answer to each thread expansion request, by post id and URL."""
+    out: dict[str, Expansions] = {}
+    for index in indexes:
+        for entry in index.entries:
+            post = expansion_post(entry.url)
+            if post is None or entry.status != 200:
+                continue
+            found = out.setdefault(post, {})
+            current = found.get(entry.url)
+            if current is None or entry.fetched_at >= current.fetched_at:
+                found[entry.url] = entry
+    return out
+
+
+def tasks(entries: list[Entry], size: int = CHUNK) -> Iterator[tuple[str, list[Entry]]]:
+    """Entries grouped by file and read in file order, ``size`` at a time."""
+    by_file: dict[str, list[Entry]] = {}
+    for entry in entries:
+        by_file.setdefault(entry.path, []).append(entry)
+    for path in sorted(by_file):
+        group = sorted(by_file[path], key=lambda e: e.offset)
+        for start in range(0, len(group), size):
+            yield path, group[start : start + size]
+
+
+class ReparseSpider(Spider):
+    name = "reparse"
+
+    def __init__(
+        self,
+        kinds: str = "study,thread",
+        since: datetime | None = None,
+        workers: int = 0,
+        progress: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.kinds = {k for k in kinds.split(",") if k}
+        self.since = since
+        self.workers = workers or os.cpu_count() or 1
+        self.progress = progress
+        self.outstanding = 0  # items yielded and not yet through the pipelines
+        self.all_yielded = False
+        self.closing = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ReparseSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(spider.item_done, signal=signal)
+        return spider
+
+    def item_done(self, **_: Any) -> None:
+        self.outstanding -= 1
+        self.finish_if_done()
+
+    def finish_if_done(self) -> None:
+        """Close as soon as the last item is stored. Scrapy would notice only at its next
+        idle check, up to 5 s later: a downloader that fetches nothing never wakes it."""
+        if self.all_yielded and self.outstanding <= 0 and not self.closing:
+            self.closing = True
+            asyncio.ensure_future(self.close_when_idle())
+
+    async def close_when_idle(self) -> None:
+        engine = self.crawler.engine
+        assert engine is not None
+        while not engine.spider_is_idle():  # the last item leaves the scraper a moment later
+            await asyncio.sleep(0.01)
+        await engine.close_spider_async(reason="finished")
+
+    async def start(self) -> AsyncIterator[Any]:
+        directory = Path(self.settings.get("ARCHIVE_DIR") or "data/archive")
+        fallback = self.settings.get("CHARSET_FALLBACK") or "cp1252"
+        stats = self.crawler.stats
+        files = archive_files(directory)
+        stats.set_value("reparse/files", len(files))
+        # forkserver: the workers are not forks of a process with threads and a reactor
+        context = multiprocessing.get_context("forkserver")
+        started = time.perf_counter()
+        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+            indexes = await asyncio.gather(
+                *(asyncio.wrap_future(pool.submit(index_file, path)) for path in files)
+            )
+            torn = sum(1 for index in indexes if index.torn)
+            stats.set_value("reparse/records", sum(index.records for index in indexes))
+            if torn:
+                stats.set_value("reparse/torn_files", torn)
+            chosen = choose(indexes, self.kinds, self.since)
+            expansions = expansions_of(indexes) if "thread" in self.kinds else {}
+            stats.set_value("reparse/chosen", len(chosen))
+            logger.info(
+                "Reparsing %d archived pages from %d WARC files in %s (%d workers; indexed in "
+                "%.1f s)",
+                len(chosen),
+                len(files),
+                directory,
+                self.workers,
+                time.perf_counter() - started,
+            )
+            bar = tqdm(
+                total=len(chosen),
+                unit="page",
+                disable=not self.progress,
+                file=sys.stderr,
+                smoothing=0.1,
+            )
+            pending: deque[Future[tuple[int, float, list[Reparsed]]]] = deque()
+            worker_cpu: dict[int, float] = {}
+            todo = tasks(chosen)
+            try:
+                for _ in range(self.workers * 4):
+                    self._submit(pool, todo, pending, fallback, expansions)
+                while pending:
+                    pid, cpu, pages = await asyncio.wrap_future(pending.popleft())
+                    worker_cpu[pid] = max(cpu, worker_cpu.get(pid, 0.0))
+                    self._submit(pool, todo, pending, fallback, expansions)
+                    for page in pages:
+                        item = self.handle(page)
+                        if item is not None:
+                            self.outstanding += 1
+                            yield item
+                    bar.update(len(pages))
+                self.all_yielded = True
+                self.finish_if_done()
+                stats.set_value("reparse/worker_cpu_seconds", round(sum(worker_cpu.values()), 3))
+                logger.info("Parsed %d pages in %.1f s", len(chosen), time.perf_counter() - started)
+            finally:
+                bar.close()
+                for future in pending:
+                    future.cancel()
+
+    @staticmethod
+    def _submit(
+        pool: ProcessPoolExecutor,
+        todo: Iterator[tuple[str, list[Entry]]],
+        pending: deque[Future[tuple[int, float, list[Reparsed]]]],
+        fallback: str,
+        expansions: dict[str, Expansions],
+    ) -> None:
+        task = next(todo, None)
+        if task is not None:
+            path, entries = task
+            # only the expansions of this task's threads travel to the worker
+            posts = {page[1] for e in entries if (page := page_of(e.url)) and page[0] == "thread"}
+            mine = {post: expansions[post] for post in posts if post in expansions}
+            pending.append(pool.submit(reparse_task, path, entries, fallback, mine))
+
+    def handle(self, page: Reparsed) -> Any:
+        """What the spiders' callbacks do with a response: stats, the pages row, the item."""
+        stats = self.crawler.stats
+        stats.inc_value("reparse/pages")
+        for key, count in page.stats.items():
+            stats.inc_value(key, count)
+        if page.drop is not None:
+            reason, detail = page.drop
+            stats.inc_value(f"parse/dropped/{reason}")
+            logger.warning("Dropped %s: %s %s", page.url, reason, detail)
+            return None
+        self.crawler.signals.send_catch_log(
+            signal=crawler_signals.page_fetched,
+            url=page.url,
+            kind=page.kind,
+            key=page.key or None,
+            status=page.status,
+            etag=page.etag,
+            last_modified=page.last_modified,
+            warc_record_id=page.record_id,
+        )
+        if page.item is None:
+            return None
+        stats.inc_value("parse/studies" if page.kind == "study" else "parse/threads")
+        return page.item

@@ -1,0 +1,111 @@
+"""The behaviour every project command shares.
+
+* Its ``default_settings`` beat the project's settings module. Scrapy applies them at
+  "command" priority, below "project", so they never took effect (the demo crawled with
+  the real site's delays; export and report logged at INFO). Here they are applied again
+  above the project's and below ``-s``/``-L`` and the spiders' own settings.
+* Startup dumps go to DEBUG (:mod:`tressless_crawler.cli.startup_log`).
+* An exception becomes one line on stderr and an exit code (:mod:`tressless_crawler.cli.errors`);
+  ``--traceback`` (or ``-L DEBUG``) adds the traceback.
+
+Commands subclass :class:`ProjectCommand` before Scrapy's class and put their work in
+``main`` instead of ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from typing import Any
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.settings import Settings
+
+from tressless_crawler.cli.errors import EXIT_USAGE, CommandError, explain, missing_sqlite_file
+from tressless_crawler.cli.startup_log import quiet_startup
+from tressless_crawler.redact import redact_secrets
+
+logger = logging.getLogger(__name__)
+
+# Above "project" (20), below the spiders' custom_settings ("spider", 30) and -s ("cmdline", 40).
+COMMAND_DEFAULTS_PRIORITY = 25
+
+
+def apply_command_defaults(settings: Settings, defaults: dict[str, Any]) -> None:
+    for name, value in defaults.items():
+        if name == "LOG_LEVEL" and os.environ.get("CRAWLER_LOG_LEVEL"):
+            continue  # the environment chose the level for every command
+        if (settings.getpriority(name) or 0) < COMMAND_DEFAULTS_PRIORITY:
+            settings.set(name, value, priority=COMMAND_DEFAULTS_PRIORITY)
+
+
+class ProjectCommand(ScrapyCommand):
+    """Base of the project's commands: see the module's docstring."""
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "--traceback",
+            action="store_true",
+            help="on an error, print its traceback after the one-line message",
+        )
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        apply_command_defaults(self.settings, self.default_settings)
+        quiet_startup(self.settings)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        try:
+            self.main(args, opts)
+        except UsageError as exc:
+            if not str(exc):
+                raise  # Scrapy prints the command's help
+            self.fail(exc, opts)
+        except (Exception, KeyboardInterrupt) as exc:
+            self.fail(exc, opts)
+
+    def main(self, args: list[str], opts: argparse.Namespace) -> None:
+        raise NotImplementedError
+
+    def fail(self, exc: BaseException, opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        problem = explain(exc, str(self.settings.get("DATABASE_URL") or ""))
+        if self.wants_traceback(opts):
+            sys.stderr.write(redact_secrets("".join(traceback.format_exception(exc))))
+        else:
+            logger.debug("Traceback of the error below", exc_info=exc)
+        self.tell(problem.message, problem.code)
+
+    def tell(self, message: str, code: int) -> None:
+        """The one line on stderr, and the exit code. With ``--logfile`` (cron, Scrapyd) the
+        line goes to the log too, where whoever reads the log looks for it."""
+        assert self.settings is not None
+        message = redact_secrets(message)  # a URL in the message keeps no credential
+        if self.settings.get("LOG_FILE"):
+            logger.error("%s (exit code %d)", message, code)
+        sys.stderr.write(f"Error: {message}\n")
+        sys.stderr.flush()
+        self.exitcode = code
+
+    def wants_traceback(self, opts: argparse.Namespace) -> bool:
+        assert self.settings is not None
+        return bool(getattr(opts, "traceback", False)) or (
+            str(self.settings.get("LOG_LEVEL")).upper() == "DEBUG"
+        )
+
+    def require_database(self) -> str:
+        """DATABASE_URL for a command that only reads: a SQLite file must already exist."""
+        assert self.settings is not None
+        url = str(self.settings.get("DATABASE_URL") or "")
+        if not url:
+            raise CommandError("DATABASE_URL is not set", EXIT_USAGE)
+        missing = missing_sqlite_file(url)
+        if missing is not None:
+            raise missing
+        return url

@@ -1,0 +1,156 @@
+"""How a crawl ended, as an exit code and, unless it went well, one line for the user.
+
+cron and Scrapyd only see the exit code, so a crawl that fetched nothing must not end 0:
+the codes are in :mod:`tressless_crawler.cli.errors` and ``docs/operations.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcessBase
+from twisted.internet.defer import Deferred
+
+from tressless_crawler.cli.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_JOURNALED,
+    EXIT_NOTHING_FOUND,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    Problem,
+    explain,
+)
+from tressless_crawler.runs.recorder import RUN_STATUS_STAT as STATUS_STAT
+
+INTERRUPTED_REASONS = ("shutdown", "cancelled")
+JOURNALED_STATUSES = ("finished_with_journal", "journaled")
+# Stats that say the crawl had something to do even when no item came out of it.
+WORK_STATS = (
+    "item_scraped_count",
+    "item_dropped_count",
+    "incremental/skipped_lastmod",
+    "incremental/not_modified",
+    "community/not_modified",
+)
+WORK_PREFIXES = ("studies/gone/", "community/gone/", "parse/dropped/")
+GONE_PREFIXES = ("studies/gone/", "community/gone/")
+WHAT = {"studies": "study", "community": "thread"}
+
+
+@dataclass
+class CrawlWatch:
+    """What one crawl left behind: the exception that stopped it, its stats."""
+
+    crawler: Crawler
+    errors: list[BaseException] = field(default_factory=list)
+
+    def follow(self, started: Any) -> None:
+        """Take the crawl's exception from its task (or Deferred), so asyncio does not print
+        it as "Task exception was never retrieved"."""
+        if isinstance(started, asyncio.Future):
+            started.add_done_callback(self._task_done)
+        elif isinstance(started, Deferred):
+            started.addErrback(lambda failure: self.errors.append(failure.value))
+
+    def _task_done(self, task: asyncio.Future[Any]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.errors.append(exc)
+
+    def stats(self) -> dict[str, Any]:
+        collector = getattr(self.crawler, "stats", None)
+        return dict(collector.get_stats()) if collector is not None else {}
+
+
+def run_crawl(
+    process: CrawlerProcessBase, crawler: Crawler, spider_args: Mapping[str, Any]
+) -> CrawlWatch:
+    watch = CrawlWatch(crawler)
+    watch.follow(process.crawl(crawler, **spider_args))
+    process.start()
+    return watch
+
+
+def judge(watch: CrawlWatch, database_url: str = "") -> Problem:
+    """The exit code of a finished crawl and, when it is not 0, the line that explains it."""
+    if watch.errors:
+        return explain(watch.errors[0], database_url)
+    stats = watch.stats()
+    spider = watch.crawler.spider if hasattr(watch.crawler, "spider") else None
+    return judge_stats(stats, spider, watch.crawler.settings.get("SITE_URL", ""))
+
+
+def judge_stats(stats: Mapping[str, Any], spider: Any, site_url: str) -> Problem:
+    reason = stats.get("finish_reason")
+    status = stats.get(STATUS_STAT)
+    if reason is None or reason in INTERRUPTED_REASONS:
+        return Problem(
+            "the crawl was interrupted; run the same command again to complete it",
+            EXIT_INTERRUPTED,
+        )
+    if status in JOURNALED_STATUSES or stats.get("store/journaled"):
+        return Problem(
+            "the crawl finished, but the database did not take everything: items are in the "
+            "journal; load them with `scrapy db replay`",
+            EXIT_JOURNALED,
+        )
+    if reason != "finished" or status not in (None, "finished"):
+        return Problem(f"the crawl ended {status or 'failed'} ({reason}): see the log", EXIT_FAILED)
+    name = getattr(spider, "name", "") or ""
+    what = WHAT.get(name, "item")
+    single = getattr(spider, "single_url", None)
+    gone = _sum(stats, GONE_PREFIXES)
+    if single and gone and not stats.get("item_scraped_count"):
+        return Problem(
+            f"-a url={single}: the site answers that the page does not exist "
+            "(404/410); a stored copy, if any, is marked gone",
+            EXIT_NOTHING_FOUND,
+        )
+    if _distributed(spider):
+        return Problem("", EXIT_OK)  # a worker may find the shared frontier already done
+    failures = int(stats.get("failures/count", 0) or 0)
+    if not stats.get("response_received_count") and failures:
+        return Problem(
+            f"could not reach {site_url}: {_main_failure(stats)} ({failures} request(s) failed); "
+            "check SITE_URL and the network",
+            EXIT_UNREACHABLE,
+        )
+    work = sum(int(stats.get(name_, 0) or 0) for name_ in WORK_STATS) + _sum(stats, WORK_PREFIXES)
+    if not work:
+        where = f"-a url={single}" if single else site_url
+        detail = f"; {failures} request(s) failed ({_main_failure(stats)})" if failures else ""
+        return Problem(
+            f"the crawl of {where} found no {what} to store{detail}: check SITE_URL and the log",
+            EXIT_NOTHING_FOUND,
+        )
+    return Problem("", EXIT_OK)
+
+
+def _sum(stats: Mapping[str, Any], prefixes: tuple[str, ...]) -> int:
+    return sum(
+        int(value or 0)
+        for key, value in stats.items()
+        if key.startswith(prefixes) and isinstance(value, int)
+    )
+
+
+def _main_failure(stats: Mapping[str, Any]) -> str:
+    reasons = {
+        key.removeprefix("failures/"): value
+        for key, value in stats.items()
+        if key.startswith("failures/") and key != "failures/count" and isinstance(value, int)
+    }
+    if not reasons:
+        return "no answer"
+    return max(reasons, key=lambda key: reasons[key]).replace("_", " ")
+
+
+def _distributed(spider: Any) -> bool:
+    settings = getattr(spider, "settings", None)
+    return bool(settings is not None and str(settings.get("REDIS_URL") or "").strip())

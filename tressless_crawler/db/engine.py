@@ -1,0 +1,119 @@
+"""Engines for the configured DATABASE_URL, with the per-dialect settings we rely on."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+
+from tressless_crawler import redact
+from tressless_crawler.db.snapshots import json_deserializer, json_serializer
+
+logger = logging.getLogger(__name__)
+
+# Prepared statements kept per SQLite connection (Python's default is 128). Batches of varying
+# size make statements of varying text (IN lists, multi-row VALUES ... RETURNING), each prepared
+# once and then held: with 128 of them a long crawl's memory grows by tens of MB.
+SQLITE_CACHED_STATEMENTS = 16
+
+
+def make_engine(
+    url: str, *, immediate: bool = False, busy_timeout: float = 30.0, **kwargs: object
+) -> Engine:
+    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout (``busy_timeout`` s).
+
+    JSON columns take text already encoded (:class:`tressless_crawler.db.snapshots.JsonText`) as it
+    is.
+
+    The directory of a SQLite file is created so that the default
+    ``sqlite:///data/crawler.db`` works on a fresh checkout. ``immediate``
+    makes every SQLite transaction take the write lock when it begins, so a
+    read-classify-write batch cannot race another process (the writer engine
+    uses it; readers such as exports do not).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": busy_timeout, "cached_statements": SQLITE_CACHED_STATEMENTS},
+            json_serializer=json_serializer,
+            json_deserializer=json_deserializer,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        event.listen(engine, "connect", _sqlite_on_connect)
+        if busy_timeout != 30.0:
+            event.listen(engine, "connect", _sqlite_busy_timeout(busy_timeout))
+        if immediate:
+            event.listen(engine, "connect", _sqlite_manual_transactions)
+            event.listen(engine, "begin", _sqlite_begin_immediate)
+        return engine
+    connect_args: dict[str, object] = {}
+    if parsed.get_backend_name() == "postgresql":
+        # An unreachable host must fail (and be retried or journaled), not hang a write.
+        connect_args["connect_timeout"] = 10
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        json_serializer=json_serializer,
+        json_deserializer=json_deserializer,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_busy_timeout(seconds: float):  # type: ignore[no-untyped-def]
+    """A connect hook setting how long a statement waits for another process's lock."""
+
+    def hook(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.execute(f"PRAGMA busy_timeout={max(0, int(seconds * 1000))}")
+
+    return hook
+
+
+def _sqlite_manual_transactions(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # Let SQLAlchemy's "begin" event emit BEGIN itself instead of pysqlite.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def redact_url(url: str) -> str:
+    """The URL with its credentials hidden, for logs, stats and reports
+    (tressless_crawler.redact)."""
+    return redact.redact_url(url)
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+# Errors that may pass: connection refused or lost, server restarting, database locked, pool full.
+TRANSIENT_ERRORS = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database error that may pass: connection refused or lost, database locked, pool timeout."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, TRANSIENT_ERRORS)

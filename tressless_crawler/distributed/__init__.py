@@ -1,0 +1,1 @@
+"""Distributed mode: several processes share one crawl frontier in Redis (scrapy-redis)."""

@@ -1,0 +1,1 @@
+"""Exports of the database: read-side queries and streaming file writers."""

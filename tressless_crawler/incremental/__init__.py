@@ -1,0 +1,1 @@
+"""Incremental crawls: what may have changed since the database last saw it."""

@@ -1,0 +1,613 @@
+"""An HTML page as the lines a browser would show, each remembering its block, link and
+heading (see docs/parsing.md for what is left out as invisible or chrome).
+
+The page is parsed as HTML (never guessed) and walked once in document order. Elements that
+never show text (``head``, ``script``, ``nav``, ...) are skipped; every block element, ``br``
+and ``img`` ends the line being collected. Each line ("chunk") keeps the index of its
+innermost block element, of the ``<a>`` its text starts in, and of the ``h1`` it sits in, so
+that a parser can read fields off the list by labels, link patterns and order without ever
+looking at class names or ids.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from tressless_crawler.parsers import text as tx
+
+__all__ = [
+    "BLOCK_TAGS",
+    "Blocks",
+    "CONTROL_RE",
+    "HEADING_TAG",
+    "IGNORED_TAGS",
+    "UNSET",
+    "Chunk",
+    "document_bytes",
+    "join_pieces",
+    "linearise",
+    "hide_invisible",
+    "page_titles",
+    "parse_root",
+]
+
+# fmt: off
+# Elements whose text is never page content.
+IGNORED_TAGS = frozenset({
+    "head", "script", "style", "noscript", "template", "nav", "svg",
+    "button", "iframe", "object", "select", "textarea", "dialog", "math", "canvas",
+})
+# Landmarks that are the site's chrome (banner, footer, sidebar) outside the content
+# elements below, and part of the content inside one (an article's own header).
+LANDMARK_TAGS = frozenset({"header", "footer", "aside"})
+CONTENT_TAGS = frozenset({"article", "main", "section"})
+# Inline elements that print their text in bold: a title may be nothing but a bold line.
+BOLD_TAGS = frozenset({"b", "strong"})
+# Elements that start a new line of text when rendered.
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
+    "div", "dl", "dt", "fieldset", "figcaption", "figure", "form", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hgroup", "hr", "html", "legend", "li", "main", "menu", "ol", "p", "pre",
+    "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+})
+# fmt: on
+HEADING_TAG = "h1"  # the heading each line remembers (Chunk.h1)
+# Unlike XML, HTML text may not hold these; they only appear when binary data was decoded.
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# No space is put before closing or after opening punctuation when joining inline pieces.
+CLOSING_PUNCTUATION = ",.;:!?)]\u201d\u2019"
+OPENING_PUNCTUATION = "([\u201c\u2018"
+
+UNSET = object()  # a Chunk's answer not worked out yet, where None is an answer
+
+
+class Chunk:
+    """One rendered line of visible text (or one image) with where it sits in the page.
+
+    A page parser asks the same questions of a line several times (is it a call to action,
+    a list entry, a section head?); it keeps the answers on the line the first time, in the
+    last four slots, which start unanswered (None, or UNSET where None is an answer).
+    """
+
+    __slots__ = (
+        "text", "spaced", "pieces", "block", "link", "href", "link_text", "rest", "links", "h1",
+        "img_alt", "img_src", "is_image", "bold", "cta", "kind", "head", "tldr_rest",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        text: str,  # as a browser shows it: text nodes concatenated, whitespace collapsed
+        spaced: str,  # text nodes joined by spaces: separates fields in adjacent inline elements
+        pieces: tuple[str, ...],
+        block: int,  # index of the innermost block element holding the line
+        link: int | None = None,  # index of the <a> holding the start of the line
+        href: str | None = None,  # its href
+        link_text: str = "",  # the part of the line inside that link
+        rest: str = "",  # the part after it (spaced)
+        links: tuple[tuple[str, str], ...] = (),  # (href, text) of every link on the line
+        h1: int | None = None,  # index of the enclosing h1, if any
+        img_alt: str | None = None,
+        img_src: str | None = None,
+    ) -> None:
+        self.text = text
+        self.spaced = spaced
+        self.pieces = pieces
+        self.block = block
+        self.link = link
+        self.href = href
+        self.link_text = link_text
+        self.rest = rest
+        self.links = links
+        self.h1 = h1
+        self.img_alt = img_alt
+        self.img_src = img_src
+        self.is_image = img_src is not None
+        self.bold = False  # every piece of text on the line is bold
+        self.cta: bool | None = None  # a call to action?
+        self.kind: str | None = None  # the kind of list entry it starts; "" for none
+        self.head: Any = None  # what it says as a section head
+        self.tldr_rest: str | None | object = UNSET  # the text after a leading TLDR label
+
+
+# -- the document -----------------------------------------------------------------------------
+
+# CONTROL_RE's characters as UTF-8 bytes: the ASCII ones are single bytes that never occur
+# inside the encoding of another character; lone surrogates cannot be encoded at all.
+_CONTROL_BYTES = tuple(bytes([b]) for b in range(0x80) if CONTROL_RE.match(chr(b)))
+_CONTROL_NON_ASCII = ("\ufffe", "\uffff")  # and the ones above ASCII that UTF-8 can encode
+_CONTROL_NON_ASCII_BYTES = tuple(ch.encode("utf-8") for ch in _CONTROL_NON_ASCII)
+# Their first bytes (one, 0xEF, for both): a memchr for it rules them out on most pages.
+_CONTROL_NON_ASCII_LEADS = frozenset(b[:1] for b in _CONTROL_NON_ASCII_BYTES)
+_UTF8_BOM = codecs.BOM_UTF8
+
+
+def document_bytes(page: str | bytes) -> bytes:
+    """The page as the UTF-8 bytes lxml parses: stripped, without CONTROL_RE's characters.
+
+    ``page`` is the decoded text, or the body of a page that is in UTF-8: the bytes as
+    received are then used as they are when they need nothing removed (the usual case),
+    which spares decoding the page and encoding it again; invalid UTF-8 is replaced by
+    U+FFFD, as Scrapy decodes. Either way the same bytes come out.
+
+    Finding out that a page holds none of CONTROL_RE's characters is cheaper on the bytes
+    than with the regular expression over the whole text.
+    """
+    if isinstance(page, bytes):
+        return _utf8_document(page)
+    if isinstance(page, str) and not any(ch in page for ch in _CONTROL_NON_ASCII):
+        try:
+            body = page.strip().encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: removed below
+            pass
+        else:
+            if not any(b in body for b in _CONTROL_BYTES):
+                return body
+    return CONTROL_RE.sub("", page or "").strip().encode("utf-8")
+
+
+def _utf8_document(body: bytes) -> bytes:
+    """``document_bytes`` of a UTF-8 body, without decoding it when that changes nothing."""
+    if body.startswith(_UTF8_BOM):  # what decoding it as Scrapy does removes
+        body = body[len(_UTF8_BOM) :]
+    stripped = body.strip()
+    # bytes.strip() removes the ASCII blanks that str.strip() does; when either end is past
+    # ASCII (a no-break space, say) the text decides. Control characters are removed there too.
+    if (
+        stripped[:1] < b"\x80"
+        and stripped[-1:] < b"\x80"
+        and not any(b in stripped for b in _CONTROL_BYTES)
+        and not (
+            any(lead in stripped for lead in _CONTROL_NON_ASCII_LEADS)
+            and any(b in stripped for b in _CONTROL_NON_ASCII_BYTES)
+        )
+        and _is_utf8(stripped)
+    ):
+        return stripped
+    return document_bytes(body.decode("utf-8", errors="replace"))
+
+
+def _is_utf8(data: bytes) -> bool:
+    if data.isascii():
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def parse_root(body: bytes) -> etree._Element:
+    """The page's element tree, parsed as ``parsel.Selector(text=..., type="html")`` does.
+
+    Always as HTML, never guessed: JSON bodies exist too, and must come out as plain text.
+    """
+    parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+    root = etree.fromstring(body, parser=parser)
+    if root is None:  # nothing but comments, say
+        root = etree.fromstring(b"<html/>", parser=parser)
+    return root
+
+
+# -- linearising ------------------------------------------------------------------------------
+
+_Piece = tuple[str, int | None, str | None, bool]  # a text node: text, link index, href, bold
+
+# What an element does to the lines, by its tag: the loop below asks once per element.
+(
+    _INLINE, _BOLD, _LINK_ELEMENT, _ANCHOR, _BLOCK, _CONTENT, _LANDMARK, _HEADING, _BREAK,
+    _IMAGE, _HIDDEN, _NOT_ELEMENT,
+) = range(12)  # fmt: skip
+_ROLES: dict[object, int] = {}  # element.tag (a comment's is a function) -> role
+_HIDDEN_TAG = "template"  # what an element nobody sees becomes before the walk
+
+
+@dataclass
+class Blocks:
+    """The block elements of a page: each one's parent and where its lines end.
+
+    Blocks nest in document order, so the lines of a block are a contiguous run of the
+    chunk list: from its first line to ``end[block]`` (exclusive).
+    """
+
+    parent: dict[int, int] = field(default_factory=dict)
+    start: dict[int, int] = field(default_factory=dict)
+    end: dict[int, int] = field(default_factory=dict)
+    content: set[int] = field(default_factory=set)  # article, main and section elements
+
+    def outermost_content(self, block: int) -> int:
+        """The outermost content element holding ``block``, else ``block``."""
+        found, current = block, block
+        while current:
+            if current in self.content:
+                found = current
+            current = self.parent.get(current, 0)
+        return found
+
+    def around(self, block: int, index: int) -> int:
+        """The innermost block holding both ``block`` and the line at ``index``."""
+        while block and self.start.get(block, 0) > index:
+            block = self.parent.get(block, 0)
+        return block
+
+
+def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element], Blocks]:
+    """The visible lines of the page in document order, its ``<link>`` elements and blocks.
+
+    One loop over the tree's start/end events; each element opening a block, a ``br`` or an
+    ``img`` closes the line being collected. The ``<link>`` elements (in ``head`` as a rule)
+    are picked up on the way, in document order, to save another search of the whole tree.
+
+    What a browser would not show is left out: elements that never show text, the elements
+    ``hide_invisible`` marks, and the site's chrome landmarks (``header``, ``footer``,
+    ``aside``) outside the content elements. Comments never split a phrase: the text after
+    one continues the text before it (React prints ``6<!-- --> / <!-- -->1000+``).
+    """
+    hide_invisible(root)
+    chunks: list[Chunk] = []
+    link_elements = _links_beside(root, preceding=True)
+    buffer: list[_Piece] = []  # the text nodes of the open line
+    blocks = [0]  # indexes of the open block elements
+    tree = Blocks()
+    links: list[tuple[int, str | None]] = []  # (index, href) of the open <a> elements
+    h1s: list[int] = []
+    roles: list[int] = []  # roles of the open elements the walk went into
+    counter = 0  # elements that matter get an index, in document order
+    content = 0  # open content elements (article, main, section)
+    bold = 0  # open bold elements
+    debris = tx.DEBRIS
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    skipped = False  # the subtree of the element just started was skipped
+    for event, element in walker:
+        if event == "comment" or event == "pi":
+            # Its tail continues the text before it, in the same link.
+            value = element.tail
+            if (
+                value
+                and buffer
+                and buffer[-1][1] == (links[-1][0] if links else None)
+                and _follows_text(element)
+            ):
+                if debris in value:
+                    value = tx.strip_debris(value)
+                last = buffer[-1]
+                buffer[-1] = (last[0] + value, last[1], last[2], last[3])
+                continue
+        elif event == "start":
+            role = _ROLES.get(element.tag)
+            if role is None:
+                role = _role(element)
+            if role >= _HIDDEN or (role == _LANDMARK and not content):
+                link_elements.extend(element.iter("link"))
+                walker.skip_subtree()  # the next event is this element's "end"
+                skipped = True
+                continue
+            roles.append(role)
+            if role >= _BLOCK:  # a block, an h1, a br or an img ends the open line
+                if buffer:
+                    _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
+                    buffer = []
+                if role == _IMAGE:
+                    chunks.append(_image(element, blocks[-1]))
+                    continue
+                if role <= _HEADING:
+                    counter += 1
+                    tree.parent[counter] = blocks[-1]
+                    tree.start[counter] = len(chunks)
+                    blocks.append(counter)
+                    if role == _CONTENT:
+                        content += 1
+                        tree.content.add(counter)
+                    elif role == _HEADING:
+                        counter += 1
+                        h1s.append(counter)
+            elif role == _ANCHOR:
+                counter += 1
+                links.append((counter, element.get("href")))
+            elif role == _BOLD:
+                bold += 1
+            elif role == _LINK_ELEMENT:
+                link_elements.append(element)
+            value = element.text
+        else:
+            if skipped:
+                skipped = False
+                value = element.tail
+            else:
+                role = roles.pop()
+                if role == _ANCHOR:
+                    if links:
+                        links.pop()
+                elif role == _BOLD:
+                    bold -= 1
+                elif _BLOCK <= role <= _HEADING:
+                    if buffer:
+                        _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
+                        buffer = []
+                    if len(blocks) > 1:
+                        tree.end[blocks.pop()] = len(chunks)
+                    if role == _CONTENT:
+                        content -= 1
+                    elif role == _HEADING and h1s:
+                        h1s.pop()
+                value = element.tail
+        if value:
+            if debris in value:
+                value = tx.strip_debris(value)
+            if links:
+                link, href = links[-1]
+                buffer.append((value, link, href, bold > 0))
+            elif buffer or not value.isspace():  # a blank outside links starts no line
+                buffer.append((value, None, None, bold > 0))
+    if buffer:
+        _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
+    link_elements += _links_beside(root, preceding=False)
+    return chunks, link_elements, tree
+
+
+# Elements nobody sees: the hidden attribute, inline display:none or visibility:hidden, the
+# ARIA roles of the site's chrome and of modal boxes (cookie banners), and the classes the
+# page's own style sheets hide (``hidden_classes``): copies of visible text for screen
+# readers, mobile duplicates. Where the rules are in a linked style sheet, the page cannot
+# tell; the visually-hidden utility classes of the common CSS frameworks are taken as
+# hidden then. Class names only ever say whether text is shown, never which field it is.
+VISUALLY_HIDDEN_CLASSES = ("sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text")
+CHROME_ROLES = ("navigation", "banner", "contentinfo", "dialog", "alertdialog", "search")
+# The attributes of candidates, found by libxml2 in one pass; _is_hidden decides. Class
+# names are looked for as substrings first, then as whole tokens.
+_ATTRIBUTES_XPATH = etree.XPath(
+    "//@hidden | //@aria-modal | //@role | //@style | //@class[contains(., 'sr-only')"
+    " or contains(., 'isually') or contains(., 'screen-reader')]"
+)
+_CLASS_XPATH = etree.XPath("//*[contains(@class, $name)]")
+# A style sheet that can hide anything says one of these (minified or with one space).
+_CSS_HINTS = (
+    "display:none", "display: none", "visibility:hidden", "visibility: hidden", "clip",
+    "width:1px", "width: 1px",
+)  # fmt: skip
+# @import ...; @media (...) { rules } @font-face { declarations }: screen-dependent or no rules.
+_CSS_AT_BLOCK_RE = re.compile(r"@[^{};]*(?:;|\{(?:[^{}]*\{[^{}]*\})*[^{}]*\})")
+_CSS_RULE_RE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_CLASS_SELECTOR_RE = re.compile(r"^\.((?:[\w-]|\\.)+)$")
+_CSS_ESCAPE_RE = re.compile(r"\\(.)")
+_STYLE_HIDES_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def hide_invisible(root: etree._Element) -> None:
+    """Turn the elements nobody sees into elements the walk skips (their tails stay)."""
+    candidates = [value.getparent() for value in _ATTRIBUTES_XPATH(root)]
+    hidden = [element for element in candidates if element is not None and _is_hidden(element)]
+    for name in hidden_classes(root):
+        hidden += [
+            element
+            for element in _CLASS_XPATH(root, name=name)
+            if name in (element.get("class") or "").split()
+        ]
+    for element in hidden:
+        if isinstance(element.tag, str) and element.tag not in ("html", "body"):
+            element.tag = _HIDDEN_TAG
+
+
+def _is_hidden(element: etree._Element) -> bool:
+    get = element.get
+    if get("hidden") is not None or (get("aria-modal") or "").strip().lower() == "true":
+        return True
+    if (get("role") or "").strip().lower() in CHROME_ROLES:
+        return True
+    style = get("style")
+    if style and _STYLE_HIDES_RE.search(style):
+        return True
+    classes = get("class")
+    return bool(classes) and any(name in VISUALLY_HIDDEN_CLASSES for name in classes.split())
+
+
+def hidden_classes(root: etree._Element) -> list[str]:
+    """Classes that the page's ``<style>`` rules hide, each by a selector of its own.
+
+    Hidden means ``display: none``, ``visibility: hidden``, or the visually-hidden pattern
+    (clipped away, or one pixel with its overflow hidden). Rules inside ``@media`` and
+    compound selectors are left out: whether they apply depends on the screen.
+    """
+    names: list[str] = []
+    for style in root.iter("style"):
+        css = style.text or ""
+        if not any(hint in css for hint in _CSS_HINTS):
+            continue
+        if "@" in css:
+            css = _CSS_AT_BLOCK_RE.sub("", css)
+        for selectors, declarations in _CSS_RULE_RE.findall(css):
+            if not _hides(declarations.replace(" ", "").lower()):
+                continue
+            for selector in selectors.split(","):
+                match = _CLASS_SELECTOR_RE.match(selector.strip())
+                if match:
+                    names.append(_CSS_ESCAPE_RE.sub(r"\1", match.group(1)))
+    return names
+
+
+def _hides(declarations: str) -> bool:
+    return (
+        "display:none" in declarations
+        or "visibility:hidden" in declarations
+        or "clip:rect(0" in declarations
+        or "clip-path:inset(50%)" in declarations
+        or (
+            "width:1px" in declarations
+            and "height:1px" in declarations
+            and "overflow:hidden" in declarations
+        )
+    )
+
+
+def page_titles(root: etree._Element) -> tuple[str | None, str | None]:
+    """The text of the page's ``<title>`` and its ``og:title``, as given (None when absent)."""
+    title = og = None
+    head = root.find("head")
+    if head is None:
+        return None, None
+    element = head.find("title")
+    if element is not None:
+        title = tx.none_if_empty(element.text)
+    for meta in head.iterfind("meta"):
+        if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:title":
+            og = tx.none_if_empty(meta.get("content"))
+            break
+    return title, og
+
+
+def _follows_text(node: etree._Element) -> bool:
+    """Whether a comment comes right after a text node (not after an element's end)."""
+    previous = node.getprevious()
+    if previous is None:
+        parent = node.getparent()
+        return parent is not None and bool(parent.text)
+    return not isinstance(previous.tag, str) or bool(previous.tail)
+
+
+def _links_beside(root: etree._Element, *, preceding: bool) -> list[etree._Element]:
+    """The ``<link>`` elements beside the root element (markup after ``</html>`` can go there)."""
+    siblings = list(root.itersiblings(preceding=preceding))
+    if preceding:
+        siblings.reverse()
+    return [link for sibling in siblings for link in sibling.iter("link")]
+
+
+def _role(element: etree._Element) -> int:
+    """What the element does to the lines (see ``linearise``), from its tag."""
+    tag = element.tag
+    if not isinstance(tag, str):  # comments, processing instructions
+        role = _NOT_ELEMENT
+    else:
+        name = tag.rsplit("}", 1)[-1].lower()
+        if name in IGNORED_TAGS:
+            role = _HIDDEN
+        elif name == HEADING_TAG:
+            role = _HEADING
+        elif name in CONTENT_TAGS:
+            role = _CONTENT
+        elif name in LANDMARK_TAGS:
+            role = _LANDMARK
+        elif name in BLOCK_TAGS:
+            role = _BLOCK
+        elif name in BOLD_TAGS:
+            role = _BOLD
+        elif name == "a":
+            role = _ANCHOR
+        elif name == "br":
+            role = _BREAK
+        elif name == "img":
+            role = _IMAGE
+        elif tag == "link":  # in no namespace
+            role = _LINK_ELEMENT
+        else:
+            role = _INLINE
+    if len(_ROLES) < 1024:  # bounded: pages may invent tag names
+        _ROLES[tag] = role
+    return role
+
+
+def _image(element: etree._Element, block: int) -> Chunk:
+    return Chunk(
+        text="",
+        spaced="",
+        pieces=(),
+        block=block,
+        img_alt=tx.clean_text(element.get("alt")),
+        img_src=_image_source(element).strip(),
+    )
+
+
+def _image_source(element: etree._Element) -> str:
+    """The image's URL; lazy-loading pages put a data: placeholder in ``src``."""
+    srcset = (element.get("srcset") or element.get("data-srcset") or "").split()
+    candidates = [element.get("src"), element.get("data-src"), srcset[0] if srcset else None]
+    for candidate in candidates:
+        candidate = (candidate or "").strip().rstrip(",")
+        if candidate and not candidate.lower().startswith("data:"):
+            return candidate
+    return ""
+
+
+def _flush(buffer: list[_Piece], block: int, h1: int | None, chunks: list[Chunk]) -> None:
+    """Close the line made of ``buffer``: keep it when it has visible text."""
+    links: tuple[tuple[str, str], ...]
+    if len(buffer) == 1:  # most lines: one text node
+        value, link, href, bold = buffer[0]
+        text = tx.clean_text(value)
+        if text:
+            links = (((href or "").strip(), text),) if link is not None else ()
+            link_text = text if link else ""
+            chunk = Chunk(text, text, (text,), block, link, href, link_text, "", links, h1)
+            chunk.bold = bold
+            chunks.append(chunk)
+        return
+    values = [piece[0] for piece in buffer]
+    text = tx.clean_text("".join(values))
+    if not text:
+        return
+    cleaned = [tx.clean_text(value) for value in values]
+    pieces = tuple(filter(None, cleaned))
+    bold = all(piece[3] for piece, clean in zip(buffer, cleaned, strict=True) if clean)
+    _, link, href, _ = buffer[0]
+    if all(piece[1] == link for piece in buffer):  # the whole line in one link (or none)
+        links = (((href or "").strip(), text),) if link is not None else ()
+        link_text = text if link else ""
+        spaced = join_pieces(pieces)
+        chunk = Chunk(text, spaced, pieces, block, link, href, link_text, "", links, h1)
+        chunk.bold = bold
+        chunks.append(chunk)
+        return
+    start = 0
+    while not values[start].strip():
+        start += 1
+    _, link, href, _ = buffer[start]
+    run = start + 1
+    while run < len(buffer) and buffer[run][1] == link:
+        run += 1
+    if link:
+        link_text = (
+            cleaned[start] if run == start + 1 else tx.clean_text("".join(values[start:run]))
+        )
+        rest = join_pieces(tuple(filter(None, cleaned[run:])))
+    else:
+        link_text = rest = ""
+    links = _links_of(buffer, cleaned)
+    spaced = join_pieces(pieces)
+    chunk = Chunk(text, spaced, pieces, block, link, href, link_text, rest, links, h1)
+    chunk.bold = bold
+    chunks.append(chunk)
+
+
+def _links_of(buffer: list[_Piece], cleaned: list[str]) -> tuple[tuple[str, str], ...]:
+    """(href, text) of each link that has text on the line; ``cleaned``: each piece's text."""
+    at: dict[int, list[int]] = {}  # link index -> positions of its pieces
+    for i, piece in enumerate(buffer):
+        if piece[1] is not None:
+            at.setdefault(piece[1], []).append(i)
+    if not at:
+        return ()
+    links = []
+    for positions in at.values():
+        if len(positions) == 1:
+            text = cleaned[positions[0]]
+        else:
+            text = tx.clean_text("".join(buffer[i][0] for i in positions))
+        if text:
+            links.append(((buffer[positions[-1]][2] or "").strip(), text))
+    return tuple(links)
+
+
+def join_pieces(pieces: tuple[str, ...]) -> str:
+    """Pieces joined by a space, except before closing and after opening punctuation."""
+    if len(pieces) == 1:
+        return pieces[0]
+    out = ""
+    for piece in pieces:
+        if out and not (piece[0] in CLOSING_PUNCTUATION or out[-1] in OPENING_PUNCTUATION):
+            out += " "
+        out += piece
+    return out

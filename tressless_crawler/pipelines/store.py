@@ -1,0 +1,295 @@
+"""Stores items in the database: buffered, one transaction per batch, off the event loop.
+
+A batch is written when ``STORE_BATCH_SIZE`` items (and page records) wait, and at the latest
+``STORE_FLUSH_SECONDS`` after the first of them arrived, so that a crawl killed at a polite pace
+loses at most those seconds of work. Every batch goes through
+:func:`tressless_crawler.db.batch.write_batch`
+(one transaction), with the run id of the crawl's ``crawl_runs`` row.
+Around each batch the pipeline sends :data:`tressless_crawler.signals.batch_taken` and
+:data:`tressless_crawler.signals.batch_stored`, so that a distributed worker confirms the requests
+whose
+items the batch holds only once they are in the database (or in the journal).
+
+A batch that fails on a transient database error (connection refused or lost,
+database locked) is retried ``STORE_RETRY_TIMES`` times, waiting
+``STORE_RETRY_BACKOFF`` seconds, then twice that, and so on. A batch that still
+fails goes to the journal (:mod:`tressless_crawler.db.spool`, under ``JOURNAL_DIR``) and the
+crawl goes on; ``scrapy db replay`` loads it later. While the database stays
+down, later batches get one attempt each before they are journaled, so the
+crawl is not slowed by retries that cannot succeed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from tressless_crawler import signals as crawler_signals
+from tressless_crawler.db.batch import Batch, write_batch
+from tressless_crawler.db.engine import is_transient, make_engine, redact_url
+from tressless_crawler.db.runs import utcnow
+from tressless_crawler.db.schema import SchemaOutdated, ensure_schema
+from tressless_crawler.db.spool import JournalWriter, journal_name
+from tressless_crawler.items import StudyItem, ThreadItem, as_dict
+from tressless_crawler.runs.recorder import CrawlRunRecorder
+
+logger = logging.getLogger(__name__)
+
+GONE_STATUSES = (404, 410)
+
+
+class StorePipeline:
+    def __init__(
+        self,
+        crawler: Crawler,
+        database_url: str,
+        batch_size: int,
+        retry_times: int = 3,
+        retry_backoff: float = 1.0,
+        journal_dir: str = "data/journal",
+        flush_seconds: float = 5.0,
+    ) -> None:
+        if not database_url:
+            raise NotConfigured("DATABASE_URL is not set")
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.database_url = database_url
+        self.batch_size = max(1, batch_size)
+        self.retry_times = max(0, retry_times)
+        self.retry_backoff = max(0.0, retry_backoff)
+        self.journal_dir = journal_dir
+        self.journal: JournalWriter | None = None
+        self.degraded = False  # the last batch failed on a transient error: the database is down
+        self.sqlite_timeout = crawler.settings.getfloat("SQLITE_BUSY_TIMEOUT", 30.0)
+        self.flush_seconds = max(0.0, flush_seconds)
+        self.buffer = Batch()
+        self.buffered_since: float | None = None  # when the oldest waiting entry arrived
+        self.lock = asyncio.Lock()
+        self.engine: Any = None
+        self.run_id: int | None = None
+        self.batches_taken = 0
+        self.timer: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        settings = crawler.settings
+        pipeline = cls(
+            crawler,
+            settings.get("DATABASE_URL"),
+            settings.getint("STORE_BATCH_SIZE", 500),
+            retry_times=settings.getint("STORE_RETRY_TIMES", 3),
+            retry_backoff=settings.getfloat("STORE_RETRY_BACKOFF", 1.0),
+            journal_dir=settings.get("JOURNAL_DIR") or "data/journal",
+            flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS", 5.0),
+        )
+        crawler.signals.connect(pipeline.page_fetched, signal=crawler_signals.page_fetched)
+        return pipeline
+
+    def page_fetched(self, **page: Any) -> None:
+        """Buffered with the items: validators are written in the same batches."""
+        page.pop("signal", None)
+        page.pop("sender", None)
+        self.buffer.pages.append(page)
+        if page["status"] in GONE_STATUSES and page.get("key"):
+            self.buffer.gone.setdefault(page["kind"], {})[page["key"]] = page["status"]
+        self._buffered()
+
+    async def open_spider(self) -> None:
+        self.engine = make_engine(
+            self.database_url, immediate=True, busy_timeout=self.sqlite_timeout
+        )
+        try:
+            state = await asyncio.to_thread(ensure_schema, self.engine)
+        except SchemaOutdated as exc:
+            logger.error("Cannot store into %s: %s", redact_url(self.database_url), exc)
+            raise
+        logger.info("Storing into %s (schema %s)", redact_url(self.database_url), state)
+        # The run this crawl's rows belong to, from the extension that opened it (None when
+        # the crawl keeps no crawl_runs row).
+        recorder = self.crawler.get_extension(CrawlRunRecorder)
+        self.run_id = recorder.run_id if recorder is not None else None
+        if self.flush_seconds:
+            self.timer = asyncio.get_running_loop().create_task(self.flush_on_time())
+
+    async def flush_on_time(self) -> None:
+        """Write what has waited ``STORE_FLUSH_SECONDS``, however few items it is."""
+        tick = min(1.0, max(0.05, self.flush_seconds / 4))
+        while True:
+            await asyncio.sleep(tick)
+            since = self.buffered_since
+            if since is None:
+                if not self.lock.locked():
+                    self.confirm_empty()
+            elif time.monotonic() - since >= self.flush_seconds:
+                try:
+                    # Shielded: closing cancels the timer, never a write half done (the final
+                    # flush waits for it on the lock).
+                    await asyncio.shield(self.flush())
+                except Exception:
+                    logger.exception("A timed write of the store failed")
+
+    async def process_item(self, item: Any) -> Any:
+        if isinstance(item, StudyItem):
+            self.buffer.studies.append(as_dict(item))
+        elif isinstance(item, ThreadItem):
+            self.buffer.threads.append(as_dict(item))
+        else:
+            self._inc("store/ignored/" + type(item).__name__)
+            return item
+        self._buffered()
+        if len(self.buffer) >= self.batch_size:
+            await self.flush(full_only=True)
+        return item
+
+    async def close_spider(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        try:
+            await self.flush()
+        finally:
+            if self.journal is not None:
+                self.journal.close()
+                logger.warning(
+                    "%d batch(es) could not be stored and are in the journal %s: "
+                    "load them with `scrapy db replay` once the database is back",
+                    self.journal.records,
+                    self.journal.path,
+                )
+            if self.engine is not None:
+                self.engine.dispose()
+
+    async def flush(self, full_only: bool = False) -> None:
+        """Write what is buffered; batches are written one at a time.
+
+        While a batch is being written, items keep arriving and the buffer grows past the batch
+        size; an item that finds it full waits here for the write in progress. Its response
+        stays active in the scraper meanwhile, so Scrapy's backpressure
+        (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``) slows the crawl to the database's pace instead of
+        letting batches pile up in memory. ``full_only``: skip when another waiter has taken
+        the buffer already.
+        """
+        async with self.lock:
+            if full_only and len(self.buffer) < self.batch_size:
+                return
+            batch, self.buffer = self.buffer, Batch()
+            self.buffered_since = None
+            if not len(batch):
+                self.confirm_empty()
+                return
+            run_id = self.run_id
+            crawled_at = utcnow()
+            seq = self.take_batch()
+            counts = await self.write_with_retries(batch, run_id)
+            if counts is None:
+                stored = await self.journal_batch(batch, run_id, crawled_at)
+                self._send(crawler_signals.batch_stored, seq=seq, stored=stored)
+                return
+            self._send(crawler_signals.batch_stored, seq=seq, stored=True)
+        for key, count in counts.items():
+            self._inc(key, count)
+        self._inc("store/batches")
+
+    def take_batch(self) -> int:
+        """Number the batch and tell the listeners (the distributed scheduler) it was taken."""
+        self.batches_taken += 1
+        self._send(crawler_signals.batch_taken, seq=self.batches_taken)
+        return self.batches_taken
+
+    def confirm_empty(self) -> None:
+        """Nothing waits: what finished so far is stored; an empty batch commits at once."""
+        seq = self.take_batch()
+        self._send(crawler_signals.batch_stored, seq=seq, stored=True)
+
+    def _buffered(self) -> None:
+        if self.buffered_since is None:
+            self.buffered_since = time.monotonic()
+
+    def _send(self, signal: object, **kwargs: Any) -> None:
+        self.crawler.signals.send_catch_log(signal=signal, **kwargs)
+
+    async def write_with_retries(self, batch: Batch, run_id: int | None) -> dict[str, int] | None:
+        """The batch's stats once written, or None when it could not be (it is to be journaled)."""
+        attempts = 1 if self.degraded else self.retry_times + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                counts = await asyncio.to_thread(self.write, batch, run_id)
+            except Exception as exc:
+                self._inc("store/batch_failed")
+                if not is_transient(exc):
+                    logger.exception("A batch of %d items was refused by the database", len(batch))
+                    return None
+                if attempt == attempts:
+                    logger.warning("Database write failed (%s): giving up", _brief(exc))
+                    self.degraded = True
+                    return None
+                delay = self.retry_backoff * 2 ** (attempt - 1)
+                self._inc("store/retries")
+                logger.warning(
+                    "Database write failed (%s): retry %d of %d in %.1f s",
+                    _brief(exc),
+                    attempt,
+                    attempts - 1,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+            else:
+                if self.degraded:
+                    logger.info("The database takes writes again")
+                self.degraded = False
+                return counts
+        return None
+
+    def write(self, batch: Batch, run_id: int | None) -> dict[str, int]:
+        """Write one batch (in a worker thread); returns the stats to add."""
+        return write_batch(self.engine, batch, run_id, utcnow())
+
+    async def journal_batch(self, batch: Batch, run_id: int | None, crawled_at: datetime) -> bool:
+        """Keep a batch the database would not take in the local journal (off the event loop).
+
+        False when it could not be journaled either (it is lost, and counted so)."""
+        if self.journal is None:
+            spider = getattr(self.crawler.spidercls, "name", None) or "crawl"
+            self.journal = JournalWriter(self.journal_dir, journal_name(spider, run_id))
+        first = self.journal.records == 0
+        record = {
+            "run_id": run_id,
+            "crawled_at": crawled_at.isoformat(),
+            "items": batch.items,
+            **batch.as_record(),
+        }
+        try:
+            await asyncio.to_thread(self.journal.append, record)
+        except Exception:
+            self._inc("store/items_lost", batch.items)
+            logger.exception("Could not journal a batch of %d items either: lost", batch.items)
+            return False
+        self._inc("store/journaled")
+        self._inc("store/journaled_items", batch.items)
+        if self.stats is not None:
+            self.stats.set_value("store/journal_path", str(self.journal.path))
+        if first:
+            logger.error(
+                "The database is not taking writes: batches go to the journal %s "
+                "(load them with `scrapy db replay`)",
+                self.journal.path,
+            )
+        else:
+            logger.info("Journaled another batch of %d items", batch.items)
+        return True
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.stats is not None and count:
+            self.stats.inc_value(key, count)
+
+
+def _brief(exc: BaseException) -> str:
+    """The first line of a database error, without SQL or parameters."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200] if text else ''}"

@@ -1,0 +1,300 @@
+"""Prepares the database for a crawl and records the crawl in crawl_runs.
+
+When the crawler is built (before anything is fetched) it creates or checks
+the schema, takes the crawl lock for this spider and opens a crawl_runs row;
+a failure there stops the crawl with a clear message and a non-zero exit. When
+the spider closes, the row gets its status and numbers and the lock is released.
+The workers of a distributed crawl share one lock (``tressless_crawler.db.locks``): the
+first takes it, the others join it, the last to close releases it. While the
+crawl runs, its row gets the figures so far every ``CRAWL_PROGRESS_SECONDS``,
+so a process that dies (``kill -9``, a lost machine) leaves them behind.
+If the database does not answer at that moment (a transient error), the closing
+record goes to the store's journal instead, and ``scrapy db replay`` applies it
+with the batches and releases the lock (which a new crawl would otherwise take
+over only once it is ``CRAWL_LOCK_STALE_SECONDS`` old).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from sqlalchemy import Engine
+from twisted.internet import task
+from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
+
+from tressless_crawler import signals as crawler_signals
+from tressless_crawler.db import locks, runs
+from tressless_crawler.db.engine import is_transient, make_engine, redact_url
+from tressless_crawler.db.schema import SchemaOutdated, ensure_schema
+from tressless_crawler.db.spool import JournalWriter, journal_name
+from tressless_crawler.distributed import mode as distributed
+from tressless_crawler.distributed.inflight import live_workers
+from tressless_crawler.middlewares.charset import DECODER_VERSION
+from tressless_crawler.redact import redact_value
+
+logger = logging.getLogger(__name__)
+
+# Settings worth keeping with a run (credentials are redacted).
+RECORDED_SETTINGS = (
+    "SITE_URL",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "COMMUNITY_HOSTS",
+    "CONCURRENT_REQUESTS",
+    "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "DOWNLOAD_DELAY",
+    "AUTOTHROTTLE_ENABLED",
+    "ROBOTSTXT_OBEY",
+    "USER_AGENT",
+    "JOBDIR",
+)
+RUN_ID_STAT = "crawl_run/id"
+RUN_STATUS_STAT = "crawl_run/status"  # set when the spider closes: crawl_runs.status
+
+
+class CrawlRefused(RuntimeError):
+    """The crawl must not start (outdated schema, another crawl holds the lock)."""
+
+
+class CrawlRunRecorder:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.database_url: str = settings.get("DATABASE_URL")
+        if not self.database_url:
+            raise NotConfigured("DATABASE_URL is not set")
+        self.name: str = getattr(crawler.spidercls, "name", "") or "crawl"
+        self.use_lock = settings.getbool("CRAWL_LOCK_ENABLED", True)
+        self.stale_after = settings.getfloat("CRAWL_LOCK_STALE_SECONDS", 120.0)
+        # A distributed worker holds the lock with the other workers of its crawl.
+        self.frontier = (
+            distributed.FrontierKeys.crawl(settings) if distributed.enabled(settings) else None
+        )
+        self.journal_dir = settings.get("JOURNAL_DIR") or "data/journal"
+        self.engine = make_engine(
+            self.database_url, busy_timeout=settings.getfloat("SQLITE_BUSY_TIMEOUT", 30.0)
+        )
+        self.progress_every = max(0.0, settings.getfloat("CRAWL_PROGRESS_SECONDS", 30.0))
+        self.heartbeat: task.LoopingCall | None = None
+        self.progress: task.LoopingCall | None = None
+        self.status: str | None = None  # how the run ended, once it has
+        self.run_id = self.prepare()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.worker_lost, signal=crawler_signals.worker_lost)
+        return ext
+
+    def prepare(self) -> int:
+        """Schema, lock, run row: done before the crawl starts, so a refusal stops it."""
+        where = redact_url(self.database_url)
+        now = runs.utcnow()
+        try:
+            ensure_schema(self.engine)
+            if self.use_lock:
+                self.take_lock(now)
+        except (SchemaOutdated, locks.CrawlLocked) as exc:
+            self.engine.dispose()
+            logger.error("Crawl refused on %s: %s", where, exc)
+            raise CrawlRefused(str(exc)) from exc
+        run_id = runs.start_run(self.engine, self.name, self.recorded_settings(), now)
+        if self.use_lock:
+            locks.attach_run(self.engine, self.name, run_id)
+        logger.info("Crawl run %d of '%s' started on %s", run_id, self.name, where)
+        return run_id
+
+    def take_lock(self, now: datetime) -> None:
+        acquired = locks.acquire(self.engine, self.name, now, self.stale_after, self.frontier)
+        previous = acquired.previous
+        if previous is not None:
+            logger.warning(
+                "Took over the crawl lock of a dead '%s' crawl (pid %s on %s, run %s)",
+                self.name,
+                previous.pid,
+                previous.host,
+                previous.run_id,
+            )
+        if acquired.joined:
+            logger.info("Joined the crawl lock of the distributed crawl %s", self.frontier)
+        if acquired.interrupted:
+            logger.warning(
+                "%d earlier '%s' run(s) had died without closing: marked interrupted",
+                acquired.interrupted,
+                self.name,
+            )
+
+    def last_worker(self) -> bool:
+        """True unless other live workers of this distributed crawl still hold the lock.
+
+        The scheduler left the frontier before spider_closed, so the last worker to close
+        sees none; when Redis does not answer, the lock is kept (it goes stale on its own).
+        """
+        if self.frontier is None:
+            return True
+        keys = distributed.FrontierKeys.for_spider(self.crawler.settings, self.name)
+        server = distributed.redis_client(self.crawler.settings)
+        try:
+            return live_workers(server, keys) == 0
+        except Exception as exc:
+            logger.warning("Cannot tell whether other workers still run (%s): lock kept", exc)
+            return False
+        finally:
+            server.close()
+
+    def recorded_settings(self) -> dict[str, Any]:
+        settings = self.crawler.settings
+        recorded: dict[str, Any] = {}
+        for name in RECORDED_SETTINGS:
+            value = settings.get(name)
+            value = (
+                value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+            )
+            recorded[name] = redact_value(value)  # credentials in any URL or option
+        # Pages read by an older decoder are refetched (tressless_crawler.incremental.known).
+        recorded["DECODER_VERSION"] = DECODER_VERSION
+        return recorded
+
+    def spider_opened(self, spider: Spider) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value(RUN_ID_STAT, self.run_id)
+        if self.use_lock:
+            self.heartbeat = task.LoopingCall(self.beat)
+            self.heartbeat.start(max(1.0, self.stale_after / 4), now=False)
+        if self.progress_every:
+            self.progress = task.LoopingCall(self.record_progress)
+            self.progress.start(self.progress_every, now=False)
+
+    def beat(self) -> Deferred:
+        d = deferToThread(locks.heartbeat, self.engine, self.name, runs.utcnow(), self.frontier)
+        d.addErrback(lambda f: logger.warning("Crawl lock heartbeat failed: %s", f.value))
+        return d
+
+    def record_progress(self) -> Deferred:
+        """The run's figures so far into its row (in a thread: the reactor never waits)."""
+        assert self.crawler.stats is not None
+        stats = dict(self.crawler.stats.get_stats())
+        d = deferToThread(runs.record_progress, self.engine, self.run_id, stats)
+        d.addErrback(lambda f: logger.warning("Could not record the crawl's progress: %s", f.value))
+        return d
+
+    def worker_lost(self, worker: str, requeued: int) -> None:
+        """Another worker of this distributed crawl died: its run row says so, not "running".
+
+        Rare and one short UPDATE, so it runs here rather than in a thread; a database that
+        does not answer costs only the mark (``scrapy report`` then shows the run running).
+        """
+        try:
+            marked = runs.mark_worker_lost(self.engine, self.name, worker, runs.utcnow())
+        except Exception as exc:
+            logger.warning("Could not mark the run of dead worker %s interrupted: %s", worker, exc)
+            return
+        if marked:
+            logger.warning(
+                "Crawl run of worker %s marked interrupted (worker_lost; %d request(s) requeued)",
+                worker,
+                requeued,
+            )
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        for loop in (self.heartbeat, self.progress):
+            if loop is not None and loop.running:
+                loop.stop()
+        assert self.crawler.stats is not None
+        stats = dict(self.crawler.stats.get_stats())
+        run_id = self.run_id
+
+        def finish() -> str:
+            try:
+                release = self.use_lock and self.last_worker()
+                return close_run(
+                    self.engine,
+                    self.name,
+                    run_id,
+                    reason,
+                    stats,
+                    runs.utcnow(),
+                    use_lock=release,
+                    journal_dir=self.journal_dir,
+                    frontier=self.frontier,
+                )
+            finally:
+                self.engine.dispose()
+
+        def finished(status: str) -> None:
+            # How the run ended, also when its row could only be journaled ("journaled").
+            self.status = runs.run_status(reason, stats) if status == "journaled" else status
+            assert self.crawler.stats is not None
+            self.crawler.stats.set_value(RUN_STATUS_STAT, self.status)
+            if status == runs.FINISHED_WITH_JOURNAL:
+                logger.error(
+                    "Crawl run %d %s: %s item(s) could not be stored and are in the journal %s "
+                    "(load them with `scrapy db replay`)",
+                    run_id,
+                    status,
+                    stats.get("store/journaled_items", 0),
+                    stats.get("store/journal_path", self.journal_dir),
+                )
+            else:
+                logger.info("Crawl run %d %s (%s)", run_id, status, reason)
+
+        status = await maybe_deferred_to_future(deferToThread(finish))
+        finished(status)
+        # How the run ended, for the exit code of `scrapy crawl` (tressless_crawler.cli.outcome).
+        if self.crawler.stats.get_value(RUN_STATUS_STAT) is None:
+            self.crawler.stats.set_value(RUN_STATUS_STAT, status)
+
+
+def close_run(
+    engine: Engine,
+    spider: str,
+    run_id: int,
+    reason: str,
+    stats: dict[str, Any],
+    now: datetime,
+    *,
+    use_lock: bool,
+    journal_dir: Path | str,
+    frontier: str | None = None,
+) -> str:
+    """Finish the run's row and release the lock (``use_lock``; with ``frontier``, the
+    distributed crawl's); journal the row's update if the database is down. Returns the run's
+    status, or "journaled"."""
+    try:
+        status = runs.finish_run(engine, run_id, reason, stats, now)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        journal = JournalWriter(journal_dir, journal_name(spider, run_id))
+        try:
+            journal.append(
+                {
+                    "run_id": run_id,
+                    "crawled_at": now.isoformat(),
+                    "items": 0,
+                    "run_finish": {"reason": reason, "stats": runs.jsonable_stats(stats)},
+                }
+            )
+        finally:
+            journal.close()
+        logger.error(
+            "The database did not take the end of crawl run %d (%s): it is in the journal %s "
+            "(load it with `scrapy db replay`)",
+            run_id,
+            str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200],
+            journal.path,
+        )
+        return "journaled"
+    if use_lock:
+        locks.release(engine, spider, frontier)
+    return status

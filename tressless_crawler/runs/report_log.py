@@ -1,0 +1,88 @@
+"""Logs a crawl report at the end of every crawl and warns when fill rates fall sharply."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
+from tressless_crawler.db import runs
+from tressless_crawler.db.engine import make_engine
+from tressless_crawler.runs.recorder import RUN_ID_STAT
+from tressless_crawler.runs.report import (
+    FILL_PREFIX,
+    ITEM_KINDS,
+    dropped_share_warnings,
+    fill_rate_warnings,
+    filled_fields,
+    render_report,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class CrawlReport:
+    def __init__(self, crawler: Crawler) -> None:
+        if not crawler.settings.getbool("CRAWL_REPORT_ENABLED", True):
+            raise NotConfigured("CRAWL_REPORT_ENABLED is off")
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.database_url = crawler.settings.get("DATABASE_URL")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlReport:
+        ext = cls(crawler)
+        crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def item_scraped(self, item: Any) -> None:
+        kind = ITEM_KINDS.get(type(item))
+        if kind is None or self.stats is None:
+            return
+        self.stats.inc_value(f"{FILL_PREFIX}/{kind}/_items")
+        for name in filled_fields(item):
+            self.stats.inc_value(f"{FILL_PREFIX}/{kind}/{name}")
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.stats is None:
+            return
+        stats = dict(self.stats.get_stats())
+        stats.setdefault("finish_reason", reason)
+        run_id = stats.get(RUN_ID_STAT)
+
+        def previous() -> dict[str, Any] | None:
+            if not self.database_url or run_id is None:
+                return None
+            engine = make_engine(self.database_url)
+            try:
+                run = runs.previous_run(engine, spider.name, before=run_id, finished_only=True)
+                return dict(run.stats) if run is not None else None
+            finally:
+                engine.dispose()
+
+        def log(before: dict[str, Any] | None) -> None:
+            title = f"run {run_id}" if run_id is not None else "this run"
+            text = render_report(title, stats, before)
+            if stats.get("store/journaled_items") or stats.get("store/journaled"):
+                text += (
+                    f"\n{stats.get('store/journaled_items', 0)} item(s) are in the journal "
+                    f"{stats.get('store/journal_path', '-')}: load them with `scrapy db replay`"
+                )
+            logger.info("Crawl report for '%s':\n%s", spider.name, text)
+            for warning in fill_rate_warnings(stats, before):
+                logger.warning("Fill rate fell: %s", warning)
+            for warning in dropped_share_warnings(stats):
+                logger.warning("Study pages dropped: %s", warning)
+
+        try:
+            before = await maybe_deferred_to_future(deferToThread(previous))
+        except Exception as exc:
+            logger.warning("Could not read the previous run for the report: %s", exc)
+            before = None
+        log(before)
