@@ -37,6 +37,7 @@ def reparse(database_url: str, archive: Path, workdir: Path, label: str) -> comm
         "DATABASE_URL": database_url,
         "ARCHIVE_DIR": str(archive),
         "LOG_LEVEL": "INFO",
+        "LOG_DUMPS": "1",  # the stats dump at INFO, where the figures are read
     }.items():
         cmd += ["-s", f"{name}={value}"]
     workdir.mkdir(parents=True, exist_ok=True)
@@ -49,8 +50,10 @@ def pages(result: common.CrawlResult) -> int:
 
 def figures(result: common.CrawlResult) -> tuple[float, float, float]:
     count = pages(result)
-    # the reparse's worker processes are not the command's children: their CPU is its stat
-    cpu = result.cpu_s + float(result.stats.get("reparse/worker_cpu_seconds") or 0.0)
+    cpu = result.cpu_s
+    if result.stats.get("reparse/start_method") != "fork":
+        # workers from a fork server are not the command's children: their CPU is a stat
+        cpu += float(result.stats.get("reparse/worker_cpu_seconds") or 0.0)
     return (
         count / result.elapsed if result.elapsed else 0.0,
         cpu / count * 1000 if count else 0.0,
@@ -71,9 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         archives = []
         with common.serve(site) as server:
             for n in range(args.rounds):
-                for label, extra in (("crawl", {}), ("crawl+archive", {"ARCHIVE": "warc"})):
+                for label, extra in (
+                    ("crawl", {"LOG_DUMPS": "1"}),
+                    ("crawl+archive", {"LOG_DUMPS": "1", "ARCHIVE": "warc"}),
+                ):
                     round_dir = workdir / f"{label}-{n}"
-                    if extra:
+                    if "ARCHIVE" in extra:
                         extra = {**extra, "ARCHIVE_DIR": str(round_dir / "archive")}
                         archives.append(round_dir / "archive")
                     result = common.scrapy_crawl(
@@ -139,9 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def reparse_round(workdir: Path, archive: Path, n: int) -> common.CrawlResult | None:
     round_dir = workdir / f"reparse-{n}"
-    result = reparse(
-        f"sqlite:///{round_dir / 'crawler.db'}", archive, round_dir, "reparse"
-    )
+    result = reparse(f"sqlite:///{round_dir / 'crawler.db'}", archive, round_dir, "reparse")
     if not result.ok or result.requests:
         print(result.log_tail, file=sys.stderr)
         return None

@@ -140,3 +140,60 @@ def test_a_gzipped_page_in_a_lying_charset_is_read_as_the_crawl_read_it(tmp_path
     assert page_read is not None and page_read.stats["charset/repaired"] == 1
     assert isinstance(page_read.item, StudyItem)
     assert page_read.item.title is not None and page_read.item.title.endswith(" café")
+
+
+def test_a_closed_file_has_an_index_that_reads_as_the_file_does(tmp_path: Path) -> None:
+    from tressless_crawler.archive.reader import read_entries, read_index, scan_file
+    from tressless_crawler.archive.writer import index_path
+
+    sent = [exchange(f"/research/x-{n}", os.urandom(2000)) for n in range(4)]
+    sent.append(exchange("/research/gone-Gone", b"", status=404))
+    write(tmp_path, sent)
+    (path,) = archive_files(tmp_path)
+    written = read_index(path)
+    assert written is not None
+    assert written == scan_file(path)  # same offsets, lengths, records and dates
+    assert [e.status for e in written.entries] == [200, 200, 200, 200, 404]
+    read = read_entries(str(path), written.entries)
+    assert [r.body for r in read] == [x.body for x in sent]
+    # a file changed after it was closed is read, not taken from its index
+    with open(path, "ab") as out:
+        out.write(b"\x1f\x8b")
+    assert read_index(path) is None
+    index = index_file(path)
+    assert index.torn and [e.record_id for e in index.entries] == [x.record_id for x in sent]
+    index_path(path).write_text("not json\n")
+    assert read_index(path) is None
+
+
+def test_a_file_not_gzipped_record_by_record_is_left_to_warcio(tmp_path: Path) -> None:
+    """Another tool's file in one gzip stream: warcio reads its first record, then refuses
+    the rest (``warcio recompress`` fixes such a file); the reparse goes on."""
+    import gzip
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from tressless_crawler.archive.reader import read_entries
+
+    raw = io.BytesIO()
+    writer = WARCWriter(raw, gzip=False)
+    bodies = [f"<html><h1>page {n}</h1></html>".encode() for n in range(3)]
+    for n, body in enumerate(bodies):
+        writer.write_record(
+            writer.create_warc_record(
+                f"{SITE}/research/p-{n}",
+                "response",
+                payload=io.BytesIO(body),
+                length=len(body),
+                http_headers=StatusAndHeaders(
+                    "200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"
+                ),
+            )
+        )
+    path = tmp_path / "other-tool.warc.gz"
+    path.write_bytes(gzip.compress(raw.getvalue()))
+    index = index_file(path)
+    assert index.torn and len(index.entries) == 1
+    assert [r.body for r in read_entries(str(path), index.entries)] == bodies[:1]

@@ -20,7 +20,7 @@ from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddlewa
 from scrapy.http import Headers, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 
-from tressless_crawler.archive.reader import Archived, Entry, read_records
+from tressless_crawler.archive.reader import Archived, Entry, read_entries
 from tressless_crawler.items import Drop, StudyItem, ThreadItem
 from tressless_crawler.middlewares.charset import FALLBACK, better_encoding, declared_encoding
 from tressless_crawler.parsers.study import parse_study
@@ -181,7 +181,7 @@ def expand_archived(item: ThreadItem, url: str, found: Expansions, fallback: str
     answered = 0
     while (more := state.next_request()) is not None:
         entry = found.get(more.url)
-        archived = read_records(entry.path, [entry.offset])[0] if entry is not None else None
+        archived = read_entries(entry.path, [entry])[0] if entry is not None else None
         if archived is None or not archived.complete or archived.status != 200:
             state.given_up.add(more.token)
             continue
@@ -210,7 +210,7 @@ def reparse_entries(
     """Worker task: the pages at these entries of one file, parsed (threads expanded from
     ``expansions``, by post id)."""
     out = []
-    for archived in read_records(path, [e.offset for e in entries]):
+    for archived in read_entries(path, entries):
         if not archived.complete:
             continue
         page = reparse_one(archived, fallback)

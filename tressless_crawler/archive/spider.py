@@ -17,12 +17,15 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,7 @@ from scrapy import Spider, signals
 from tqdm import tqdm
 
 from tressless_crawler import signals as crawler_signals
+from tressless_crawler.archive import extract
 from tressless_crawler.archive.extract import (
     CONTENT_STATUSES,
     Expansions,
@@ -89,6 +93,29 @@ def tasks(entries: list[Entry], size: int = CHUNK) -> Iterator[tuple[str, list[E
             yield path, group[start : start + size]
 
 
+def start_pool(workers: int) -> ProcessPoolExecutor:
+    """``workers`` processes, started at once. Forked while this process has no other thread
+    (no lock can then be held by a thread the fork leaves behind), they start in milliseconds
+    with the parsers imported already; otherwise they come from a fork server that imports
+    the parsers once."""
+    context: BaseContext
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("fork")
+    else:
+        server = multiprocessing.get_context("forkserver")
+        server.set_forkserver_preload([extract.__name__])
+        context = server
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
+    pool.start_method = context.get_start_method()  # type: ignore[attr-defined]
+    pool.submit(os.getpid)  # starts the processes now
+    return pool
+
+
+def _worker_init() -> None:
+    """Ctrl-C stops the command, which stops its workers: they do not handle it themselves."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class ReparseSpider(Spider):
     name = "reparse"
 
@@ -108,12 +135,15 @@ class ReparseSpider(Spider):
         self.outstanding = 0  # items yielded and not yet through the pipelines
         self.all_yielded = False
         self.closing = False
+        # The workers start now, before the crawl opens: forked, they share this process's
+        # imported modules instead of importing them again (a second or more each).
+        self.pool = start_pool(self.workers)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ReparseSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
-            crawler.signals.connect(spider.item_done, signal=signal)
+        for done in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(spider.item_done, signal=done)
         return spider
 
     def item_done(self, **_: Any) -> None:
@@ -140,10 +170,10 @@ class ReparseSpider(Spider):
         stats = self.crawler.stats
         files = archive_files(directory)
         stats.set_value("reparse/files", len(files))
-        # forkserver: the workers are not forks of a process with threads and a reactor
-        context = multiprocessing.get_context("forkserver")
+        stats.set_value("reparse/start_method", getattr(self.pool, "start_method", ""))
         started = time.perf_counter()
-        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+        pool = self.pool
+        try:
             indexes = await asyncio.gather(
                 *(asyncio.wrap_future(pool.submit(index_file, path)) for path in files)
             )
@@ -173,6 +203,10 @@ class ReparseSpider(Spider):
             pending: deque[Future[tuple[int, float, list[Reparsed]]]] = deque()
             worker_cpu: dict[int, float] = {}
             todo = tasks(chosen)
+            # Items go straight to the item pipelines (the scraper's own entry, with its
+            # signals and drop handling), without a round trip through the engine each.
+            scraper = self.crawler.engine.scraper
+            direct = hasattr(scraper, "start_itemproc_async")  # Scrapy 2.14+
             try:
                 for _ in range(self.workers * 4):
                     self._submit(pool, todo, pending, fallback, expansions)
@@ -182,8 +216,12 @@ class ReparseSpider(Spider):
                     self._submit(pool, todo, pending, fallback, expansions)
                     for page in pages:
                         item = self.handle(page)
-                        if item is not None:
-                            self.outstanding += 1
+                        if item is None:
+                            continue
+                        self.outstanding += 1
+                        if direct:
+                            await scraper.start_itemproc_async(item, response=None)
+                        else:
                             yield item
                     bar.update(len(pages))
                 self.all_yielded = True
@@ -194,6 +232,12 @@ class ReparseSpider(Spider):
                 bar.close()
                 for future in pending:
                     future.cancel()
+        finally:
+            # the workers are idle by now: joined, so that their CPU counts as this command's
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def closed(self, reason: str) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
     @staticmethod
     def _submit(
