@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -89,7 +88,11 @@ class Reparsed:
     last_modified: str | None = None
     item: StudyItem | ThreadItem | None = None
     drop: tuple[str, str] | None = None  # (reason, detail)
-    stats: Counter[str] = field(default_factory=Counter)
+    # stats to add (a plain dict: a Counter is rebuilt in Python when unpickled)
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.stats[key] = self.stats.get(key, 0) + n
 
 
 def rebuild_response(archived: Archived, fallback: str = FALLBACK) -> tuple[Response, bool]:
@@ -130,7 +133,7 @@ def reparse_one(archived: Archived, fallback: str = FALLBACK) -> Reparsed | None
     kind, key, url = page
     out = Reparsed(kind, key, url, archived.status, archived.record_id)
     if archived.status in GONE_STATUSES:
-        out.stats[f"{'studies' if kind == 'study' else 'community'}/gone/{archived.status}"] += 1
+        out.count(f"{'studies' if kind == 'study' else 'community'}/gone/{archived.status}")
         return out
     try:
         response, repaired = rebuild_response(archived, fallback)
@@ -138,7 +141,7 @@ def reparse_one(archived: Archived, fallback: str = FALLBACK) -> Reparsed | None
         out.drop = ("undecodable", f"{type(exc).__name__}: {exc}")
         return out
     if repaired:
-        out.stats["charset/repaired"] += 1
+        out.count("charset/repaired")
     out.etag = _header(response, b"ETag")
     out.last_modified = _header(response, b"Last-Modified")
     result: Any
@@ -219,9 +222,8 @@ def reparse_entries(
         item = page.item
         found = (expansions or {}).get(page.key)
         if isinstance(item, ThreadItem) and found:
-            page.stats["reparse/expanded_stubs"] += expand_archived(
-                item, archived.url, found, fallback
-            )
+            answered = expand_archived(item, archived.url, found, fallback)
+            page.count("reparse/expanded_stubs", answered)
         out.append(page)
     return out
 
