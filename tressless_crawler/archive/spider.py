@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 KINDS = {"studies": "study", "community": "thread"}
 CHUNK = 64  # pages per worker task: large enough to amortise the hand-over
+ITEMS_IN_FLIGHT = 1000  # items in the pipelines at once: more wait for the store to catch up
 
 
 def choose(indexes: Iterable[FileIndex], kinds: set[str], since: datetime | None) -> list[Entry]:
@@ -213,6 +214,9 @@ class ReparseSpider(Spider):
             # signals and drop handling), without a round trip through the engine each.
             scraper = self.crawler.engine.scraper
             direct = hasattr(scraper, "start_itemproc_async")  # Scrapy 2.14+
+            # Items go through the pipelines side by side, so that those after the one that
+            # fills the store's batch go on while the batch is written (on its thread).
+            processing: set[asyncio.Future[None]] = set()
             try:
                 for _ in range(self.workers * 4):
                     self._submit(pool, todo, pending, fallback, expansions)
@@ -225,11 +229,19 @@ class ReparseSpider(Spider):
                         if item is None:
                             continue
                         self.outstanding += 1
-                        if direct:
-                            await scraper.start_itemproc_async(item, response=None)
-                        else:
+                        if not direct:
                             yield item
+                            continue
+                        task = asyncio.ensure_future(
+                            scraper.start_itemproc_async(item, response=None)
+                        )
+                        processing.add(task)
+                        task.add_done_callback(processing.discard)
+                    while len(processing) > ITEMS_IN_FLIGHT:
+                        await asyncio.wait(processing, return_when=asyncio.FIRST_COMPLETED)
                     bar.update(len(pages))
+                if processing:
+                    await asyncio.wait(processing)
                 self.all_yielded = True
                 self.finish_if_done()
                 stats.set_value("reparse/worker_cpu_seconds", round(sum(worker_cpu.values()), 3))
@@ -258,8 +270,10 @@ class ReparseSpider(Spider):
         if task is not None:
             path, entries = task
             # only the expansions of this task's threads travel to the worker
-            posts = {page[1] for e in entries if (page := page_of(e.url)) and page[0] == "thread"}
-            mine = {post: expansions[post] for post in posts if post in expansions}
+            mine: dict[str, Expansions] = {}
+            if expansions:
+                posts = {p[1] for e in entries if (p := page_of(e.url)) and p[0] == "thread"}
+                mine = {post: expansions[post] for post in posts if post in expansions}
             pending.append(pool.submit(reparse_task, path, entries, fallback, mine))
 
     def handle(self, page: Reparsed) -> Any:
