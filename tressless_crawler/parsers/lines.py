@@ -1,13 +1,5 @@
-"""An HTML page as the lines a browser would show, each remembering its block, link and
-heading (see docs/parsing.md for what is left out as invisible or chrome).
-
-The page is parsed as HTML (never guessed) and walked once in document order. Elements that
-never show text (``head``, ``script``, ``nav``, ...) are skipped; every block element, ``br``
-and ``img`` ends the line being collected. Each line ("chunk") keeps the index of its
-innermost block element, of the ``<a>`` its text starts in, and of the ``h1`` it sits in, so
-that a parser can read fields off the list by labels, link patterns and order without ever
-looking at class names or ids.
-"""
+"""The generic walker of the page parsers: an HTML page as the lines a browser would show,
+each remembering its block, link, heading and boldness, and the tree of its blocks."""
 
 from __future__ import annotations
 
