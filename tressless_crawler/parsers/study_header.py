@@ -13,8 +13,6 @@ from tressless_crawler.parsers.lines import Blocks, Chunk
 from tressless_crawler.parsers.links import absolute
 from tressless_crawler.parsers.study_rules import (
     DISCUSS_RE,
-    JOURNAL_CLOSE,
-    JOURNAL_OPEN_RE,
     Rule,
     apply,
     entry_kind,
@@ -27,10 +25,14 @@ from tressless_crawler.parsers.study_rules import (
     is_plain,
     is_prominent,
     is_study_image,
-    journal_from_lines,
-    read_names,
     section_head,
     tldr_rest,
+)
+from tressless_crawler.parsers.study_values import (
+    JOURNAL_CLOSE,
+    JOURNAL_OPEN_RE,
+    journal_from_lines,
+    read_names,
 )
 
 __all__ = ["clip", "content_start", "header_end", "read_header", "title"]

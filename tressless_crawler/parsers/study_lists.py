@@ -3,7 +3,6 @@ labels and results counters."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from tressless_crawler.items import CommunityCard, ResearchRef, StudyItem
@@ -11,8 +10,6 @@ from tressless_crawler.parsers import text as tx
 from tressless_crawler.parsers.lines import Blocks, Chunk
 from tressless_crawler.parsers.links import resolve, study_id, thread_id
 from tressless_crawler.parsers.study_rules import (
-    JOURNAL_CLOSE,
-    JOURNAL_OPEN_RE,
     SECTION_FIELDS,
     Counter,
     entry_kind,
@@ -23,13 +20,9 @@ from tressless_crawler.parsers.study_rules import (
     is_punctuation,
     section_head,
 )
+from tressless_crawler.parsers.study_values import card_meta, entry_meta, once
 
 __all__ = ["read_lists"]
-
-CITATIONS_PREFIX_RE = re.compile(r"^\s*(?P<n>\d[\d,]*)\s*citations?\b\s*,?\s*", re.IGNORECASE)
-UPVOTES_SUFFIX_RE = re.compile(r"(?P<n>\d+(?:[.,]\d+)*\s*[kKmM]?)\s*upvotes?\s*$", re.IGNORECASE)
-CATEGORY_RE = re.compile(r"^in\s+(?P<category>\S.*?)\s*$")
-MAX_CATEGORY_WORDS = 3
 
 
 @dataclass
@@ -198,7 +191,7 @@ def _open_entry(
     section.entries.append(entry)
     cursor.entry, cursor.entry_link, cursor.entry_has_tldr = entry, chunk.link, False
     cursor.opened(chunk, cursor.at)
-    if _entry_meta(chunk.spaced)[0]:
+    if entry_meta(chunk.spaced)[0]:
         _fill_entry(cursor, chunk.spaced, chunk.text)  # the title is missing
         return
     entry.title = tx.none_if_empty(chunk.link_text if linked else chunk.text)
@@ -210,7 +203,7 @@ def _fill_entry(cursor: _Cursor, spaced: str, text: str) -> None:
     """Read a line under an entry title: the citations/date/journal line and/or the TLDR."""
     entry = cursor.entry
     assert entry is not None
-    found, citations, published, journal, rest = _entry_meta(spaced)
+    found, citations, published, journal, rest = entry_meta(spaced)
     if found and not cursor.entry_has_tldr:
         entry.citations = entry.citations if entry.citations is not None else citations
         entry.published = entry.published or published
@@ -221,30 +214,6 @@ def _fill_entry(cursor: _Cursor, spaced: str, text: str) -> None:
     if tldr and not is_punctuation(tldr) and entry.tldr is None:
         entry.tldr = tldr
         cursor.entry_has_tldr = True
-
-
-def _entry_meta(spaced: str) -> tuple[bool, int | None, str | None, str | None, str]:
-    """Split ``17 citations, May 2014 in “Journal” TLDR...`` into its optional parts."""
-    rest = spaced
-    citations = published = journal = None
-    match = CITATIONS_PREFIX_RE.match(rest)
-    if match:
-        citations = int(match.group("n").replace(",", ""))
-        rest = rest[match.end() :]
-    date = tx.month_year_at(rest, len(rest) - len(rest.lstrip(" ,")))
-    if date is not None:
-        published = tx.month_year_iso(date)
-        rest = rest[date.end() :]
-    opening = JOURNAL_OPEN_RE.match(rest)
-    if opening and (citations is not None or published is not None or opening.end() < len(rest)):
-        rest = rest[opening.end() :]
-        closing = min((rest.find(q) for q in JOURNAL_CLOSE if q in rest), default=-1)
-        journal_text, rest = (rest[:closing], rest[closing + 1 :]) if closing >= 0 else (rest, "")
-        journal = tx.parse_journal(journal_text)
-        found = True
-    else:
-        found = citations is not None or published is not None
-    return found, citations, published, journal, rest.strip(" ,")
 
 
 # community cards
@@ -278,7 +247,7 @@ def _links_another_card(chunk: Chunk, cursor: _Cursor) -> bool:
     assert card is not None
     if cursor.card_link is not None:
         return chunk.link != cursor.card_link
-    return card.title is not None and _once(_card_text(chunk)) != card.title
+    return card.title is not None and once(_card_text(chunk)) != card.title
 
 
 def _open_card(cursor: _Cursor) -> None:
@@ -302,10 +271,10 @@ def _fill_card(cursor: _Cursor, chunk: Chunk, text: str) -> None:
     assert card is not None
     spaced = chunk.spaced if not is_card_label(chunk) else text
     allow_category = card.title is not None and not cursor.card_has_meta and card.summary is None
-    meta = _card_meta(spaced, allow_category=allow_category)
+    meta = card_meta(spaced, allow_category=allow_category)
     if card.title is None and meta is None and card.summary is None:
-        card.title = _once(text)
-    elif card.title is not None and _once(text) == card.title and card.summary is None:
+        card.title = once(text)
+    elif card.title is not None and once(text) == card.title and card.summary is None:
         return  # the title printed a second time
     elif meta is not None and card.summary is None:
         category, upvotes, age = meta
@@ -318,45 +287,6 @@ def _fill_card(cursor: _Cursor, chunk: Chunk, text: str) -> None:
         cursor.card_summary_block = chunk.block
     elif chunk.block == cursor.card_summary_block:
         card.summary = tx.none_if_empty(f"{card.summary} {text}")
-
-
-def _card_meta(
-    spaced: str, *, allow_category: bool
-) -> tuple[str | None, int | None, str | None] | None:
-    """Split ``in Treatment 2 upvotes 4 years ago`` (each part optional); None if not that."""
-    rest = spaced.strip()
-    age = upvotes = category = None
-    ages = [m for m in tx.AGE_RE.finditer(rest) if m.end() == len(rest)]
-    if ages:
-        age = tx.clean_text(ages[-1].group(0))
-        rest = rest[: ages[-1].start()].strip()
-    up = UPVOTES_SUFFIX_RE.search(rest)
-    if up and (up.start() == 0 or rest[up.start() - 1].isspace()):
-        upvotes = tx.compact_int(up.group("n"))
-        rest = rest[: up.start()].strip()
-    cat = CATEGORY_RE.match(rest)
-    if cat:
-        category = tx.clean_text(cat.group("category"))
-        rest = ""
-    if rest:
-        return None
-    if age is None and upvotes is None:
-        if category is None or not allow_category:
-            return None
-        if len(category.split()) > MAX_CATEGORY_WORDS:
-            return None
-    return category, upvotes, age
-
-
-def _once(text: str) -> str:
-    """A title printed twice on one line, once."""
-    text = tx.clean_text(text)
-    half, odd = divmod(len(text), 2)
-    if half and not odd and text[:half] == text[half:]:
-        return text[:half]
-    if half and odd and text[half] == " " and text[:half] == text[half + 1 :]:
-        return text[:half]
-    return text
 
 
 # -- assembling -------------------------------------------------------------------------------

@@ -12,10 +12,17 @@ from typing import Any
 from tressless_crawler.parsers import text as tx
 from tressless_crawler.parsers.lines import UNSET, Chunk
 from tressless_crawler.parsers.links import study_id, thread_id
+from tressless_crawler.parsers.study_values import (
+    JOURNAL_OPEN_RE,
+    Fields,
+    read_date,
+    read_journal,
+    read_names,
+    text_of,
+)
 
 __all__ = ["RULES", "Rule", "field_label", "section_head", "tldr_rest"]
 
-Fields = dict[str, Any]
 Counter = tuple[int, int | None, bool]  # shown, total, total is a lower bound
 Head = tuple[str | None, Counter | None]  # section kind, counter
 
@@ -29,9 +36,6 @@ IMAGE = "image"  # an image's alt text
 TLDR_RE = re.compile(r"^TL;?\s?DR\b\s*[:.\-\u2013\u2014]?\s*", re.IGNORECASE)
 DISCUSS_RE = re.compile(r"^\s*Discuss\s+this\s+study\s+in\s+the\s+Community\b", re.IGNORECASE)
 IMAGE_ALT_RE = re.compile(r"^\s*image\s+of\s+(?:the\s+)?study\b", re.IGNORECASE)
-# The site prints "in" in lower case; a sentence starting with "In “...”" is not a journal.
-JOURNAL_OPEN_RE = re.compile(r"^\s*,?\s*in\s*[“\"]\s*")
-JOURNAL_CLOSE = '”"'
 
 
 @dataclass(frozen=True)
@@ -46,35 +50,6 @@ class Rule:
     read: Callable[[str], Fields] | None = None  # the value's text -> fields
     evidence: bool = False  # a value read is a sign of a study page
     opens_body: bool = False  # the header's next paragraph is the summary
-
-
-def text_of(field: str) -> Callable[[str], Fields]:
-    """A reader of a value that is plain text."""
-
-    def read(value: str) -> Fields:
-        return {field: tx.none_if_empty(value)}
-
-    read.__name__ = f"read_{field}"
-    return read
-
-
-def read_date(value: str) -> Fields:
-    """``May 2014`` and what may follow it, `` in “Journal”``; nothing without a date."""
-    date = tx.month_year_at(value, len(value) - len(value.lstrip()))
-    if date is None:
-        return {}
-    journal = journal_from_lines([value[date.end() :].strip()])
-    return {"published": tx.month_year_iso(date), "journal": journal}
-
-
-def read_journal(value: str) -> Fields:
-    """``in “Journal”``, or the journal's name alone."""
-    return {"journal": journal_from_lines([value]) or tx.parse_journal(value)}
-
-
-def read_names(value: str) -> Fields:
-    """Comma-separated names."""
-    return {"authors": [n for n in (tx.clean_text(part) for part in value.split(",")) if n]}
 
 
 # fmt: off
@@ -125,22 +100,6 @@ def apply(rule: Rule, item: Any, value: str) -> bool:
         if not getattr(item, name):
             setattr(item, name, found)
     return rule.evidence
-
-
-def journal_from_lines(lines: list[str]) -> str | None:
-    """The journal after ``in “``: on the same line, or alone on the next one."""
-    if not lines:
-        return None
-    opening = JOURNAL_OPEN_RE.match(lines[0])
-    if not opening:
-        return None
-    rest = lines[0][opening.end() :]
-    if not rest.strip() and len(lines) > 1 and lines[1].strip() not in JOURNAL_CLOSE:
-        rest = lines[1]
-    closing = min((rest.find(q) for q in JOURNAL_CLOSE if q in rest), default=-1)
-    if closing >= 0:
-        rest = rest[:closing]
-    return tx.parse_journal(rest)
 
 
 # -- what a line is ---------------------------------------------------------------------------
