@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from tressless_crawler.exceptions import ParquetUnavailable
 from tressless_crawler.export.writers import json_text
 from tressless_crawler.items import CommunityCard, ResearchRef
 
@@ -73,10 +74,6 @@ ENTRY_LISTS: dict[str, type] = {
 }
 COUNTS_BY_NAME = {"items_dropped"}  # reason -> count
 JSON_OBJECTS = {"settings"}  # free-form: kept as JSON text
-
-
-class ParquetUnavailable(RuntimeError):
-    """pyarrow is not installed."""
 
 
 def _pyarrow() -> Any:

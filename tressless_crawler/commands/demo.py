@@ -18,7 +18,7 @@ from scrapy.commands import ScrapyCommand
 from sqlalchemy import func, select
 
 from tressless_crawler.cli.command import ProjectCommand
-from tressless_crawler.cli.errors import EXIT_USAGE, CommandError
+from tressless_crawler.cli.exit_codes import EXIT_USAGE
 from tressless_crawler.cli.outcome import judge, run_crawl
 from tressless_crawler.db.engine import make_engine, redact_url
 from tressless_crawler.db.models import (
@@ -32,6 +32,7 @@ from tressless_crawler.db.models import (
     Thread,
 )
 from tressless_crawler.demo.server import SiteServer
+from tressless_crawler.exceptions import CommandError
 
 logger = logging.getLogger(__name__)
 

@@ -55,7 +55,7 @@ def make_engine(
         return engine
     connect_args: dict[str, object] = {}
     if parsed.get_backend_name() == "postgresql":
-        # An unreachable host must fail (and be retried or journaled), not hang a write.
+        # An unreachable host must fail (and be retried or spooled), not hang a write.
         connect_args["connect_timeout"] = 10
     return create_engine(
         url,

@@ -188,7 +188,7 @@ class SharedScheduler(Scheduler):
         self.in_batch[seq], self.unconfirmed = self.unconfirmed, []
 
     def batch_stored(self, seq: int, stored: bool) -> None:
-        """The batch is in the database (or the journal): its requests leave the ledger.
+        """The batch is in the database (or the spool): its requests leave the ledger.
 
         A batch that was lost keeps its requests as processed: they are fetched again if this
         worker dies, and dropped with the rest when it closes.

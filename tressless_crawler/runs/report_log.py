@@ -71,7 +71,7 @@ class CrawlReport:
             text = render_report(title, stats, before)
             if stats.get("store/journaled_items") or stats.get("store/journaled"):
                 text += (
-                    f"\n{stats.get('store/journaled_items', 0)} item(s) are in the journal "
+                    f"\n{stats.get('store/journaled_items', 0)} item(s) are in the spool "
                     f"{stats.get('store/journal_path', '-')}: load them with `scrapy db replay`"
                 )
             logger.info("Crawl report for '%s':\n%s", spider.name, text)

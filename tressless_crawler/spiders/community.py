@@ -24,11 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from tressless_crawler import signals as crawler_signals
-from tressless_crawler.cli.errors import SpiderArgumentError, check_arguments, check_url_argument
+from tressless_crawler.cli.errors import check_arguments, check_url_argument
 from tressless_crawler.db import thread_writes
 from tressless_crawler.db.engine import make_engine
 from tressless_crawler.db.models import Page, Thread
 from tressless_crawler.db.schema import current_revision
+from tressless_crawler.exceptions import SpiderArgumentError
 from tressless_crawler.incremental.decisions import conditional_headers
 from tressless_crawler.incremental.known import Validators
 from tressless_crawler.items import Drop, ThreadItem

@@ -35,11 +35,12 @@ from scrapy.utils.sitemap import Sitemap
 from w3lib.encoding import read_bom
 
 from tressless_crawler import signals as crawler_signals
-from tressless_crawler.cli.errors import SpiderArgumentError, check_arguments, check_url_argument
+from tressless_crawler.cli.errors import check_arguments, check_url_argument
 from tressless_crawler.db.engine import make_engine
 from tressless_crawler.db.runs import utcnow
 from tressless_crawler.distributed import mode as distributed
 from tressless_crawler.distributed.touched import RENEW_EVERY, Touched
+from tressless_crawler.exceptions import SpiderArgumentError
 from tressless_crawler.incremental.decisions import conditional_headers, unchanged_since_seen
 from tressless_crawler.incremental.known import KnownSite, load_known_site
 from tressless_crawler.items import Drop, StudyItem
