@@ -90,7 +90,6 @@ class ArchiveMiddleware:
         prefix = getattr(crawler.spidercls, "name", "") or "crawl"
         files = WarcFiles(directory, prefix=prefix, max_size=max_size, level=level)
         self.writer = ArchiveWriter(files)
-        self.failed_logged = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:

@@ -99,10 +99,6 @@ def redact_url(url: str) -> str:
     return redact.redact_url(url)
 
 
-def is_postgres(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
-
-
 # Errors that may pass: connection refused or lost, server restarting, database locked, pool full.
 TRANSIENT_ERRORS = (
     sa_exc.OperationalError,

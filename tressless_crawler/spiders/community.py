@@ -357,11 +357,6 @@ def community_origins(crawler: Crawler, site_url: str) -> Origins:
     return Origins.for_site(site_url, hosts_setting(crawler.settings.get("COMMUNITY_HOSTS")))
 
 
-def community_hosts(crawler: Crawler, site_url: str) -> list[str]:
-    """The host names of :func:`community_origins` (Scrapy's ``allowed_domains``)."""
-    return community_origins(crawler, site_url).hosts
-
-
 class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
     name = "community"
     allowed_domains: list[str]  # set in from_crawler, from COMMUNITY_HOSTS
