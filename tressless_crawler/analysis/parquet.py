@@ -1,9 +1,8 @@
 """Parquet export with typed columns, written a row group at a time (memory stays flat).
 
-pyarrow (the ``[parquet]`` extra) is the reference Parquet implementation that pandas, Polars,
-DuckDB and Spark read. Columns are typed from the export's field names: lists of names as
-``list<string>``, cited/related entries and community cards as ``list<struct>``, times as
-``timestamp[us, UTC]``, card dates as ``date32``, counts as ``int64``.
+Needs pyarrow (the ``[parquet]`` extra). Columns are typed from the export's field names:
+lists of names as ``list<string>``, cited/related entries and community cards as
+``list<struct>``, times as ``timestamp[us, UTC]``, card dates as ``date32``, counts as ``int64``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@
   ``--traceback`` (or ``-L DEBUG``) adds the traceback.
 
 Commands subclass :class:`ProjectCommand` before Scrapy's class and put their work in
-``main`` instead of ``run``.
+``main`` instead of ``run``. Settings: ``DATABASE_URL`` (:meth:`ProjectCommand.require_database`),
+``LOG_LEVEL`` and ``LOG_FILE`` (whether a traceback is shown, where the log goes).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """How a crawl ended, as an exit code and, unless it went well, one line for the user.
 
 cron and Scrapyd only see the exit code, so a crawl that fetched nothing must not end 0:
-the codes are in :mod:`tressless_crawler.cli.errors` and ``docs/operations.md``.
+the codes are in :mod:`tressless_crawler.cli.exit_codes` and ``docs/operations.md``.
+Settings: ``SITE_URL`` (named in the message), ``REDIS_URL`` (a distributed worker may find
+nothing left to do).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """``scrapy demo``: serve the bundled site on 127.0.0.1, crawl it, print what was stored.
 
 Needs no network: the site is the project's own fixture site. The database is
-``sqlite:///data/demo.db`` unless DATABASE_URL is given on the command line.
+``sqlite:///data/demo.db`` unless DATABASE_URL is given on the command line; with ``ARCHIVE``
+on, the archive goes under ``ARCHIVE_DIR``.
 """
 
 from __future__ import annotations

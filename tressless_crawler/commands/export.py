@@ -1,5 +1,7 @@
-"""``scrapy export <what> --format jsonl|json|csv|parquet -o FILE``: the database, streamed to a
-file; ``scrapy export all --format sqlite -o FILE``: the whole corpus as a SQLite database."""
+"""``scrapy export``: a table of the database streamed to a file, or the whole corpus copied
+into a SQLite file (:mod:`tressless_crawler.analysis.sqlite_copy`).
+
+Settings: ``DATABASE_URL``."""
 
 from __future__ import annotations
 

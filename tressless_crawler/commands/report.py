@@ -1,4 +1,6 @@
-"""``scrapy report [RUN_ID]``: the crawl report of a past run beside the run before it."""
+"""``scrapy report [RUN_ID]``: the crawl report of a past run beside the run before it.
+
+Settings: ``DATABASE_URL``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``scrapy search "QUERY" [--in studies|threads|comments] [--limit N] [--format table|jsonl]``."""
+"""``scrapy search``: full-text search of the stored studies, threads or comments.
+
+The query language and both engines are :mod:`tressless_crawler.analysis.search`.
+Settings: ``DATABASE_URL``."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ cleared, so pages fetched last time are fetched again. It refuses to run over
 an unfinished crawl (requests queued or in flight) unless told ``--reset``
 (discard it) or ``--add`` (push the start requests into it, keeping what it
 has seen). To resume an unfinished crawl, start workers: no seed is needed.
+Settings: ``REDIS_URL`` (required), ``REDIS_KEY_PREFIX``, ``CRAWL_ID``, ``DATABASE_URL``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ ledger, atomically), when it leaves the ledger (once Scrapy has finished with
 it and the store committed the batch holding its items), and adds the worker
 heartbeat that lets the others requeue the work of a dead worker. It hands out
 no request before the spider has loaded what the database knows (``ready``).
-In the ``scrapy seed`` process it only enqueues.
+In the ``scrapy seed`` process it only enqueues. Settings: ``FRONTIER_WORKER_TTL``.
 """
 
 from __future__ import annotations

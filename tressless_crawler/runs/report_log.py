@@ -1,4 +1,6 @@
-"""Logs a crawl report at the end of every crawl and warns when fill rates fall sharply."""
+"""Logs a crawl report at the end of every crawl and warns when fill rates fall sharply.
+
+Settings: ``CRAWL_REPORT_ENABLED`` (off for ``scrapy seed``), ``DATABASE_URL`` (the run before)."""
 
 from __future__ import annotations
 

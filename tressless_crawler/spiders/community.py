@@ -2,11 +2,13 @@
 
 Threads come from ``-a url=<thread url>``, from the study cards already in the
 database, and from the site's community listing. Extraction lives in
-``tressless_crawler.parsers.thread_html`` and ``tressless_crawler.parsers.thread_reddit``. A thread
-is fetched
-at one URL per post id, once per run, conditionally on the next (``thread_fetch_url``);
-Reddit threads have their ``more`` stubs expanded first (``tressless_crawler.spiders.expansion``).
-See docs/community.md.
+``tressless_crawler.parsers.thread_html`` and ``tressless_crawler.parsers.thread_reddit``. A
+thread is fetched at one URL per post id, once per run, conditionally on the next
+(``thread_fetch_url``); Reddit threads have their ``more`` stubs expanded first
+(``tressless_crawler.spiders.expansion``). See docs/community.md.
+
+Settings: ``SITE_URL``, ``COMMUNITY_HOSTS``, ``COMMUNITY_MAX_MORE_REQUESTS``, ``DATABASE_URL``
+(the threads of stored studies), ``REDIS_URL`` and ``FRONTIER_SEEDING`` (a shared frontier).
 """
 
 from __future__ import annotations

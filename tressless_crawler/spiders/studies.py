@@ -14,6 +14,9 @@ because an earlier crawl died) are requested too. The same mechanism
 resumes a crawl that was killed: what was stored is skipped, the rest fetched.
 On a shared frontier (REDIS_URL) the workers note what they touched in Redis
 and one of them sweeps, once the whole frontier is idle.
+
+Settings: ``SITE_URL``, ``DATABASE_URL``, ``INCREMENTAL_MAX_AGE_DAYS``, ``SITEMAP_MAX_URLS``,
+``DOWNLOAD_MAXSIZE``, ``REDIS_URL``.
 """
 
 from __future__ import annotations
