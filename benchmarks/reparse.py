@@ -8,9 +8,11 @@ in its own process (``benchmarks/server.py``), then in R interleaved rounds:
 * ``scrapy reparse`` that round's archive into a fresh SQLite database, the site stopped
   for the reparse of the last round (no request can succeed).
 
-Prints pages/s, CPU ms/page (all processes of the command: the reparse's workers count, from
-its ``reparse/worker_cpu_seconds`` stat) and peak RSS of the main process of each, and the
-ratios that matter: reparse / crawl (target >= 3) and archived
+Prints pages/s, CPU ms/page (all processes of the command, start-up included: the reparse's
+forked workers are its children, a fork server's are counted from its
+``reparse/worker_cpu_seconds`` stat) and peak RSS of the main process of each; for each reparse
+the CPU per page while it ran (main process and workers, start-up excluded) and how many cores
+that kept busy on average; and the ratios that matter: reparse / crawl (target >= 3) and archived
 crawl / plain crawl. Only ratios within one run mean anything on a shared machine.
 
 Run ``python benchmarks/reparse.py [--pages 3000] [--rounds 3]``.
@@ -125,6 +127,18 @@ def main(argv: list[str] | None = None) -> int:
         figures(a)[0] / figures(c)[0]
         for a, c in zip(results["crawl+archive"], results["crawl"], strict=True)
     ]
+    busy = []
+    for r in results["reparse"]:
+        main_cpu = float(r.stats.get("reparse/main_cpu_seconds") or 0.0)
+        workers = float(r.stats.get("reparse/worker_cpu_seconds") or 0.0)
+        if main_cpu and r.elapsed:
+            n = pages(r)
+            busy.append(
+                f"{(main_cpu + workers) / n * 1000:.2f} ({main_cpu / n * 1000:.2f} main + "
+                f"{workers / n * 1000:.2f} workers) on {(main_cpu + workers) / r.elapsed:.2f} cores"
+            )
+    if busy:
+        print("reparse while running, CPU ms/page on cores busy: " + "; ".join(busy))
     print(
         "reparse / crawl pages/s: "
         + ", ".join(f"{r:.2f}x" for r in per_round)

@@ -177,6 +177,7 @@ class ReparseSpider(Spider):
         stats.set_value("reparse/files", len(files))
         stats.set_value("reparse/start_method", getattr(self.pool, "start_method", ""))
         started = time.perf_counter()
+        main_cpu = time.process_time()  # this process's threads: pipelines, store, hand-over
         pool = self.pool
         # The crawl's own objects are set up: the collector need not go through them again
         # and again while the items' many small objects come and go (-15 % of this process's
@@ -247,6 +248,9 @@ class ReparseSpider(Spider):
                 self.all_yielded = True
                 self.finish_if_done()
                 stats.set_value("reparse/worker_cpu_seconds", round(sum(worker_cpu.values()), 3))
+                stats.set_value(
+                    "reparse/main_cpu_seconds", round(time.process_time() - main_cpu, 3)
+                )
                 logger.info("Parsed %d pages in %.1f s", len(chosen), time.perf_counter() - started)
             finally:
                 bar.close()
