@@ -256,9 +256,26 @@ class ReparseSpider(Spider):
                 bar.close()
                 for future in pending:
                     future.cancel()
+        except asyncio.CancelledError:  # the crawl is shutting down (Ctrl-C)
+            asyncio.ensure_future(self.closing_after_items())
+            raise
         finally:
             # the workers are idle by now: joined, so that their CPU counts as this command's
             pool.shutdown(wait=True, cancel_futures=True)
+
+    async def closing_after_items(self) -> None:
+        """Let a shutdown finish once the items in the pipelines are through. Scrapy's scraper
+        checks whether it may close only when it starts closing and after each response; with
+        items in flight then and no response to come, it would wait for ever."""
+        scraper = self.crawler.engine.scraper if self.crawler.engine else None
+        check = getattr(scraper, "_check_if_closing", None)
+        if scraper is None or check is None:
+            return
+        while scraper.slot is not None and scraper.slot.itemproc_size:
+            await asyncio.sleep(0.05)
+        closing = scraper.slot.closing if scraper.slot is not None else None
+        if closing is not None and not closing.called:
+            check()
 
     def closed(self, reason: str) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
