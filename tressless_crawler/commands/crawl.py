@@ -15,6 +15,7 @@ from scrapy.exceptions import UsageError
 from tressless_crawler.cli.command import ProjectCommand
 from tressless_crawler.cli.errors import EXIT_USAGE, CommandError
 from tressless_crawler.cli.outcome import judge, run_crawl
+from tressless_crawler.scrapy_internals import create_crawler
 
 
 class Command(ProjectCommand, ScrapyCrawlCommand):
@@ -29,7 +30,7 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
             raise CommandError(
                 f"no spider named {args[0]!r}; the spiders are: {', '.join(spiders)}", EXIT_USAGE
             )
-        crawler = self._create_crawler(args[0])
+        crawler = create_crawler(self, args[0])
         watch = run_crawl(self.crawler_process, crawler, opts.spargs)
         problem = judge(watch, str(self.settings.get("DATABASE_URL") or ""))
         if problem.code:
