@@ -83,7 +83,8 @@ def test_a_held_downloader_slot_sends_its_queue_when_the_hold_ends(probe: dict[s
     # Downloader._latercall releases a slot held through Slot.latercall
     assert probe["held"] is True
     assert len(probe["answered_after"]) == 2
-    assert all(probe["hold"] * 0.9 <= after < probe["hold"] + 30 for after in probe["answered_after"])
+    hold = probe["hold"]
+    assert all(hold * 0.9 <= after < hold + 30 for after in probe["answered_after"])
 
 
 def test_wake_engine_finds_the_engines_next_call(probe: dict[str, Any]) -> None:
