@@ -9,6 +9,10 @@ package touches a private name of Scrapy, scrapy-redis or Twisted
 (tests/unit/test_scrapy_internals.py checks both: the internals against the installed
 versions, and the rule against the package's source).
 
+Of scrapy-redis the crawler uses no private name (the shared frontier's scheduler subclasses
+its Scheduler and calls its own ``open()``), but relies on that class's attributes and
+behaviour, hence its pin too.
+
 Checked against Scrapy 2.19.0 and scrapy-redis 0.9.1 (pinned to those minors in
 pyproject.toml; docs/upgrading.md says what to check on an upgrade).
 
@@ -68,7 +72,7 @@ UNAVAILABLE_STAT = "scrapy_internals/unavailable/{}"
 
 
 def installed_versions() -> str:
-    """``Scrapy 2.19.0, scrapy-redis 0.9.1``: what is installed, for error messages."""
+    """``scrapy 2.19.0, scrapy-redis 0.9.1``: what is installed, for error messages."""
     found = []
     for name in CHECKED_AGAINST:
         try:
@@ -166,9 +170,9 @@ def hold_downloader_slot(crawler: Crawler, request: Request, seconds: float) -> 
 
     The downloader sends nothing from a slot while the slot's ``latercall`` is pending;
     this sets one that releases the slot (``Downloader._latercall``) when the time is up,
-    replacing a shorter wait for DOWNLOAD_DELAY. False when the request's slot has nothing
-    queued yet (no slot) or, with one warning and a stat, when this Scrapy has no such
-    release.
+    replacing a shorter wait for DOWNLOAD_DELAY. False when the downloader has no slot for
+    the request's host yet (nothing queued to hold) or, with one warning and a stat, when
+    this Scrapy has no such release.
     """
     downloader = crawler.engine.downloader
     slot = downloader.slots.get(downloader.get_slot_key(request))
@@ -198,8 +202,8 @@ DecompressionMaxSizeExceeded: type[ValueError] = _DecompressionMaxSizeExceeded
 def decode_content(body: bytes, encodings: list[bytes], max_size: int) -> tuple[bytes, list[bytes]]:
     """``body`` with its Content-Encoding undone as HttpCompressionMiddleware does.
 
-    Returns the decoded body and the encodings left (those Scrapy cannot decode, outermost
-    last); raises DecompressionMaxSizeExceeded past ``max_size`` (0: no limit).
+    Returns the decoded body and the encodings left (from the first one Scrapy cannot
+    decode); raises DecompressionMaxSizeExceeded past ``max_size`` (0: no limit).
     """
     split = getattr(HttpCompressionMiddleware, "_split_encodings", None)
     decode = getattr(HttpCompressionMiddleware, "_decode", None)

@@ -109,8 +109,7 @@ class ProgressBar:
 
     def queued(self) -> int:
         """Requests waiting in the scheduler plus those the engine has not finished."""
-        engine = self.crawler.engine
-        scheduler = engine.scheduler if engine is not None else None
+        scheduler = self.crawler.engine.scheduler
         try:
             waiting = len(scheduler) if scheduler is not None else 0  # type: ignore[arg-type]
         except (TypeError, NotImplementedError):
