@@ -1,4 +1,6 @@
-"""Logs a crawl report at the end of every crawl and warns when fill rates fall sharply."""
+"""Logs a crawl report at the end of every crawl and warns when fill rates fall sharply.
+
+Settings: ``CRAWL_REPORT_ENABLED`` (off for ``scrapy seed``), ``DATABASE_URL`` (the run before)."""
 
 from __future__ import annotations
 
@@ -71,7 +73,7 @@ class CrawlReport:
             text = render_report(title, stats, before)
             if stats.get("store/journaled_items") or stats.get("store/journaled"):
                 text += (
-                    f"\n{stats.get('store/journaled_items', 0)} item(s) are in the journal "
+                    f"\n{stats.get('store/journaled_items', 0)} item(s) are in the spool "
                     f"{stats.get('store/journal_path', '-')}: load them with `scrapy db replay`"
                 )
             logger.info("Crawl report for '%s':\n%s", spider.name, text)
