@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields
+from functools import cache
 from typing import Any
 
 from tressless_crawler.items import StudyItem, ThreadItem
@@ -39,10 +40,28 @@ def tracked_fields(kind: type) -> list[str]:
     return [f.name for f in fields(kind) if f.name not in NOT_TRACKED]
 
 
+@cache
+def _tracked(kind: type) -> tuple[str, ...]:
+    return tuple(tracked_fields(kind))
+
+
 def filled_fields(item: Any) -> list[str]:
     """Names of the item's tracked fields that hold a value."""
-    kind = type(item)
-    return [name for name in tracked_fields(kind) if getattr(item, name) not in (None, "", [], {})]
+    return [name for name in _tracked(type(item)) if getattr(item, name) not in (None, "", [], {})]
+
+
+_FILL_KEYS: dict[tuple[str, str], str] = {}
+
+
+def fill_keys(kind: str, names: list[str]) -> list[str]:
+    """The stats keys ``fill/<kind>/<name>`` of these fields (built once per field)."""
+    keys = []
+    for name in names:
+        key = _FILL_KEYS.get((kind, name))
+        if key is None:
+            key = _FILL_KEYS[(kind, name)] = f"{FILL_PREFIX}/{kind}/{name}"
+        keys.append(key)
+    return keys
 
 
 def fill_rates(stats: Mapping[str, Any]) -> dict[str, dict[str, float]]:
