@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields
-from functools import cache
 from typing import Any
 
 from tressless_crawler.items import StudyItem, ThreadItem
@@ -40,14 +39,16 @@ def tracked_fields(kind: type) -> list[str]:
     return [f.name for f in fields(kind) if f.name not in NOT_TRACKED]
 
 
-@cache
-def _tracked(kind: type) -> tuple[str, ...]:
-    return tuple(tracked_fields(kind))
+_TRACKED: dict[type, tuple[str, ...]] = {}
 
 
 def filled_fields(item: Any) -> list[str]:
     """Names of the item's tracked fields that hold a value."""
-    return [name for name in _tracked(type(item)) if getattr(item, name) not in (None, "", [], {})]
+    kind = type(item)
+    names = _TRACKED.get(kind)
+    if names is None:
+        names = _TRACKED[kind] = tuple(tracked_fields(kind))
+    return [name for name in names if getattr(item, name) not in (None, "", [], {})]
 
 
 _FILL_KEYS: dict[tuple[str, str], str] = {}
