@@ -136,8 +136,8 @@ LOG_FORMATTER = "tressless_crawler.cli.logformatter.ShortLogFormatter"
 # A live progress bar on stderr while crawling: "auto" (only on a terminal), True, False.
 CRAWL_PROGRESS_BAR = "auto"
 TELNETCONSOLE_ENABLED = False
-# Nor Scrapy's remote-control HTTP server (code execution on a local port, aiohttp imported at
-# start-up: 0.1 s of every crawl).
+# Nor Scrapy's remote-control HTTP server (code execution on a local port; a server and a job
+# file in the user's profile directory at every start).
 REMOTE_CONTROL_ENABLED = False
 
 # --- Bookkeeping --------------------------------------------------------------
