@@ -183,6 +183,17 @@ class _Worker:
             if not future.done():
                 future.set_result(read_study(page, url))
 
+    def cpu_seconds(self) -> float | None:
+        """The worker's CPU time so far (user + system), where /proc tells it."""
+        if self.process is None:
+            return None
+        try:
+            with open(f"/proc/{self.process.pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
     async def close(self) -> None:
         self.alive = False
         if self.requests is not None:
@@ -207,6 +218,7 @@ class ParsePool:
         self.started = False
         self.starting: asyncio.Future[None] | None = None
         self.seq = 0
+        self.sent = 0
         self.failed = False
 
     async def read_study(self, page: str | bytes, url: str) -> Parsed:
@@ -217,6 +229,7 @@ class ParsePool:
         if not live:
             return read_study(page, url)
         self.seq = (self.seq + 1) & 0xFFFFFFFF
+        self.sent += 1
         worker = min(live, key=lambda w: len(w.waiting))  # the least busy
         return await worker.parse(self.seq, page, url)
 
@@ -247,8 +260,16 @@ class ParsePool:
 
     async def close(self) -> None:
         workers, self.workers = self.workers, []
+        cpu = [worker.cpu_seconds() for worker in workers]
         for worker in workers:
             await worker.close()
+        if workers:
+            known = [seconds for seconds in cpu if seconds is not None]
+            logger.info(
+                "Parse workers: %d page(s) sent, %s s of CPU",
+                self.sent,
+                f"{sum(known):.1f}" if known else "-",
+            )
 
 
 if __name__ == "__main__":
