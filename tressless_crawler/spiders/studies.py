@@ -462,12 +462,18 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
     async def parse_study_in_worker(
         self, response: Response, follow: bool = True
     ) -> AsyncIterator[Any]:
-        """``parse_study`` with the page parsed by a worker process (``PARSE_WORKERS``)."""
+        """``parse_study`` with the page parsed by a worker process (``PARSE_WORKERS``; in this
+        process when there is none: a request queued by a run that had them, resumed by one
+        that has not)."""
         page = self.study_page(response)
         if page is None:
             return
-        assert self.parse_pool is not None
-        parsed = await self.parse_pool.read_study(page, response.url)
+        pool = self.parse_pool
+        parsed = (
+            await pool.read_study(page, response.url)
+            if pool is not None
+            else read_study(page, response.url)
+        )
         for output in self.study_outputs(response, parsed, follow):
             yield output
 
