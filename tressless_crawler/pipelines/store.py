@@ -1,22 +1,24 @@
 """Stores items in the database: buffered, one transaction per batch, off the event loop.
 
+Settings: ``DATABASE_URL``, ``STORE_BATCH_SIZE``, ``STORE_FLUSH_SECONDS``,
+``STORE_RETRY_TIMES``, ``STORE_RETRY_BACKOFF``, ``SPOOL_DIR`` (or its former name
+``JOURNAL_DIR``), ``SQLITE_BUSY_TIMEOUT``.
+
 A batch is written when ``STORE_BATCH_SIZE`` items (and page records) wait, and at the latest
 ``STORE_FLUSH_SECONDS`` after the first of them arrived, so that a crawl killed at a polite pace
 loses at most those seconds of work. Every batch goes through
-:func:`tressless_crawler.db.batch.write_batch`
-(one transaction), with the run id of the crawl's ``crawl_runs`` row.
-Around each batch the pipeline sends :data:`tressless_crawler.signals.batch_taken` and
-:data:`tressless_crawler.signals.batch_stored`, so that a distributed worker confirms the requests
-whose
-items the batch holds only once they are in the database (or in the journal).
+:func:`tressless_crawler.db.batch.write_batch` (one transaction), with the run id of the crawl's
+``crawl_runs`` row. Around each batch the pipeline sends
+:data:`tressless_crawler.signals.batch_taken` and :data:`tressless_crawler.signals.batch_stored`,
+so that a distributed worker confirms the requests whose items the batch holds only once they
+are in the database (or in the spool).
 
 A batch that fails on a transient database error (connection refused or lost,
 database locked) is retried ``STORE_RETRY_TIMES`` times, waiting
 ``STORE_RETRY_BACKOFF`` seconds, then twice that, and so on. A batch that still
-fails goes to the journal (:mod:`tressless_crawler.db.spool`, under ``JOURNAL_DIR``) and the
-crawl goes on; ``scrapy db replay`` loads it later. While the database stays
-down, later batches get one attempt each before they are journaled, so the
-crawl is not slowed by retries that cannot succeed.
+fails goes to the spool (:mod:`tressless_crawler.db.spool`) and the crawl goes on;
+``scrapy db replay`` loads it later. While the database stays down, later batches get one
+attempt each before they are spooled, so the crawl is not slowed by retries that cannot succeed.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from tressless_crawler import signals as crawler_signals
 from tressless_crawler.db.batch import Batch, write_batch
 from tressless_crawler.db.engine import is_transient, make_engine, redact_url
 from tressless_crawler.db.runs import utcnow
-from tressless_crawler.db.schema import SchemaOutdated, ensure_schema
-from tressless_crawler.db.spool import JournalWriter, journal_name
+from tressless_crawler.db.schema import ensure_schema
+from tressless_crawler.db.spool import DEFAULT_DIR, SpoolWriter, spool_dir, spool_name
+from tressless_crawler.exceptions import SchemaOutdated
 from tressless_crawler.items import StudyItem, ThreadItem, as_dict
 from tressless_crawler.runs.recorder import CrawlRunRecorder
 
@@ -52,7 +55,7 @@ class StorePipeline:
         batch_size: int,
         retry_times: int = 3,
         retry_backoff: float = 1.0,
-        journal_dir: str = "data/journal",
+        spool_dir: str = DEFAULT_DIR,
         flush_seconds: float = 5.0,
     ) -> None:
         if not database_url:
@@ -63,8 +66,8 @@ class StorePipeline:
         self.batch_size = max(1, batch_size)
         self.retry_times = max(0, retry_times)
         self.retry_backoff = max(0.0, retry_backoff)
-        self.journal_dir = journal_dir
-        self.journal: JournalWriter | None = None
+        self.spool_dir = spool_dir
+        self.spool: SpoolWriter | None = None
         self.degraded = False  # the last batch failed on a transient error: the database is down
         self.sqlite_timeout = crawler.settings.getfloat("SQLITE_BUSY_TIMEOUT", 30.0)
         self.flush_seconds = max(0.0, flush_seconds)
@@ -85,7 +88,7 @@ class StorePipeline:
             settings.getint("STORE_BATCH_SIZE", 500),
             retry_times=settings.getint("STORE_RETRY_TIMES", 3),
             retry_backoff=settings.getfloat("STORE_RETRY_BACKOFF", 1.0),
-            journal_dir=settings.get("JOURNAL_DIR") or "data/journal",
+            spool_dir=spool_dir(settings),
             flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS", 5.0),
         )
         crawler.signals.connect(pipeline.page_fetched, signal=crawler_signals.page_fetched)
@@ -154,13 +157,13 @@ class StorePipeline:
         try:
             await self.flush()
         finally:
-            if self.journal is not None:
-                self.journal.close()
+            if self.spool is not None:
+                self.spool.close()
                 logger.warning(
-                    "%d batch(es) could not be stored and are in the journal %s: "
+                    "%d batch(es) could not be stored and are in the spool %s: "
                     "load them with `scrapy db replay` once the database is back",
-                    self.journal.records,
-                    self.journal.path,
+                    self.spool.records,
+                    self.spool.path,
                 )
             if self.engine is not None:
                 self.engine.dispose()
@@ -188,7 +191,7 @@ class StorePipeline:
             seq = self.take_batch()
             counts = await self.write_with_retries(batch, run_id)
             if counts is None:
-                stored = await self.journal_batch(batch, run_id, crawled_at)
+                stored = await self.spool_batch(batch, run_id, crawled_at)
                 self._send(crawler_signals.batch_stored, seq=seq, stored=stored)
                 return
             self._send(crawler_signals.batch_stored, seq=seq, stored=True)
@@ -215,7 +218,7 @@ class StorePipeline:
         self.crawler.signals.send_catch_log(signal=signal, **kwargs)
 
     async def write_with_retries(self, batch: Batch, run_id: int | None) -> dict[str, int] | None:
-        """The batch's stats once written, or None when it could not be (it is to be journaled)."""
+        """The batch's stats once written, or None when it could not be (it is to be spooled)."""
         attempts = 1 if self.degraded else self.retry_times + 1
         for attempt in range(1, attempts + 1):
             try:
@@ -250,14 +253,14 @@ class StorePipeline:
         """Write one batch (in a worker thread); returns the stats to add."""
         return write_batch(self.engine, batch, run_id, utcnow())
 
-    async def journal_batch(self, batch: Batch, run_id: int | None, crawled_at: datetime) -> bool:
-        """Keep a batch the database would not take in the local journal (off the event loop).
+    async def spool_batch(self, batch: Batch, run_id: int | None, crawled_at: datetime) -> bool:
+        """Keep a batch the database would not take in the local spool (off the event loop).
 
-        False when it could not be journaled either (it is lost, and counted so)."""
-        if self.journal is None:
+        False when it could not be spooled either (it is lost, and counted so)."""
+        if self.spool is None:
             spider = getattr(self.crawler.spidercls, "name", None) or "crawl"
-            self.journal = JournalWriter(self.journal_dir, journal_name(spider, run_id))
-        first = self.journal.records == 0
+            self.spool = SpoolWriter(self.spool_dir, spool_name(spider, run_id))
+        first = self.spool.records == 0
         record = {
             "run_id": run_id,
             "crawled_at": crawled_at.isoformat(),
@@ -265,23 +268,24 @@ class StorePipeline:
             **batch.as_record(),
         }
         try:
-            await asyncio.to_thread(self.journal.append, record)
+            await asyncio.to_thread(self.spool.append, record)
         except Exception:
             self._inc("store/items_lost", batch.items)
-            logger.exception("Could not journal a batch of %d items either: lost", batch.items)
+            logger.exception("Could not spool a batch of %d items either: lost", batch.items)
             return False
+        # The stats keep their first names: crawl_runs rows and scripts read them.
         self._inc("store/journaled")
         self._inc("store/journaled_items", batch.items)
         if self.stats is not None:
-            self.stats.set_value("store/journal_path", str(self.journal.path))
+            self.stats.set_value("store/journal_path", str(self.spool.path))
         if first:
             logger.error(
-                "The database is not taking writes: batches go to the journal %s "
+                "The database is not taking writes: batches go to the spool %s "
                 "(load them with `scrapy db replay`)",
-                self.journal.path,
+                self.spool.path,
             )
         else:
-            logger.info("Journaled another batch of %d items", batch.items)
+            logger.info("Spooled another batch of %d items", batch.items)
         return True
 
     def _inc(self, key: str, count: int = 1) -> None:

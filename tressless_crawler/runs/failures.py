@@ -32,6 +32,8 @@ from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
+from tressless_crawler.exceptions import RefusedRequest
+
 logger = logging.getLogger(__name__)
 
 FAILURE_PREFIX = "failures"
@@ -39,17 +41,6 @@ FAILURE_PREFIX = "failures"
 # (tressless_crawler.middlewares.guard.BodySizeWatch): the bytes received when it was cut.
 TOO_BIG_META = "body_too_big"
 REASON_RE = re.compile(r"[^a-z0-9_]+")
-
-
-class RefusedRequest(IgnoreRequest):
-    """A request the crawler refuses on purpose; ``reason`` names the rule (a stat key part)."""
-
-    reason = "refused"
-
-    def __init__(self, message: str, reason: str | None = None) -> None:
-        super().__init__(message)
-        if reason:
-            self.reason = reason
 
 
 # Exception type -> reason, checked in order (subclasses before their bases).

@@ -4,7 +4,8 @@ The fill counters (``fill/<kind>/<field>``) are counted here and added to the cr
 every ``FILL_FLUSH_ITEMS`` items and when the spider closes, not with a stats call per field
 of every item. The extension comes before the run recorder (``EXTENSIONS``), so that its
 final counts are in the stats the recorder keeps.
-"""
+
+Settings: ``CRAWL_REPORT_ENABLED`` (off for ``scrapy seed``), ``DATABASE_URL`` (the run before)."""
 
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ class CrawlReport:
             text = render_report(title, stats, before)
             if stats.get("store/journaled_items") or stats.get("store/journaled"):
                 text += (
-                    f"\n{stats.get('store/journaled_items', 0)} item(s) are in the journal "
+                    f"\n{stats.get('store/journaled_items', 0)} item(s) are in the spool "
                     f"{stats.get('store/journal_path', '-')}: load them with `scrapy db replay`"
                 )
             logger.info("Crawl report for '%s':\n%s", spider.name, text)
