@@ -9,7 +9,8 @@ crawl's process stays the database's only writer; a worker holds nothing that a 
 lose). Settings read: ``PARSE_WORKERS``.
 
 The workers are plain child processes (``python -m tressless_crawler.spiders.parse_worker``)
-that talk over two pipes in length-prefixed pickles; the crawl reads and writes the pipes from
+that talk over two pipes (a page goes as its bytes behind a small header, the answer comes back
+as a length-prefixed pickle); the crawl reads and writes the pipes from
 its event loop (no thread of its own, so no GIL contention with the reactor). A worker's log
 records are sent back with each answer and logged by the crawl. A worker that dies (killed,
 out of memory) costs no page: what it had not answered is parsed in the crawl's process, and
