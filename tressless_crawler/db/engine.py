@@ -18,6 +18,9 @@ logger = logging.getLogger(__name__)
 # size make statements of varying text (IN lists, multi-row VALUES ... RETURNING), each prepared
 # once and then held: with 128 of them a long crawl's memory grows by tens of MB.
 SQLITE_CACHED_STATEMENTS = 16
+# Execution option of an engine made with ``immediate``: its transactions begin as plain
+# (deferred) ones, for reads that need not wait for another writer (``CrawlDatabase.reader``).
+DEFERRED = "tressless_deferred_begin"
 
 
 def make_engine(
@@ -32,8 +35,10 @@ def make_engine(
     ``sqlite:///data/crawler.db`` works on a fresh checkout. ``immediate``
     makes every SQLite transaction take the write lock when it begins, so a
     read-classify-write batch cannot race another process (the writer engine
-    uses it; readers such as exports do not).
+    uses it; readers such as exports do not). On such an engine, a connection with the
+    execution option :data:`DEFERRED` begins its transactions without the write lock.
     """
+    logger.debug("Database engine for %s", redact_url(url))
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -90,7 +95,13 @@ def _sqlite_manual_transactions(dbapi_connection, _record) -> None:  # type: ign
 
 
 def _sqlite_begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    deferred = conn.get_execution_options().get(DEFERRED)
+    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def is_immediate(engine: Engine) -> bool:
+    """True when the engine's SQLite transactions take the write lock as they begin."""
+    return event.contains(engine, "begin", _sqlite_begin_immediate)
 
 
 def redact_url(url: str) -> str:

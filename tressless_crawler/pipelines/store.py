@@ -4,7 +4,8 @@ A batch is written when ``STORE_BATCH_SIZE`` items (and page records) wait, and 
 ``STORE_FLUSH_SECONDS`` after the first of them arrived, so that a crawl killed at a polite pace
 loses at most those seconds of work. Every batch goes through
 :func:`tressless_crawler.db.batch.write_batch`
-(one transaction), with the run id of the crawl's ``crawl_runs`` row.
+(one transaction), with the run id of the crawl's ``crawl_runs`` row, through the crawl's
+database (:class:`tressless_crawler.db.crawl_database.CrawlDatabase`).
 Around each batch the pipeline sends :data:`tressless_crawler.signals.batch_taken` and
 :data:`tressless_crawler.signals.batch_stored`, so that a distributed worker confirms the requests
 whose
@@ -30,14 +31,15 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from tressless_crawler import defaults
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.db.batch import Batch, write_batch
-from tressless_crawler.db.engine import is_transient, make_engine, redact_url
+from tressless_crawler.db.crawl_database import CrawlDatabase
+from tressless_crawler.db.engine import is_transient, redact_url
 from tressless_crawler.db.runs import utcnow
-from tressless_crawler.db.schema import SchemaOutdated, ensure_schema
+from tressless_crawler.db.schema import SchemaOutdated
 from tressless_crawler.db.spool import JournalWriter, journal_name
 from tressless_crawler.items import StudyItem, ThreadItem, as_dict
-from tressless_crawler.runs.recorder import CrawlRunRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -48,25 +50,25 @@ class StorePipeline:
     def __init__(
         self,
         crawler: Crawler,
-        database_url: str,
+        database: CrawlDatabase | None,
         batch_size: int,
-        retry_times: int = 3,
-        retry_backoff: float = 1.0,
-        journal_dir: str = "data/journal",
-        flush_seconds: float = 5.0,
+        retry_times: int,
+        retry_backoff: float,
+        journal_dir: str,
+        flush_seconds: float,
     ) -> None:
-        if not database_url:
+        if database is None:
             raise NotConfigured("DATABASE_URL is not set")
         self.crawler = crawler
         self.stats = crawler.stats
-        self.database_url = database_url
+        self.database = database
+        self.database_url = database.url
         self.batch_size = max(1, batch_size)
         self.retry_times = max(0, retry_times)
         self.retry_backoff = max(0.0, retry_backoff)
         self.journal_dir = journal_dir
         self.journal: JournalWriter | None = None
         self.degraded = False  # the last batch failed on a transient error: the database is down
-        self.sqlite_timeout = crawler.settings.getfloat("SQLITE_BUSY_TIMEOUT", 30.0)
         self.flush_seconds = max(0.0, flush_seconds)
         self.buffer = Batch()
         self.buffered_since: float | None = None  # when the oldest waiting entry arrived
@@ -81,12 +83,12 @@ class StorePipeline:
         settings = crawler.settings
         pipeline = cls(
             crawler,
-            settings.get("DATABASE_URL"),
-            settings.getint("STORE_BATCH_SIZE", 500),
-            retry_times=settings.getint("STORE_RETRY_TIMES", 3),
-            retry_backoff=settings.getfloat("STORE_RETRY_BACKOFF", 1.0),
-            journal_dir=settings.get("JOURNAL_DIR") or "data/journal",
-            flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS", 5.0),
+            CrawlDatabase.of(crawler),
+            defaults.getint(settings, "STORE_BATCH_SIZE"),
+            retry_times=defaults.getint(settings, "STORE_RETRY_TIMES"),
+            retry_backoff=defaults.getfloat(settings, "STORE_RETRY_BACKOFF"),
+            journal_dir=defaults.get(settings, "JOURNAL_DIR"),
+            flush_seconds=defaults.getfloat(settings, "STORE_FLUSH_SECONDS"),
         )
         crawler.signals.connect(pipeline.page_fetched, signal=crawler_signals.page_fetched)
         return pipeline
@@ -101,19 +103,17 @@ class StorePipeline:
         self._buffered()
 
     async def open_spider(self) -> None:
-        self.engine = make_engine(
-            self.database_url, immediate=True, busy_timeout=self.sqlite_timeout
-        )
+        self.engine = self.database.engine
         try:
-            state = await asyncio.to_thread(ensure_schema, self.engine)
+            # Checked already when the run recorder opened the run: then this is no query.
+            state = await asyncio.to_thread(self.database.ensure_schema)
         except SchemaOutdated as exc:
             logger.error("Cannot store into %s: %s", redact_url(self.database_url), exc)
             raise
         logger.info("Storing into %s (schema %s)", redact_url(self.database_url), state)
-        # The run this crawl's rows belong to, from the extension that opened it (None when
-        # the crawl keeps no crawl_runs row).
-        recorder = self.crawler.get_extension(CrawlRunRecorder)
-        self.run_id = recorder.run_id if recorder is not None else None
+        # The run this crawl's rows belong to, opened by the run recorder (None when the crawl
+        # keeps no crawl_runs row).
+        self.run_id = self.database.run_id
         if self.flush_seconds:
             self.timer = asyncio.get_running_loop().create_task(self.flush_on_time())
 
@@ -162,8 +162,6 @@ class StorePipeline:
                     self.journal.records,
                     self.journal.path,
                 )
-            if self.engine is not None:
-                self.engine.dispose()
 
     async def flush(self, full_only: bool = False) -> None:
         """Write what is buffered; batches are written one at a time.

@@ -12,6 +12,8 @@ If the database does not answer at that moment (a transient error), the closing
 record goes to the store's journal instead, and ``scrapy db replay`` applies it
 with the batches and releases the lock (which a new crawl would otherwise take
 over only once it is ``CRAWL_LOCK_STALE_SECONDS`` old).
+The database is the crawl's (:class:`tressless_crawler.db.crawl_database.CrawlDatabase`): the
+recorder checks its schema and gives it the run id, which the store writes with.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from twisted.internet import task
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
+from tressless_crawler import defaults
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.db import locks, runs
-from tressless_crawler.db.engine import is_transient, make_engine, redact_url
-from tressless_crawler.db.schema import SchemaOutdated, ensure_schema
+from tressless_crawler.db.crawl_database import CrawlDatabase
+from tressless_crawler.db.engine import is_transient, redact_url
+from tressless_crawler.db.schema import SchemaOutdated
 from tressless_crawler.db.spool import JournalWriter, journal_name
 from tressless_crawler.distributed import mode as distributed
 from tressless_crawler.distributed.inflight import live_workers
@@ -68,25 +72,26 @@ class CrawlRunRecorder:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.crawler = crawler
-        self.database_url: str = settings.get("DATABASE_URL")
-        if not self.database_url:
+        database = CrawlDatabase.of(crawler)
+        if database is None:
             raise NotConfigured("DATABASE_URL is not set")
+        self.database = database
+        self.database_url: str = database.url
         self.name: str = getattr(crawler.spidercls, "name", "") or "crawl"
-        self.use_lock = settings.getbool("CRAWL_LOCK_ENABLED", True)
-        self.stale_after = settings.getfloat("CRAWL_LOCK_STALE_SECONDS", 120.0)
+        self.use_lock = defaults.getbool(settings, "CRAWL_LOCK_ENABLED")
+        self.stale_after = defaults.getfloat(settings, "CRAWL_LOCK_STALE_SECONDS")
         # A distributed worker holds the lock with the other workers of its crawl.
         self.frontier = (
             distributed.FrontierKeys.crawl(settings) if distributed.enabled(settings) else None
         )
-        self.journal_dir = settings.get("JOURNAL_DIR") or "data/journal"
-        self.engine = make_engine(
-            self.database_url, busy_timeout=settings.getfloat("SQLITE_BUSY_TIMEOUT", 30.0)
-        )
-        self.progress_every = max(0.0, settings.getfloat("CRAWL_PROGRESS_SECONDS", 30.0))
+        self.journal_dir = defaults.get(settings, "JOURNAL_DIR")
+        self.engine = database.engine
+        self.progress_every = max(0.0, defaults.getfloat(settings, "CRAWL_PROGRESS_SECONDS"))
         self.heartbeat: task.LoopingCall | None = None
         self.progress: task.LoopingCall | None = None
         self.status: str | None = None  # how the run ended, once it has
         self.run_id = self.prepare()
+        database.run_id = self.run_id
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
@@ -101,11 +106,11 @@ class CrawlRunRecorder:
         where = redact_url(self.database_url)
         now = runs.utcnow()
         try:
-            ensure_schema(self.engine)
+            self.database.ensure_schema()
             if self.use_lock:
                 self.take_lock(now)
         except (SchemaOutdated, locks.CrawlLocked) as exc:
-            self.engine.dispose()
+            self.database.close()
             logger.error("Crawl refused on %s: %s", where, exc)
             raise CrawlRefused(str(exc)) from exc
         run_id = runs.start_run(self.engine, self.name, self.recorded_settings(), now)
@@ -215,21 +220,18 @@ class CrawlRunRecorder:
         run_id = self.run_id
 
         def finish() -> str:
-            try:
-                release = self.use_lock and self.last_worker()
-                return close_run(
-                    self.engine,
-                    self.name,
-                    run_id,
-                    reason,
-                    stats,
-                    runs.utcnow(),
-                    use_lock=release,
-                    journal_dir=self.journal_dir,
-                    frontier=self.frontier,
-                )
-            finally:
-                self.engine.dispose()
+            release = self.use_lock and self.last_worker()
+            return close_run(
+                self.engine,
+                self.name,
+                run_id,
+                reason,
+                stats,
+                runs.utcnow(),
+                use_lock=release,
+                journal_dir=self.journal_dir,
+                frontier=self.frontier,
+            )
 
         def finished(status: str) -> None:
             # How the run ended, also when its row could only be journaled ("journaled").

@@ -11,9 +11,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from tressless_crawler import defaults
 from tressless_crawler.db import runs
-from tressless_crawler.db.engine import make_engine
-from tressless_crawler.runs.recorder import RUN_ID_STAT
+from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.runs.report import (
     FILL_PREFIX,
     ITEM_KINDS,
@@ -28,11 +28,11 @@ logger = logging.getLogger(__name__)
 
 class CrawlReport:
     def __init__(self, crawler: Crawler) -> None:
-        if not crawler.settings.getbool("CRAWL_REPORT_ENABLED", True):
+        if not defaults.getbool(crawler.settings, "CRAWL_REPORT_ENABLED"):
             raise NotConfigured("CRAWL_REPORT_ENABLED is off")
         self.crawler = crawler
         self.stats = crawler.stats
-        self.database_url = crawler.settings.get("DATABASE_URL")
+        self.database = CrawlDatabase.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
@@ -54,17 +54,14 @@ class CrawlReport:
             return
         stats = dict(self.stats.get_stats())
         stats.setdefault("finish_reason", reason)
-        run_id = stats.get(RUN_ID_STAT)
+        database = self.database
+        run_id = database.run_id if database is not None else None
 
         def previous() -> dict[str, Any] | None:
-            if not self.database_url or run_id is None:
+            if database is None or run_id is None:
                 return None
-            engine = make_engine(self.database_url)
-            try:
-                run = runs.previous_run(engine, spider.name, before=run_id, finished_only=True)
-                return dict(run.stats) if run is not None else None
-            finally:
-                engine.dispose()
+            run = runs.previous_run(database.reader, spider.name, before=run_id, finished_only=True)
+            return dict(run.stats) if run is not None else None
 
         def log(before: dict[str, Any] | None) -> None:
             title = f"run {run_id}" if run_id is not None else "this run"

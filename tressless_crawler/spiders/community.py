@@ -26,9 +26,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.cli.errors import SpiderArgumentError, check_arguments, check_url_argument
 from tressless_crawler.db import thread_writes
-from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.db.models import Page, Thread
-from tressless_crawler.db.schema import current_revision
 from tressless_crawler.incremental.decisions import conditional_headers
 from tressless_crawler.incremental.known import Validators
 from tressless_crawler.items import Drop, ThreadItem
@@ -249,16 +248,14 @@ class ThreadCallbacks:
 
     def stored_comments(self, post_id: str) -> dict[str, str | None]:
         """The thread's comments from earlier crawls: not asked for again."""
-        engine = make_engine(self.crawler.settings.get("DATABASE_URL"))
+        database = CrawlDatabase.of(self.crawler)
         try:
-            if current_revision(engine) is None:
+            if database is None or not database.has_schema():
                 return {}
-            return thread_writes.stored_comments(engine, post_id)
+            return thread_writes.stored_comments(database.reader, post_id)
         except SQLAlchemyError as exc:  # the crawl goes on; the store reports the database
             logger.warning("Could not read the stored comments of %s: %s", post_id, exc)
             return {}
-        finally:
-            engine.dispose()
 
     def expand(self, state: Expansion, meta: dict[str, Any]) -> Iterator[Any]:
         """The next expansion request of the thread, or the finished thread."""
@@ -432,37 +429,29 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
 
     def card_urls(self) -> list[str]:
         """Thread URLs known from study cards (and earlier thread crawls)."""
-        engine = make_engine(self.crawler.settings.get("DATABASE_URL"))
-        try:
-            if current_revision(engine) is None:
-                return []
-            with engine.connect() as conn:
-                rows = conn.execute(
-                    select(Thread.url)
-                    .where(Thread.url.is_not(None), Thread.gone_at.is_(None))
-                    .order_by(Thread.id)
-                )
-                return [url for (url,) in rows if url is not None]  # none are: see where()
-        finally:
-            engine.dispose()
+        database = CrawlDatabase.of(self.crawler)
+        if database is None or not database.has_schema():
+            return []
+        with database.reader.connect() as conn:
+            rows = conn.execute(
+                select(Thread.url)
+                .where(Thread.url.is_not(None), Thread.gone_at.is_(None))
+                .order_by(Thread.id)
+            )
+            return [url for (url,) in rows if url is not None]  # none are: see where()
 
     def thread_pages(self) -> dict[str, Validators]:
         """What each thread URL answered last time: the validators of conditional requests."""
-        engine = make_engine(self.crawler.settings.get("DATABASE_URL"))
-        try:
-            if current_revision(engine) is None:
-                return {}
-            with engine.connect() as conn:
-                rows = conn.execute(
-                    select(Page.url, Page.etag, Page.last_modified, Page.status).where(
-                        Page.kind == "thread"
-                    )
+        database = CrawlDatabase.of(self.crawler)
+        if database is None or not database.has_schema():
+            return {}
+        with database.reader.connect() as conn:
+            rows = conn.execute(
+                select(Page.url, Page.etag, Page.last_modified, Page.status).where(
+                    Page.kind == "thread"
                 )
-                return {
-                    url: Validators(etag, modified, status) for url, etag, modified, status in rows
-                }
-        finally:
-            engine.dispose()
+            )
+            return {url: Validators(etag, modified, status) for url, etag, modified, status in rows}
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         assert self.threads is not None

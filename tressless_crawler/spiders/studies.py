@@ -36,7 +36,7 @@ from w3lib.encoding import read_bom
 
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.cli.errors import SpiderArgumentError, check_arguments, check_url_argument
-from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.db.runs import utcnow
 from tressless_crawler.distributed import mode as distributed
 from tressless_crawler.distributed.touched import RENEW_EVERY, Touched
@@ -187,11 +187,8 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         )
 
     def load_known(self) -> KnownSite:
-        engine = make_engine(self.crawler.settings.get("DATABASE_URL"))
-        try:
-            return load_known_site(engine)
-        finally:
-            engine.dispose()
+        database = CrawlDatabase.of(self.crawler)
+        return load_known_site(database.reader) if database is not None else KnownSite()
 
     def home_request(self) -> Request:
         return Request(
