@@ -28,6 +28,7 @@ from tressless_crawler.archive.writer import (
     WarcFiles,
     new_record_id,
 )
+from tressless_crawler.stats import ARCHIVE_BYTES, ARCHIVE_FAILED, ARCHIVE_FILES, ARCHIVE_RECORDS
 
 logger = logging.getLogger(__name__)
 
@@ -118,14 +119,14 @@ class ArchiveMiddleware:
         if self.writer.put(exchange):
             request.meta[RECORD_ID_META] = exchange.record_id
             if stats is not None:
-                stats.inc_value("archive/records")
-                stats.inc_value("archive/bytes", len(response.body))
+                stats.inc_value(ARCHIVE_RECORDS)
+                stats.inc_value(ARCHIVE_BYTES, len(response.body))
         elif stats is not None:
-            stats.inc_value("archive/failed")
+            stats.inc_value(ARCHIVE_FAILED)
         return response
 
     def spider_closed(self) -> None:
         self.writer.close()
         stats = self.crawler.stats
         if stats is not None:
-            stats.set_value("archive/files", len(self.writer.files.files))
+            stats.set_value(ARCHIVE_FILES, len(self.writer.files.files))

@@ -27,7 +27,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 
 from lxml import etree
 
-from tressless_crawler.items import CommunityCard, Drop, ResearchRef, StudyItem
+from tressless_crawler.items import PARSE_ERROR, CommunityCard, Drop, ResearchRef, StudyItem
 from tressless_crawler.parsers import text as tx
 from tressless_crawler.parsers.lines import (
     UNSET,
@@ -142,7 +142,7 @@ def read_study(page: str | bytes, url: str) -> tuple[StudyItem | Drop, tuple[str
         return _parse(page, url, notes), tuple(notes)
     except Exception as exc:  # a parser bug must cost one page, never the crawl
         logger.warning("study parser failed on %s: %r", url, exc, exc_info=True)
-        return Drop("parse_error", detail=repr(exc)[:200]), ()
+        return Drop(PARSE_ERROR, detail=repr(exc)[:200]), ()
 
 
 def _parse(page: str | bytes, url: str, notes: list[str]) -> StudyItem | Drop:

@@ -40,6 +40,16 @@ from tressless_crawler.db.runs import utcnow
 from tressless_crawler.db.schema import SchemaOutdated
 from tressless_crawler.db.spool import JournalWriter, journal_name
 from tressless_crawler.items import StudyItem, ThreadItem, as_dict
+from tressless_crawler.stats import (
+    STORE_BATCH_FAILED,
+    STORE_BATCHES,
+    STORE_IGNORED,
+    STORE_ITEMS_LOST,
+    STORE_JOURNAL_PATH,
+    STORE_JOURNALED,
+    STORE_JOURNALED_ITEMS,
+    STORE_RETRIES,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +150,7 @@ class StorePipeline:
         elif isinstance(item, ThreadItem):
             self.buffer.threads.append(as_dict(item))
         else:
-            self._inc("store/ignored/" + type(item).__name__)
+            self._inc(STORE_IGNORED.key(type(item).__name__))
             return item
         self._buffered()
         if len(self.buffer) >= self.batch_size:
@@ -192,7 +202,7 @@ class StorePipeline:
             self._send(crawler_signals.batch_stored, seq=seq, stored=True)
         for key, count in counts.items():
             self._inc(key, count)
-        self._inc("store/batches")
+        self._inc(STORE_BATCHES)
 
     def take_batch(self) -> int:
         """Number the batch and tell the listeners (the distributed scheduler) it was taken."""
@@ -219,7 +229,7 @@ class StorePipeline:
             try:
                 counts = await asyncio.to_thread(self.write, batch, run_id)
             except Exception as exc:
-                self._inc("store/batch_failed")
+                self._inc(STORE_BATCH_FAILED)
                 if not is_transient(exc):
                     logger.exception("A batch of %d items was refused by the database", len(batch))
                     return None
@@ -228,7 +238,7 @@ class StorePipeline:
                     self.degraded = True
                     return None
                 delay = self.retry_backoff * 2 ** (attempt - 1)
-                self._inc("store/retries")
+                self._inc(STORE_RETRIES)
                 logger.warning(
                     "Database write failed (%s): retry %d of %d in %.1f s",
                     _brief(exc),
@@ -265,13 +275,13 @@ class StorePipeline:
         try:
             await asyncio.to_thread(self.journal.append, record)
         except Exception:
-            self._inc("store/items_lost", batch.items)
+            self._inc(STORE_ITEMS_LOST, batch.items)
             logger.exception("Could not journal a batch of %d items either: lost", batch.items)
             return False
-        self._inc("store/journaled")
-        self._inc("store/journaled_items", batch.items)
+        self._inc(STORE_JOURNALED)
+        self._inc(STORE_JOURNALED_ITEMS, batch.items)
         if self.stats is not None:
-            self.stats.set_value("store/journal_path", str(self.journal.path))
+            self.stats.set_value(STORE_JOURNAL_PATH, str(self.journal.path))
         if first:
             logger.error(
                 "The database is not taking writes: batches go to the journal %s "

@@ -43,6 +43,12 @@ from tressless_crawler.distributed import mode as distributed
 from tressless_crawler.distributed.inflight import live_workers
 from tressless_crawler.middlewares.charset import DECODER_VERSION
 from tressless_crawler.redact import redact_value
+from tressless_crawler.stats import (
+    CRAWL_RUN_ID,
+    CRAWL_RUN_STATUS,
+    STORE_JOURNAL_PATH,
+    STORE_JOURNALED_ITEMS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +66,8 @@ RECORDED_SETTINGS = (
     "USER_AGENT",
     "JOBDIR",
 )
-RUN_ID_STAT = "crawl_run/id"
-RUN_STATUS_STAT = "crawl_run/status"  # set when the spider closes: crawl_runs.status
+RUN_ID_STAT = CRAWL_RUN_ID  # the names of tressless_crawler.stats, kept for importers
+RUN_STATUS_STAT = CRAWL_RUN_STATUS
 
 
 class CrawlRefused(RuntimeError):
@@ -244,8 +250,8 @@ class CrawlRunRecorder:
                     "(load them with `scrapy db replay`)",
                     run_id,
                     status,
-                    stats.get("store/journaled_items", 0),
-                    stats.get("store/journal_path", self.journal_dir),
+                    stats.get(STORE_JOURNALED_ITEMS, 0),
+                    stats.get(STORE_JOURNAL_PATH, self.journal_dir),
                 )
             else:
                 logger.info("Crawl run %d %s (%s)", run_id, status, reason)

@@ -15,12 +15,19 @@ from tressless_crawler import defaults
 from tressless_crawler.db import runs
 from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.runs.report import (
-    FILL_PREFIX,
     ITEM_KINDS,
     dropped_share_warnings,
     fill_rate_warnings,
     filled_fields,
     render_report,
+)
+from tressless_crawler.stats import (
+    FILL,
+    FILL_ITEMS,
+    SCRAPY_FINISH_REASON,
+    STORE_JOURNAL_PATH,
+    STORE_JOURNALED,
+    STORE_JOURNALED_ITEMS,
 )
 
 logger = logging.getLogger(__name__)
@@ -45,15 +52,15 @@ class CrawlReport:
         kind = ITEM_KINDS.get(type(item))
         if kind is None or self.stats is None:
             return
-        self.stats.inc_value(f"{FILL_PREFIX}/{kind}/_items")
+        self.stats.inc_value(FILL.key(kind, FILL_ITEMS))
         for name in filled_fields(item):
-            self.stats.inc_value(f"{FILL_PREFIX}/{kind}/{name}")
+            self.stats.inc_value(FILL.key(kind, name))
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.stats is None:
             return
         stats = dict(self.stats.get_stats())
-        stats.setdefault("finish_reason", reason)
+        stats.setdefault(SCRAPY_FINISH_REASON, reason)
         database = self.database
         run_id = database.run_id if database is not None else None
 
@@ -66,10 +73,10 @@ class CrawlReport:
         def log(before: dict[str, Any] | None) -> None:
             title = f"run {run_id}" if run_id is not None else "this run"
             text = render_report(title, stats, before)
-            if stats.get("store/journaled_items") or stats.get("store/journaled"):
+            if stats.get(STORE_JOURNALED_ITEMS) or stats.get(STORE_JOURNALED):
                 text += (
-                    f"\n{stats.get('store/journaled_items', 0)} item(s) are in the journal "
-                    f"{stats.get('store/journal_path', '-')}: load them with `scrapy db replay`"
+                    f"\n{stats.get(STORE_JOURNALED_ITEMS, 0)} item(s) are in the journal "
+                    f"{stats.get(STORE_JOURNAL_PATH, '-')}: load them with `scrapy db replay`"
                 )
             logger.info("Crawl report for '%s':\n%s", spider.name, text)
             for warning in fill_rate_warnings(stats, before):

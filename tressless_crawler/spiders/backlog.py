@@ -23,6 +23,8 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from tressless_crawler.stats import BACKLOG_MAX
+
 FEED_PER_RESPONSE = 1
 META_KEY = "from_backlog"
 
@@ -55,7 +57,7 @@ class Backlog:
         """Keep ``url`` for later, or (backlog off) its request now."""
         if self.enabled:
             self.urls.append(url)
-            self.crawler.stats.max_value("backlog/max", len(self.urls))
+            self.crawler.stats.max_value(BACKLOG_MAX, len(self.urls))
         else:
             yield self.make_request(url)
 

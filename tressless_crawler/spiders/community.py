@@ -35,6 +35,21 @@ from tressless_crawler.parsers.thread_html import parse_thread_html
 from tressless_crawler.parsers.thread_reddit import parse_more_children, parse_thread_reddit
 from tressless_crawler.runs.failures import FailureAccounting
 from tressless_crawler.spiders.expansion import Expansion, MoreRequest
+from tressless_crawler.stats import (
+    COMMUNITY_DUPLICATE_THREAD_URL,
+    COMMUNITY_GONE,
+    COMMUNITY_NOT_MODIFIED,
+    COMMUNITY_SKIPPED_HOST,
+    MORE_CAPPED,
+    MORE_COMMENTS,
+    MORE_DROPPED,
+    MORE_FAILED,
+    MORE_KEPT,
+    MORE_REQUESTS,
+    MORE_STUBS_LEFT,
+    PARSE_DROPPED,
+    PARSE_THREADS,
+)
 from tressless_crawler.urls import (
     REDDIT_COMMENTS_RE,
     Origins,
@@ -157,7 +172,7 @@ class ThreadRequests:
             return None
         post_id = thread_id_from_url(fetch)
         if post_id in self.requested:
-            self.spider.crawler.stats.inc_value("community/duplicate_thread_url")
+            self.spider.crawler.stats.inc_value(COMMUNITY_DUPLICATE_THREAD_URL)
             return None
         self.requested.add(post_id)  # type: ignore[arg-type]  # not None: a thread URL
         page_url = canonical_url(fetch, https=False)
@@ -203,7 +218,7 @@ class ThreadCallbacks:
             *GONE_STATUSES,
             304,
         ):
-            self.crawler.stats.inc_value("parse/dropped/not_html")
+            self.crawler.stats.inc_value(PARSE_DROPPED.key("not_html"))
             return
         item = self.handle_thread(response, lambda: parse_thread_html(response.text, response.url))
         if item is not None:
@@ -217,19 +232,19 @@ class ThreadCallbacks:
         post_id = thread_id_from_url(thread_url)
         if response.status == 304:
             self.thread_fetched(response.meta, _page_of(response), post_id)
-            stats.inc_value("community/not_modified")
+            stats.inc_value(COMMUNITY_NOT_MODIFIED)
             return None
         if response.status in GONE_STATUSES:
             self.thread_fetched(response.meta, _page_of(response), post_id)
-            stats.inc_value(f"community/gone/{response.status}")  # the store marks the row gone
+            stats.inc_value(COMMUNITY_GONE.key(response.status))  # the store marks the row gone
             return None
         result = parse()
         if isinstance(result, Drop):
             # a dropped page's validators are not kept (see parse_study)
-            stats.inc_value(f"parse/dropped/{result.reason}")
+            stats.inc_value(PARSE_DROPPED.key(result.reason))
             logger.warning("Dropped %s: %s %s", response.url, result.reason, result.detail)
             return None
-        stats.inc_value("parse/threads")
+        stats.inc_value(PARSE_THREADS)
         return result
 
     def thread_fetched(self, meta: dict[str, Any], page: dict[str, Any], key: str | None) -> None:
@@ -262,7 +277,7 @@ class ThreadCallbacks:
         stats = self.crawler.stats
         more = state.next_request()
         if more is not None:
-            stats.inc_value("community/more/requests")
+            stats.inc_value(MORE_REQUESTS)
             callback = self.parse_continue if more.parent_id else self.parse_more
             yield Request(
                 more.url,
@@ -278,7 +293,7 @@ class ThreadCallbacks:
             )
             return
         if state.capped:
-            stats.inc_value("community/more/capped")
+            stats.inc_value(MORE_CAPPED)
             logger.info(
                 "Thread %s: COMMUNITY_MAX_MORE_REQUESTS (%d) reached, %d stubs stored as stubs",
                 state.post_id,
@@ -288,9 +303,9 @@ class ThreadCallbacks:
         item = state.finish()
         left = sum(1 for c in item.comments if c.kind == "more")
         if left:
-            stats.inc_value("community/more/stubs_left", left)
+            stats.inc_value(MORE_STUBS_LEFT, left)
         if state.kept:
-            stats.inc_value("community/more/kept", state.kept)
+            stats.inc_value(MORE_KEPT, state.kept)
         self.thread_fetched(meta, state.page, state.post_id)
         yield item
 
@@ -317,18 +332,18 @@ class ThreadCallbacks:
         request = failure.request
         state, more = request.meta["expansion"], request.meta["more"]
         state.given_up.add(more.token)
-        self.crawler.stats.inc_value("community/more/failed")
+        self.crawler.stats.inc_value(MORE_FAILED)
         yield from self.expand(state, request.meta["thread_meta"])
 
     def _joined(self, state: Expansion, more: MoreRequest, result: Any) -> None:
         stats = self.crawler.stats
         if isinstance(result, Drop):
             state.given_up.add(more.token)
-            stats.inc_value(f"community/more/dropped/{result.reason}")
+            stats.inc_value(MORE_DROPPED.key(result.reason))
             logger.warning("Could not expand a stub of %s: %s", state.post_id, result.detail)
             return
         added = state.tree.expand(more.token, result, more.asked)
-        stats.inc_value("community/more/comments", sum(1 for c in result if c.kind != "more"))
+        stats.inc_value(MORE_COMMENTS, sum(1 for c in result if c.kind != "more"))
         if not added:
             state.given_up.add(more.token)
 
@@ -412,7 +427,7 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
                 if request is not None:
                     yield request
                 elif thread_id_from_url(url) not in self.threads.requested:
-                    self.crawler.stats.inc_value("community/skipped_host")
+                    self.crawler.stats.inc_value(COMMUNITY_SKIPPED_HOST)
         for request in self.listing_requests(f"{self.site_url}/community"):
             yield request
 
