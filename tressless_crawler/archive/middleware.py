@@ -20,6 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+from tressless_crawler import defaults
 from tressless_crawler.archive.writer import (
     COMPRESS_LEVEL,
     DEFAULT_MAX_SIZE,
@@ -103,7 +104,7 @@ class ArchiveMiddleware:
             raise
         if off:
             raise NotConfigured("ARCHIVE is off")
-        directory = Path(settings.get("ARCHIVE_DIR") or "data/archive")
+        directory = Path(defaults.get(settings, "ARCHIVE_DIR"))
         max_size = settings.getint("ARCHIVE_MAX_SIZE", DEFAULT_MAX_SIZE)
         level = min(9, max(1, settings.getint("ARCHIVE_COMPRESS_LEVEL", COMPRESS_LEVEL)))
         middleware = cls(crawler, directory, max_size, level)

@@ -29,6 +29,7 @@ from typing import Any
 from scrapy import Spider, signals
 from tqdm import tqdm
 
+from tressless_crawler import defaults
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.archive.extract import (
     CONTENT_STATUSES,
@@ -146,8 +147,8 @@ class ReparseSpider(Spider):
         await engine.close_spider_async(reason="finished")
 
     async def start(self) -> AsyncIterator[Any]:
-        directory = Path(self.settings.get("ARCHIVE_DIR") or "data/archive")
-        fallback = self.settings.get("CHARSET_FALLBACK") or "cp1252"
+        directory = Path(defaults.get(self.settings, "ARCHIVE_DIR"))
+        fallback = defaults.get(self.settings, "CHARSET_FALLBACK")
         stats = self.crawler.stats
         files = archive_files(directory)
         stats.set_value(REPARSE_FILES, len(files))

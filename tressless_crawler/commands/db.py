@@ -11,6 +11,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.log import configure_logging
 
+from tressless_crawler import defaults
 from tressless_crawler.cli.command import ProjectCommand
 from tressless_crawler.db import schema
 from tressless_crawler.db.engine import make_engine, redact_url
@@ -49,7 +50,7 @@ class Command(ProjectCommand, ScrapyCommand):
         try:
             before = schema.current_revision(engine)
             if args[0] == "replay":
-                self.replay(url, opts.journal or self.settings.get("JOURNAL_DIR") or "data/journal")
+                self.replay(url, opts.journal or defaults.get(self.settings, "JOURNAL_DIR"))
             elif args[0] == "upgrade":
                 schema.upgrade(engine)
                 after = schema.current_revision(engine)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from tressless_crawler import redact
 from tressless_crawler.db.snapshots import json_deserializer, json_serializer
+from tressless_crawler.defaults import DEFAULTS
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +25,10 @@ DEFERRED = "tressless_deferred_begin"
 
 
 def make_engine(
-    url: str, *, immediate: bool = False, busy_timeout: float = 30.0, **kwargs: object
+    url: str, *, immediate: bool = False, busy_timeout: float | None = None, **kwargs: object
 ) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout (``busy_timeout`` s).
+    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout (``busy_timeout`` s,
+    by default the project's ``SQLITE_BUSY_TIMEOUT``).
 
     JSON columns take text already encoded (:class:`tressless_crawler.db.snapshots.JsonText`) as it
     is.
@@ -40,6 +42,8 @@ def make_engine(
     """
     logger.debug("Database engine for %s", redact_url(url))
     parsed = make_url(url)
+    if busy_timeout is None:
+        busy_timeout = float(DEFAULTS["SQLITE_BUSY_TIMEOUT"])
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -52,8 +56,7 @@ def make_engine(
             **kwargs,  # type: ignore[arg-type]
         )
         event.listen(engine, "connect", _sqlite_on_connect)
-        if busy_timeout != 30.0:
-            event.listen(engine, "connect", _sqlite_busy_timeout(busy_timeout))
+        event.listen(engine, "connect", _sqlite_busy_timeout(busy_timeout))
         if immediate:
             event.listen(engine, "connect", _sqlite_manual_transactions)
             event.listen(engine, "begin", _sqlite_begin_immediate)
@@ -76,7 +79,6 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 

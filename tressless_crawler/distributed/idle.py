@@ -18,12 +18,13 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
+from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.distributed.mode import enabled, seeding
 from tressless_crawler.stats import FRONTIER_IDLE_CLOSE_AFTER
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_IDLE_TIMEOUT = 60.0
+DEFAULT_IDLE_TIMEOUT = DEFAULTS["REDIS_IDLE_TIMEOUT"]
 
 
 class FrontierIdleClose:

@@ -24,6 +24,7 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
 from tressless_crawler import signals as crawler_signals
+from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.distributed.inflight import InFlightLedger
 from tressless_crawler.distributed.mode import FrontierKeys, seeding, worker_id
 from tressless_crawler.stats import (
@@ -37,7 +38,7 @@ from tressless_crawler.stats import (
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_WORKER_TTL = 30.0
+DEFAULT_WORKER_TTL = DEFAULTS["FRONTIER_WORKER_TTL"]
 
 
 def engine_in_progress(crawler: Crawler) -> Collection[Request] | None:

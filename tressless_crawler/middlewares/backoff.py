@@ -41,6 +41,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 from twisted.internet.task import deferLater
 
+from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.stats import (
     RETRY_HOST_PAUSED_COUNT,
     RETRY_HOST_PAUSED_SLOT_HELD,
@@ -51,9 +52,9 @@ from tressless_crawler.stats import (
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BACKOFF_BASE = 1.0
-DEFAULT_BACKOFF_MAX = 60.0
-DEFAULT_RETRY_AFTER_MAX = 120.0
+DEFAULT_BACKOFF_BASE = DEFAULTS["RETRY_BACKOFF_BASE"]
+DEFAULT_BACKOFF_MAX = DEFAULTS["RETRY_BACKOFF_MAX"]
+DEFAULT_RETRY_AFTER_MAX = DEFAULTS["RETRY_AFTER_MAX"]
 
 
 async def sleep(seconds: float) -> None:

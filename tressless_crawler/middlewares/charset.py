@@ -38,6 +38,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
+from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.stats import (
     CHARSET_INVALID_BYTES,
     CHARSET_PAGES_WITH_INVALID_BYTES,
@@ -47,7 +48,7 @@ from tressless_crawler.stats import (
 
 logger = logging.getLogger(__name__)
 
-FALLBACK = "cp1252"
+FALLBACK = DEFAULTS["CHARSET_FALLBACK"]
 UTF8 = "utf-8"
 # 1: a page declaring UTF-8 with one invalid byte was re-decoded as Windows-1252.
 # 2: such a page is read as UTF-8, the invalid bytes replaced.

@@ -23,6 +23,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from tressless_crawler import defaults
 from tressless_crawler.stats import BACKLOG_MAX
 
 FEED_PER_RESPONSE = 1
@@ -46,8 +47,8 @@ class Backlog:
 
     @classmethod
     def for_crawler(cls, crawler: Crawler, make_request: Callable[[str], Request]) -> Backlog:
-        concurrency = crawler.settings.getint("CONCURRENT_REQUESTS", 16)
-        batch = crawler.settings.getint("BACKLOG_BATCH", 0) or max(64, 2 * concurrency)
+        concurrency = crawler.settings.getint("CONCURRENT_REQUESTS")
+        batch = defaults.getint(crawler.settings, "BACKLOG_BATCH") or max(64, 2 * concurrency)
         return cls(crawler, make_request, batch)
 
     def __len__(self) -> int:

@@ -23,6 +23,7 @@ from scrapy.http import Response, TextResponse
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from tressless_crawler import defaults
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.cli.errors import SpiderArgumentError, check_arguments, check_url_argument
 from tressless_crawler.db import thread_writes
@@ -203,7 +204,7 @@ class ThreadCallbacks:
         item = self.handle_thread(response, lambda: parse_thread_reddit(response.body, url))
         if item is None:
             return
-        cap = self.crawler.settings.getint("COMMUNITY_MAX_MORE_REQUESTS", 500)
+        cap = defaults.getint(self.crawler.settings, "COMMUNITY_MAX_MORE_REQUESTS")
         if cap <= 0 or not any(c.kind == "more" for c in item.comments):
             self.thread_fetched(response.meta, _page_of(response), item.post_id)
             yield item

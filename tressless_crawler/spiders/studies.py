@@ -34,10 +34,12 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from w3lib.encoding import read_bom
 
+from tressless_crawler import defaults
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.cli.errors import SpiderArgumentError, check_arguments, check_url_argument
 from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.db.runs import utcnow
+from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.distributed import mode as distributed
 from tressless_crawler.distributed.touched import RENEW_EVERY, Touched
 from tressless_crawler.incremental.decisions import conditional_headers, unchanged_since_seen
@@ -81,7 +83,7 @@ logger = logging.getLogger(__name__)
 
 GONE_STATUSES = (404, 410)
 # The sitemap protocol's limit of URLs per sitemap (and of sitemaps per index).
-SITEMAP_MAX_URLS = 50_000
+SITEMAP_MAX_URLS = DEFAULTS["SITEMAP_MAX_URLS"]
 
 
 def truthy(value: Any) -> bool:
@@ -148,7 +150,9 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             spider.threads = ThreadRequests(spider, spider.allowed_origins, spider.site_url)
         spider.allowed_domains = spider.allowed_origins.hosts
         spider.sitemap_max = crawler.settings.getint("SITEMAP_MAX_URLS", SITEMAP_MAX_URLS)
-        spider.max_age = timedelta(days=crawler.settings.getfloat("INCREMENTAL_MAX_AGE_DAYS", 30))
+        spider.max_age = timedelta(
+            days=defaults.getfloat(crawler.settings, "INCREMENTAL_MAX_AGE_DAYS")
+        )
         spider.backlog = Backlog.for_crawler(crawler, spider.study_request)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         if distributed.enabled(crawler.settings) and not distributed.seeding(crawler.settings):
