@@ -53,12 +53,12 @@ def clean_text_fast(value: str | None) -> str:
 
 def patch_parser() -> None:
     from tressless_crawler import urls
-    from tressless_crawler.parsers import study, text
+    from tressless_crawler.parsers import links, text
 
     text.clean_text = clean_text_fast
     for name in ("study_id_from_url", "thread_id_from_url"):
         cached = functools.lru_cache(maxsize=65536)(getattr(urls, name))
-        for module in (urls, study):
+        for module in (urls, links):
             if hasattr(module, name):
                 setattr(module, name, cached)
 

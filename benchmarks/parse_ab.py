@@ -2,9 +2,8 @@
 
 The machine is shared, so absolute times move; the ratio of two parsers timed page by page,
 interleaved (A then B on one page, B then A on the next), in the same process, does not. The
-baseline's parser modules (``tressless_crawler/parsers/{text,lines,study}.py`` at ``--baseline``,
-read
-with ``git show``) are loaded as a package of their own next to the current ones.
+baseline's parser modules (``tressless_crawler/parsers/*.py`` at ``--baseline``, read with
+``git show``) are loaded as a package of their own next to the current ones.
 
 Also printed: the share of the non-study fixture pages (``tests/fixtures/pages/not_study``)
 that would be stored, and the current parser's cost per markup family on the fixture studies.
@@ -40,7 +39,7 @@ from tressless_crawler.pipelines.normalize import NormalizePipeline  # noqa: E40
 from tressless_crawler.pipelines.validate import ValidatePipeline  # noqa: E402
 from tressless_crawler.spiders.studies import page_source  # noqa: E402
 
-PARSER_MODULES = ("text", "lines", "study")
+PARSERS = "tressless_crawler/parsers"
 BASELINE_PACKAGE = "baseline_parsers"
 NOT_STUDY = ROOT / "tests" / "fixtures" / "pages" / "not_study"
 STUDY_URL = "https://tressless.com/research/a-study-that-was-here-Xy12"
@@ -52,9 +51,16 @@ def load_baseline(revision: str, into: Path) -> Callable[[Any, str], Any]:
     package = into / BASELINE_PACKAGE
     package.mkdir()
     (package / "__init__.py").write_text("")
-    for name in PARSER_MODULES:
+    listing = subprocess.run(
+        ["git", "ls-tree", "--name-only", f"{revision}:{PARSERS}"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    for name in (n for n in listing.split() if n.endswith(".py") and n != "__init__.py"):
         source = subprocess.run(
-            ["git", "show", f"{revision}:tressless_crawler/parsers/{name}.py"],
+            ["git", "show", f"{revision}:{PARSERS}/{name}"],
             cwd=ROOT,
             check=True,
             capture_output=True,
@@ -63,7 +69,7 @@ def load_baseline(revision: str, into: Path) -> Callable[[Any, str], Any]:
         source = source.replace(
             "from tressless_crawler.parsers.", f"from {BASELINE_PACKAGE}."
         ).replace("from tressless_crawler.parsers import", f"from {BASELINE_PACKAGE} import")
-        (package / f"{name}.py").write_text(source)
+        (package / name).write_text(source)
     sys.path.insert(0, str(into))
     return importlib.import_module(f"{BASELINE_PACKAGE}.study").parse_study  # type: ignore[no-any-return]
 

@@ -111,11 +111,12 @@ STORE_BATCH_SIZE = 500
 # ... and the longest an item waits for its batch (s): what a crawl killed at a polite pace loses.
 STORE_FLUSH_SECONDS = 5.0
 # A batch that fails on a transient database error is retried this many times, waiting
-# STORE_RETRY_BACKOFF s, then twice that, ...; then it goes to a journal file in JOURNAL_DIR
-# (one per run) and `scrapy db replay` loads it later.
+# STORE_RETRY_BACKOFF s, then twice that, ...; then it goes to a spool file in SPOOL_DIR
+# (one per run) and `scrapy db replay` loads it later. JOURNAL_DIR, the setting's former name,
+# is still honoured where it is set instead (tressless_crawler.db.spool.spool_dir).
 STORE_RETRY_TIMES = 3
 STORE_RETRY_BACKOFF = 1.0
-JOURNAL_DIR = "data/journal"
+SPOOL_DIR = "data/journal"
 # How long a SQLite write waits for another process's lock before the batch counts as failed (s).
 SQLITE_BUSY_TIMEOUT = 30.0
 

@@ -142,8 +142,16 @@ TABLES: dict[str, list[Row]] = {
             meaning="retries of a failed batch, first wait (s, doubling)",
         ),
         row(
+            "SPOOL_DIR",
+            meaning="where batches the database refused are kept, the spool (`scrapy db replay` "
+            "loads them)",
+        ),
+        row(
             "JOURNAL_DIR",
-            meaning="where batches the database refused are kept (`scrapy db replay` loads them)",
+            meaning="former name of `SPOOL_DIR`, still honoured: set alone it does what "
+            "`SPOOL_DIR` does "
+            "([failures.md](failures.md#names-kept-from-when-the-spool-was-called-the-journal))",
+            default="unset",
         ),
         row(
             "SQLITE_BUSY_TIMEOUT",

@@ -18,7 +18,7 @@ Handlers receive no arguments.
 
 ``batch_taken`` is sent by the store pipeline when it takes a batch to write (every
 item of a request that finished before then is in it, or in an earlier batch), and
-``batch_stored`` once that batch is in the database or the journal (``stored``
+``batch_stored`` once that batch is in the database or the spool (``stored``
 True) or was lost (False). Both carry ``seq``, the batch's number in the crawl; a
 distributed worker drops a request from its in-flight ledger only when the batch
 holding its items was stored.

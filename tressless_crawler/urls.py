@@ -133,11 +133,6 @@ def host_of(url: str) -> str:
         return ""
 
 
-def same_host(url: str, site_url: str) -> bool:
-    """Host names only, ports ignored: never enough to admit a URL (see :class:`Origins`)."""
-    return host_of(url) == host_of(site_url)
-
-
 def is_http_url(url: str) -> bool:
     try:
         return urlsplit(url).scheme.lower() in ("http", "https")

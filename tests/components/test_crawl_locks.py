@@ -11,6 +11,7 @@ from tressless_crawler.db import locks, runs
 from tressless_crawler.db.engine import make_engine
 from tressless_crawler.db.models import CrawlLock, CrawlRun
 from tressless_crawler.db.schema import upgrade
+from tressless_crawler.exceptions import CrawlLocked
 
 FRONTIER = "tressless-crawler:nightly"
 
@@ -42,9 +43,9 @@ def test_workers_of_one_distributed_crawl_share_the_lock_and_others_are_refused(
     assert statuses(engine) == {dead_run: "interrupted", run_one: "running"}
 
     # A single-process crawl, or another distributed crawl, of the same spider is refused.
-    with pytest.raises(locks.CrawlLocked, match=f"distributed crawl on the frontier {FRONTIER}"):
+    with pytest.raises(CrawlLocked, match=f"distributed crawl on the frontier {FRONTIER}"):
         locks.acquire(engine, "studies", now, 120.0)
-    with pytest.raises(locks.CrawlLocked):
+    with pytest.raises(CrawlLocked):
         locks.acquire(engine, "studies", now, 120.0, "tressless-crawler:other")
     # Other spiders have locks of their own.
     assert locks.acquire(engine, "community", now, 120.0) == locks.Acquired()
@@ -54,7 +55,7 @@ def test_workers_of_one_distributed_crawl_share_the_lock_and_others_are_refused(
     with engine.connect() as conn:
         row = conn.execute(select(CrawlLock).where(CrawlLock.name == "studies")).one()
     assert row.run_id == run_one and row.frontier == FRONTIER
-    with pytest.raises(locks.CrawlLocked):  # 150 s after its start, but 50 s after the beat
+    with pytest.raises(CrawlLocked):  # 150 s after its start, but 50 s after the beat
         locks.acquire(engine, "studies", now + timedelta(seconds=150), 120.0)
 
     locks.release(engine, "studies")  # not this process's own lock: nothing happens

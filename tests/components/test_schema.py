@@ -7,6 +7,7 @@ from sqlalchemy import inspect, text
 
 from tressless_crawler.db import schema
 from tressless_crawler.db.engine import make_engine
+from tressless_crawler.exceptions import SchemaOutdated
 
 
 def test_empty_database_is_created_at_head(db_url: str) -> None:
@@ -31,7 +32,7 @@ def test_outdated_schema_is_refused_with_the_command_to_run(db_url: str) -> None
     schema.upgrade(engine)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0000old'"))
-    with pytest.raises(schema.SchemaOutdated, match="scrapy db upgrade"):
+    with pytest.raises(SchemaOutdated, match="scrapy db upgrade"):
         schema.ensure_schema(engine)
     engine.dispose()
 
@@ -40,7 +41,7 @@ def test_foreign_database_is_refused(db_url: str) -> None:
     engine = make_engine(db_url)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE something_else (id integer)"))
-    with pytest.raises(schema.SchemaOutdated, match="not created by this crawler"):
+    with pytest.raises(SchemaOutdated, match="not created by this crawler"):
         schema.ensure_schema(engine)
     engine.dispose()
 
@@ -70,7 +71,7 @@ def test_upgrade_from_the_previous_revision_keeps_the_rows_and_adds_the_worker(
                 "('studies', CURRENT_TIMESTAMP, 'finished', 7, 0, 0, 0, '{}', 0, '{}', '{}')"
             )
         )
-    with pytest.raises(schema.SchemaOutdated, match="scrapy db upgrade"):
+    with pytest.raises(SchemaOutdated, match="scrapy db upgrade"):
         schema.ensure_schema(engine)
     assert schema.upgrade(engine) == "upgraded"
     assert schema.current_revision(engine) == schema.head_revision(engine)

@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import text
 
 from tests.components.analysis_corpus import T1, fill, studies, threads
-from tressless_crawler.analysis.search import QuerySyntaxError, fts5_expression, parse, search
+from tressless_crawler.analysis.search import fts5_expression, parse, search
 from tressless_crawler.db import study_writes as store
 from tressless_crawler.db import thread_writes as thread_store
 from tressless_crawler.db.engine import make_engine
+from tressless_crawler.exceptions import QuerySyntaxError
 
 
 @pytest.fixture

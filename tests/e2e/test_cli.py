@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from tests.conftest import ROOT, SITE_DIR, run_scrapy, start_scrapy
 from tests.e2e.test_concurrency import hold_lock
-from tressless_crawler.cli import errors
+from tressless_crawler.cli import exit_codes as errors
 from tressless_crawler.db.engine import make_engine
 from tressless_crawler.db.models import CrawlRun
 from tressless_crawler.demo.server import SiteServer
@@ -281,6 +281,26 @@ def test_report_before_any_crawl(tmp_path: Path) -> None:
     (tmp_path / "other.db").write_bytes(b"")
     empty = run_scrapy(["report"], {"DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}"}, tmp_path)
     assert_fails(empty, errors.EXIT_DATABASE, "has no crawler schema yet")
+
+
+@pytest.mark.parametrize(
+    ("settings", "options", "used"),
+    [
+        ({}, [], "data/journal"),
+        ({"SPOOL_DIR": "spool-a"}, [], "spool-a"),
+        ({"JOURNAL_DIR": "spool-b"}, [], "spool-b"),  # the setting's former name
+        ({"SPOOL_DIR": "spool-a"}, ["--spool", "spool-c"], "spool-c"),
+        ({"JOURNAL_DIR": "spool-b"}, ["--journal", "spool-d"], "spool-d"),  # the former option
+    ],
+)
+def test_replay_reads_the_spool_directory_by_its_new_and_former_names(
+    tmp_path: Path, settings: dict[str, str], options: list[str], used: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = run_scrapy(["db", "replay", *options], {"DATABASE_URL": url, **settings}, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    # The output keeps its wording: scripts read it.
+    assert result.stdout.endswith(f"from 0 journal file(s) in {used}\n"), result.stdout
 
 
 # --- export's output file ----------------------------------------------------------------

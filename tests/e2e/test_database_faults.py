@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from tests.conftest import SITE_DIR, run_scrapy, start_scrapy
-from tressless_crawler.cli.errors import EXIT_JOURNALED
+from tressless_crawler.cli.exit_codes import EXIT_SPOOLED
 from tressless_crawler.db.engine import make_engine
 from tressless_crawler.db.models import (
     CrawlRun,
@@ -250,7 +250,7 @@ def test_postgres_down_mid_crawl_batches_go_to_the_journal_and_replay_loads_them
         site,
         postgres_url,
         tmp_path,
-        EXIT_JOURNALED,
+        EXIT_SPOOLED,
         STORE_RETRY_TIMES="1",
         STORE_RETRY_BACKOFF="0.2",
     )

@@ -1,10 +1,12 @@
 """A crawl that could not store all its items says so, and replay completes its run.
 
 Another process holds the SQLite file's write lock for a few seconds in the middle of a real
-crawl, with no store retries: the batches of those seconds go to the journal. The run ends
-``finished_with_journal`` (not ``finished``), its report names the journal and the replay
-command, ``store/journaled_items`` counts the items in the journal; ``scrapy db replay``
-stores them, adds them to the run's figures and the run is ``finished``.
+crawl, with no store retries: the batches of those seconds go to the spool. The run ends
+``finished_with_journal`` (not ``finished``), its report names the spool file and the replay
+command, ``store/journaled_items`` counts the items in the spool; ``scrapy db replay``
+stores them, adds them to the run's figures and the run is ``finished``. The spool directory
+is given by the names it had when the spool was called the journal (``JOURNAL_DIR``,
+``--journal``), which must keep working.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from tests.conftest import SITE_DIR, run_scrapy, start_scrapy
-from tressless_crawler.cli.errors import EXIT_JOURNALED
+from tressless_crawler.cli.exit_codes import EXIT_SPOOLED
 from tressless_crawler.db.engine import make_engine
 from tressless_crawler.db.models import CrawlRun, Page, Study
 from tressless_crawler.demo.server import SiteServer
@@ -101,21 +103,21 @@ def test_a_run_that_journaled_items_ends_finished_with_journal_and_replay_comple
     assert len(files) == 1
     records = [json.loads(line) for line in files[0].read_text().splitlines() if line.strip()]
     journaled = [s["study_id"] for r in records for s in r["studies"]]
-    assert journaled, "nothing was journaled"
+    assert journaled, "nothing was spooled"
     # Items, not items plus the page records that travel with them.
     assert run.stats["store/journaled_items"] == len(journaled) + sum(
         len(r["threads"]) for r in records
     )
     assert all(r["items"] == len(r["studies"]) + len(r["threads"]) for r in records)
-    # The end of the crawl names the journal and what to do.
+    # The end of the crawl names the spool file and what to do.
     report = text[text.index("Crawl report") :]
     assert str(files[0]) in report and "scrapy db replay" in report
-    # ... and so do its exit code and last line (tressless_crawler.cli.errors: 8, journaled).
-    assert proc.returncode == EXIT_JOURNALED, text[-3000:]
+    # ... and so do its exit code and last line (tressless_crawler.cli.exit_codes: 8, spooled).
+    assert proc.returncode == EXIT_SPOOLED, text[-3000:]
     assert text.strip().splitlines()[-1].startswith("Error: ") and "scrapy db replay" in text
 
     studies, pages = stored(sqlite_url)
-    assert not set(journaled) & studies  # a journaled batch left nothing half-written behind
+    assert not set(journaled) & studies  # a spooled batch left nothing half-written behind
     journaled_pages = {p["url"] for r in records for p in r["pages"]}
     assert not journaled_pages & pages
     before = run.items_new

@@ -17,6 +17,7 @@ from scrapy.http import HtmlResponse, Response, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from tressless_crawler import redact
+from tressless_crawler.exceptions import RefusedRequest
 from tressless_crawler.middlewares.charset import (
     CharsetRepairMiddleware,
     better_encoding,
@@ -24,7 +25,7 @@ from tressless_crawler.middlewares.charset import (
 )
 from tressless_crawler.middlewares.guard import RedirectGuardMiddleware, RequestGuardMiddleware
 from tressless_crawler.parsers.study import parse_study
-from tressless_crawler.runs.failures import TOO_BIG_META, RefusedRequest, failure_reason
+from tressless_crawler.runs.failures import TOO_BIG_META, failure_reason
 from tressless_crawler.spiders.community import CommunitySpider
 from tressless_crawler.spiders.studies import SITEMAP_MAX_URLS, StudiesSpider
 from tressless_crawler.urls import (

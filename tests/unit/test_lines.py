@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tressless_crawler.parsers.lines import hidden_classes, linearise, page_titles, parse_root
+from tressless_crawler.parsers.lines import linearise, page_titles, parse_root
+from tressless_crawler.parsers.visibility import hidden_classes
 
 
 def lines(html: str) -> list[str]:

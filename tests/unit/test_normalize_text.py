@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tressless_crawler.pipelines.normalize import WS_RE, clean_line
+from tressless_crawler.pipelines.normalize import clean_line
 
+WS_RE = re.compile(r"\s+")
 WHITESPACE = (
     " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000"
 )

@@ -284,9 +284,8 @@ def test_text_helpers_never_raise(value: str) -> None:
     assert counter is None or (counter[0] >= 0 and (counter[1] is None or counter[1] >= 0))
     month = tx.parse_month_year(value)
     assert month is None or (len(month) == 7 and month[4] == "-")
-    for parse in (tx.parse_citations, tx.parse_upvotes, tx.compact_int):
-        number = parse(value)
-        assert number is None or number >= 0
+    number = tx.compact_int(value)
+    assert number is None or number >= 0
     journal = tx.parse_journal(value)
     assert journal is None or (journal == journal.strip() and journal[0] not in '“”"')
     tx.parse_source_cta(value)

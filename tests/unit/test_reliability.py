@@ -21,6 +21,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 
 from tressless_crawler import redact
+from tressless_crawler.exceptions import RefusedRequest
 from tressless_crawler.middlewares.backoff import BackoffRetryMiddleware, parse_retry_after
 from tressless_crawler.middlewares.charset import CharsetRepairMiddleware, better_encoding
 from tressless_crawler.middlewares.guard import (
@@ -29,7 +30,6 @@ from tressless_crawler.middlewares.guard import (
     host_allowed,
 )
 from tressless_crawler.runs.failures import (
-    RefusedRequest,
     failure_level,
     failure_reason,
     record_failure,

@@ -17,7 +17,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from tressless_crawler.items import Drop, StudyItem
-from tressless_crawler.parsers import study
+from tressless_crawler.parsers import links
 from tressless_crawler.parsers.lines import CONTROL_RE, document_bytes, linearise, parse_root
 from tressless_crawler.parsers.study import parse_study
 from tressless_crawler.spiders.studies import page_source
@@ -168,10 +168,10 @@ def _absolute_by_joining(href: str, base: str) -> str | None:
 @pytest.mark.parametrize("href", HREFS)
 def test_links_resolve_as_joining_them_would(href: str, base: str) -> None:
     for https in (True, False):
-        assert study._resolve(href, base, https=https) == _resolve_by_joining(
+        assert links.resolve(href, base, https=https) == _resolve_by_joining(
             href, base, https=https
         )
-    assert study._absolute(href, base) == _absolute_by_joining(href, base)
+    assert links.absolute(href, base) == _absolute_by_joining(href, base)
 
 
 CANONICAL_XPATH = (
@@ -195,7 +195,7 @@ CANONICAL_XPATH = (
 def test_canonical_links_are_the_ones_the_xpath_selects(markup: str) -> None:
     root = parse_root(markup.encode("utf-8"))
     _, link_elements, _ = linearise(root)
-    assert study._canonical_hrefs(link_elements) == [str(h) for h in root.xpath(CANONICAL_XPATH)]
+    assert links.canonical_hrefs(link_elements) == [str(h) for h in root.xpath(CANONICAL_XPATH)]
 
 
 @pytest.mark.parametrize(

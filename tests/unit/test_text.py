@@ -19,12 +19,10 @@ from tressless_crawler.parsers.text import (
     month_year_match,
     none_if_empty,
     parse_age,
-    parse_citations,
     parse_counter,
     parse_journal,
     parse_month_year,
     parse_source_cta,
-    parse_upvotes,
     strip_debris,
 )
 
@@ -98,37 +96,6 @@ def test_parse_counter(raw: str | None, expected: tuple[int, int | None, bool] |
 )
 def test_parse_month_year(raw: str | None, expected: str | None) -> None:
     assert parse_month_year(raw) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("17 citations", 17),
-        ("1 citations", 1),
-        ("3 citations ,", 3),
-        ("3\n   citations\n   ,", 3),
-        ("1,024 citations, May 2014", 1024),
-        ("citations", None),
-        ("", None),
-    ],
-)
-def test_parse_citations(raw: str, expected: int | None) -> None:
-    assert parse_citations(raw) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("2 upvotes", 2),
-        ("1 upvotes", 1),
-        ("934 upvotes", 934),
-        ("1.2k upvotes", 1200),
-        ("in Treatment 2 upvotes 4 years ago", 2),
-        ("3 months ago", None),
-    ],
-)
-def test_parse_upvotes(raw: str, expected: int | None) -> None:
-    assert parse_upvotes(raw) == expected
 
 
 @pytest.mark.parametrize(

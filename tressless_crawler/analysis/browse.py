@@ -1,11 +1,9 @@
 """The Datasette browser of a crawler SQLite database: its metadata and the app.
 
-Datasette (the ``[browse]`` extra) is the established tool for publishing a SQLite database
-as pages, JSON and CSV, with facets, full-text search and canned queries; what this module
-adds is the metadata that makes the crawler's tables readable: descriptions, facets, the
-search tables and the queries people ask most. The database is opened immutable (read only,
-no locks), which is also why it must be a SQLite file: ``scrapy export all --format sqlite``
-makes one from PostgreSQL.
+Datasette comes with the ``[browse]`` extra; this module adds the metadata that makes the
+crawler's tables readable there: descriptions, facets, the search tables and the queries people
+ask most. The database is opened immutable (read only, no locks), which is also why it must be
+a SQLite file. It reads no setting: ``scrapy browse`` passes the file.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """Parquet export with typed columns, written a row group at a time (memory stays flat).
 
-pyarrow (the ``[parquet]`` extra) is the reference Parquet implementation that pandas, Polars,
-DuckDB and Spark read. Columns are typed from the export's field names: lists of names as
-``list<string>``, cited/related entries and community cards as ``list<struct>``, times as
-``timestamp[us, UTC]``, card dates as ``date32``, counts as ``int64``.
+Needs pyarrow (the ``[parquet]`` extra). Columns are typed from the export's field names:
+lists of names as ``list<string>``, cited/related entries and community cards as
+``list<struct>``, times as ``timestamp[us, UTC]``, card dates as ``date32``, counts as ``int64``.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from tressless_crawler.exceptions import ParquetUnavailable
 from tressless_crawler.export.writers import json_text
 from tressless_crawler.items import CommunityCard, ResearchRef
 
@@ -73,10 +73,6 @@ ENTRY_LISTS: dict[str, type] = {
 }
 COUNTS_BY_NAME = {"items_dropped"}  # reason -> count
 JSON_OBJECTS = {"settings"}  # free-form: kept as JSON text
-
-
-class ParquetUnavailable(RuntimeError):
-    """pyarrow is not installed."""
 
 
 def _pyarrow() -> Any:

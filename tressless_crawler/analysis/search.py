@@ -15,12 +15,10 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from tressless_crawler.exceptions import QuerySyntaxError
+
 KINDS = ("studies", "threads", "comments")
 OPEN, CLOSE = "[", "]"  # around a matched word in a snippet
-
-
-class QuerySyntaxError(ValueError):
-    """The query cannot be read; the message says what to change."""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,9 @@ sees responses as they came over the wire: redirects, retried errors, 304s and
 robots.txt included, bodies still content-encoded. The response record's id goes
 into ``request.meta["warc_record_id"]``, which the spiders pass on to the ``pages``
 row (``tressless_crawler.signals.send_page_fetched``).
+
+Settings: ``ARCHIVE`` (``warc`` turns it on), ``ARCHIVE_DIR``, ``ARCHIVE_MAX_SIZE``,
+``ARCHIVE_COMPRESS_LEVEL``.
 """
 
 from __future__ import annotations
@@ -92,7 +95,6 @@ class ArchiveMiddleware:
         prefix = getattr(crawler.spidercls, "name", "") or "crawl"
         files = WarcFiles(directory, prefix=prefix, max_size=max_size, level=level)
         self.writer = ArchiveWriter(files)
-        self.failed_logged = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:

@@ -9,6 +9,8 @@ Which responses: for every study and thread page in the archive, the newest resp
 with content (200) or that says it is gone (404, 410); 304s and errors are skipped, an
 earlier 200 of the same URL then counts. ``since`` keeps the pages so chosen that were
 fetched at or after that time.
+
+Settings: ``ARCHIVE_DIR``, ``CHARSET_FALLBACK``.
 """
 
 from __future__ import annotations

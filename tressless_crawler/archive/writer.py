@@ -184,7 +184,6 @@ class ArchiveWriter:
         self.files = files
         self.queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
         self.error: BaseException | None = None
-        self.written = 0
         self.thread = threading.Thread(target=self._run, name="warc-writer", daemon=True)
         self.thread.start()
 
@@ -203,7 +202,6 @@ class ArchiveWriter:
                 break
             try:
                 self.files.write(item)  # type: ignore[arg-type]
-                self.written += 1
             except Exception as exc:  # a full disk: counted by the middleware, crawl goes on
                 if self.error is None:
                     logger.error(

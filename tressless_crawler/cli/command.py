@@ -9,7 +9,8 @@
   ``--traceback`` (or ``-L DEBUG``) adds the traceback.
 
 Commands subclass :class:`ProjectCommand` before Scrapy's class and put their work in
-``main`` instead of ``run``.
+``main`` instead of ``run``. Settings: ``DATABASE_URL`` (:meth:`ProjectCommand.require_database`),
+``LOG_LEVEL`` and ``LOG_FILE`` (whether a traceback is shown, where the log goes).
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
-from tressless_crawler.cli.errors import EXIT_USAGE, CommandError, explain, missing_sqlite_file
+from tressless_crawler.cli.errors import explain, missing_sqlite_file
+from tressless_crawler.cli.exit_codes import EXIT_USAGE
 from tressless_crawler.cli.startup_log import quiet_startup
+from tressless_crawler.exceptions import CommandError
 from tressless_crawler.redact import redact_secrets
 
 logger = logging.getLogger(__name__)

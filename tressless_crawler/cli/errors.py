@@ -1,9 +1,10 @@
-"""Exit codes, and the one place where an exception becomes the line a user reads.
+"""The one place where an exception becomes the line a user reads and an exit code.
 
-Every command ends with one of the codes below (``docs/operations.md`` lists them for cron
-and Scrapyd). A problem the user can fix (a wrong argument, a database URL that does not
-work, an output file that cannot be written) is one line on stderr saying what went wrong
-and what to do; the traceback is shown only with ``--traceback`` or ``-L DEBUG``.
+Every command ends with one of the codes of :mod:`tressless_crawler.cli.exit_codes`
+(``docs/operations.md`` lists them for cron and Scrapyd). A problem the user can fix (a wrong
+argument, a database URL that does not work, an output file that cannot be written) is one
+line on stderr saying what went wrong and what to do; the traceback is shown only with
+``--traceback`` or ``-L DEBUG``.
 """
 
 from __future__ import annotations
@@ -18,49 +19,25 @@ from scrapy.exceptions import UsageError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
+from tressless_crawler.cli.exit_codes import (
+    EXIT_DATABASE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+)
+from tressless_crawler.exceptions import (
+    CommandError,
+    CrawlLocked,
+    CrawlRefused,
+    SchemaOutdated,
+    SpiderArgumentError,
+)
+
 logger = logging.getLogger(__name__)
 
-EXIT_OK = 0  # finished, with work done or nothing to do
-EXIT_FAILED = 1  # the crawl or command failed (an unexpected error: see the log)
-EXIT_USAGE = 2  # a wrong command line: option, argument, -a value
-EXIT_DATABASE = 3  # DATABASE_URL cannot be used (scheme, server, role, database, no schema)
-EXIT_OUTPUT = 4  # the output file cannot be written
-EXIT_UNREACHABLE = 5  # the site could not be reached: no page answered
-EXIT_NOTHING_FOUND = 6  # the site answered, but the crawl found nothing to store
-EXIT_REFUSED = 7  # another crawl holds the lock, or the schema is outdated
-EXIT_JOURNALED = 8  # finished, but items went to the journal: run `scrapy db replay`
-EXIT_INTERRUPTED = 130  # stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells do)
-
-EXIT_CODES = {
-    EXIT_OK: "finished (work done, or nothing to do)",
-    EXIT_FAILED: "failed",
-    EXIT_USAGE: "wrong command line",
-    EXIT_DATABASE: "the database cannot be used",
-    EXIT_OUTPUT: "the output file cannot be written",
-    EXIT_UNREACHABLE: "the site could not be reached",
-    EXIT_NOTHING_FOUND: "the crawl found nothing to store",
-    EXIT_REFUSED: "the crawl was refused (lock held, schema outdated)",
-    EXIT_JOURNALED: "finished, items journaled (run `scrapy db replay`)",
-    EXIT_INTERRUPTED: "interrupted",
-}
-
 TRACEBACK_HINT = "run again with --traceback for details"
-
-
-class CommandError(Exception):
-    """A problem with a message for the user and the exit code that goes with it."""
-
-    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class SpiderArgumentError(CommandError, ValueError):
-    """A ``-a NAME=VALUE`` the spider cannot use."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, EXIT_USAGE)
 
 
 @dataclass(frozen=True)
@@ -137,10 +114,6 @@ def explain(exc: BaseException, database_url: str = "") -> Problem:
 
 
 def _refusal(exc: BaseException) -> Problem | None:
-    from tressless_crawler.db.locks import CrawlLocked
-    from tressless_crawler.db.schema import SchemaOutdated
-    from tressless_crawler.runs.recorder import CrawlRefused
-
     if isinstance(exc, (CrawlRefused, CrawlLocked, SchemaOutdated)):
         cause = exc.__cause__ if isinstance(exc, CrawlRefused) else exc
         message = f"crawl refused: {exc}"

@@ -1,7 +1,9 @@
 """How a crawl ended, as an exit code and, unless it went well, one line for the user.
 
 cron and Scrapyd only see the exit code, so a crawl that fetched nothing must not end 0:
-the codes are in :mod:`tressless_crawler.cli.errors` and ``docs/operations.md``.
+the codes are in :mod:`tressless_crawler.cli.exit_codes` and ``docs/operations.md``.
+Settings: ``SITE_URL`` (named in the message), ``REDIS_URL`` (a distributed worker may find
+nothing left to do).
 """
 
 from __future__ import annotations
@@ -14,16 +16,17 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcessBase
 from twisted.internet.defer import Deferred
 
-from tressless_crawler.cli.errors import (
+from tressless_crawler.cli.errors import Problem, explain
+from tressless_crawler.cli.exit_codes import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
-    EXIT_JOURNALED,
     EXIT_NOTHING_FOUND,
     EXIT_OK,
+    EXIT_SPOOLED,
     EXIT_UNREACHABLE,
-    Problem,
-    explain,
 )
+from tressless_crawler.db.runs import FINISHED_WITH_SPOOL
+from tressless_crawler.runs.recorder import SPOOLED
 from tressless_crawler.stats import (
     COMMUNITY_GONE,
     COMMUNITY_NOT_MODIFIED,
@@ -41,7 +44,7 @@ from tressless_crawler.stats import (
 )
 
 INTERRUPTED_REASONS = ("shutdown", "cancelled")
-JOURNALED_STATUSES = ("finished_with_journal", "journaled")
+SPOOLED_STATUSES = (FINISHED_WITH_SPOOL, SPOOLED)
 # Stats that say the crawl had something to do even when no item came out of it.
 WORK_STATS = (
     SCRAPY_ITEMS_SCRAPED,
@@ -108,11 +111,11 @@ def judge_stats(stats: Mapping[str, Any], spider: Any, site_url: str) -> Problem
             "the crawl was interrupted; run the same command again to complete it",
             EXIT_INTERRUPTED,
         )
-    if status in JOURNALED_STATUSES or stats.get(STORE_JOURNALED):
+    if status in SPOOLED_STATUSES or stats.get(STORE_JOURNALED):
         return Problem(
             "the crawl finished, but the database did not take everything: items are in the "
-            "journal; load them with `scrapy db replay`",
-            EXIT_JOURNALED,
+            "spool; load them with `scrapy db replay`",
+            EXIT_SPOOLED,
         )
     if reason != "finished" or status not in (None, "finished"):
         return Problem(f"the crawl ended {status or 'failed'} ({reason}): see the log", EXIT_FAILED)

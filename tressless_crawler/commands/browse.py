@@ -1,4 +1,7 @@
-"""``scrapy browse [FILE] [--port N]``: a SQLite database in Datasette, read only, on 127.0.0.1."""
+"""``scrapy browse``: a SQLite database in Datasette, read only, on 127.0.0.1.
+
+Settings: ``DATABASE_URL`` (the file, unless one is given).
+"""
 
 from __future__ import annotations
 

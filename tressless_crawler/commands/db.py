@@ -1,5 +1,10 @@
 """``scrapy db upgrade|current|replay``: create or upgrade the schema, show its revision,
-load the batches a crawl journaled while the database was unavailable."""
+load the batches a crawl spooled while the database was unavailable.
+
+Settings: ``DATABASE_URL``; for ``replay``, ``SPOOL_DIR`` (or its former name ``JOURNAL_DIR``)
+unless ``--spool DIR`` (or ``--journal DIR``) is given. The output of ``replay`` keeps its
+wording ("journal file(s)"): scripts read it.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,11 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.log import configure_logging
 
-from tressless_crawler import defaults
 from tressless_crawler.cli.command import ProjectCommand
 from tressless_crawler.db import schema
 from tressless_crawler.db.engine import make_engine, redact_url
-from tressless_crawler.db.replay import replay_journal
+from tressless_crawler.db.replay import replay_spool
+from tressless_crawler.db.spool import spool_dir
 from tressless_crawler.stats import STORE_NEW, STORE_UPDATED
 
 logger = logging.getLogger(__name__)
@@ -29,15 +34,19 @@ class Command(ProjectCommand, ScrapyCommand):
     default_settings = {"LOG_LEVEL": "WARNING"}
 
     def syntax(self) -> str:
-        return "upgrade|current|replay [--journal DIR]"
+        return "upgrade|current|replay [--spool DIR]"
 
     def short_desc(self) -> str:
-        return "Manage the database schema (Alembic migrations); replay the store's journal"
+        return "Manage the database schema (Alembic migrations); replay the store's spool"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument(
-            "--journal", metavar="DIR", help="replay: the journal directory (default: JOURNAL_DIR)"
+            "--spool",
+            "--journal",  # the option's former name, still accepted
+            dest="spool",
+            metavar="DIR",
+            help="replay: the spool directory (default: SPOOL_DIR, or JOURNAL_DIR)",
         )
 
     def main(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -50,7 +59,7 @@ class Command(ProjectCommand, ScrapyCommand):
         try:
             before = schema.current_revision(engine)
             if args[0] == "replay":
-                self.replay(url, opts.journal or defaults.get(self.settings, "JOURNAL_DIR"))
+                self.replay(url, opts.spool or spool_dir(self.settings))
             elif args[0] == "upgrade":
                 schema.upgrade(engine)
                 after = schema.current_revision(engine)
@@ -63,11 +72,11 @@ class Command(ProjectCommand, ScrapyCommand):
             engine.dispose()
 
     def replay(self, url: str, directory: str) -> None:
-        """Load the journal through the store's upserts; exit 1 if a file could not be loaded."""
+        """Load the spool through the store's upserts; exit 1 if a file could not be loaded."""
         engine = make_engine(url, immediate=True)  # writes as the store pipeline does
         try:
             schema.ensure_schema(engine)
-            result = replay_journal(engine, directory)
+            result = replay_spool(engine, directory)
         finally:
             engine.dispose()
         new = result.counts.get(STORE_NEW, 0)

@@ -1,7 +1,8 @@
 """``scrapy demo``: serve the bundled site on 127.0.0.1, crawl it, print what was stored.
 
 Needs no network: the site is the project's own fixture site. The database is
-``sqlite:///data/demo.db`` unless DATABASE_URL is given on the command line.
+``sqlite:///data/demo.db`` unless DATABASE_URL is given on the command line; with ``ARCHIVE``
+on, the archive goes under ``ARCHIVE_DIR``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from scrapy.commands import ScrapyCommand
 from sqlalchemy import func, select
 
 from tressless_crawler.cli.command import ProjectCommand
-from tressless_crawler.cli.errors import EXIT_USAGE, CommandError
+from tressless_crawler.cli.exit_codes import EXIT_USAGE
 from tressless_crawler.cli.outcome import judge, run_crawl
 from tressless_crawler.db.engine import make_engine, redact_url
 from tressless_crawler.db.models import (
@@ -32,6 +33,7 @@ from tressless_crawler.db.models import (
     Thread,
 )
 from tressless_crawler.demo.server import SiteServer
+from tressless_crawler.exceptions import CommandError
 
 logger = logging.getLogger(__name__)
 

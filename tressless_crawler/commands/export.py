@@ -1,5 +1,7 @@
-"""``scrapy export <what> --format jsonl|json|csv|parquet -o FILE``: the database, streamed to a
-file; ``scrapy export all --format sqlite -o FILE``: the whole corpus as a SQLite database."""
+"""``scrapy export``: a table of the database streamed to a file, or the whole corpus copied
+into a SQLite file (:mod:`tressless_crawler.analysis.sqlite_copy`).
+
+Settings: ``DATABASE_URL``."""
 
 from __future__ import annotations
 
@@ -19,9 +21,11 @@ from scrapy.utils.log import configure_logging
 from tressless_crawler.analysis.parquet import INSTALL_HINT
 from tressless_crawler.analysis.sqlite_copy import copy_to_sqlite
 from tressless_crawler.cli.command import ProjectCommand
-from tressless_crawler.cli.errors import EXIT_DATABASE, CommandError, output_problem
+from tressless_crawler.cli.errors import output_problem
+from tressless_crawler.cli.exit_codes import EXIT_DATABASE
 from tressless_crawler.db.engine import make_engine, redact_url
 from tressless_crawler.db.schema import current_revision, head_revision
+from tressless_crawler.exceptions import CommandError
 from tressless_crawler.export import queries
 from tressless_crawler.export.writers import FORMATS, write_records
 from tressless_crawler.runs.progress import terminal_size

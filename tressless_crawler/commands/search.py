@@ -1,4 +1,7 @@
-"""``scrapy search "QUERY" [--in studies|threads|comments] [--limit N] [--format table|jsonl]``."""
+"""``scrapy search``: full-text search of the stored studies, threads or comments.
+
+The query language and both engines are :mod:`tressless_crawler.analysis.search`.
+Settings: ``DATABASE_URL``."""
 
 from __future__ import annotations
 
@@ -12,11 +15,12 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.log import configure_logging
 from sqlalchemy import exc as sa_exc
 
-from tressless_crawler.analysis.search import KINDS, QuerySyntaxError, search
+from tressless_crawler.analysis.search import KINDS, search
 from tressless_crawler.cli.command import ProjectCommand
-from tressless_crawler.cli.errors import EXIT_DATABASE
+from tressless_crawler.cli.exit_codes import EXIT_DATABASE
 from tressless_crawler.db.engine import make_engine, redact_url
 from tressless_crawler.db.schema import current_revision, head_revision
+from tressless_crawler.exceptions import QuerySyntaxError
 from tressless_crawler.export.writers import json_text
 
 

@@ -10,6 +10,7 @@ cleared, so pages fetched last time are fetched again. It refuses to run over
 an unfinished crawl (requests queued or in flight) unless told ``--reset``
 (discard it) or ``--add`` (push the start requests into it, keeping what it
 has seen). To resume an unfinished crawl, start workers: no seed is needed.
+Settings: ``REDIS_URL`` (required), ``REDIS_KEY_PREFIX``, ``CRAWL_ID``, ``DATABASE_URL``.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from scrapy.commands.crawl import Command as CrawlCommand
 from scrapy.exceptions import UsageError
 
 from tressless_crawler.cli.command import ProjectCommand
-from tressless_crawler.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CommandError
+from tressless_crawler.cli.exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
 from tressless_crawler.cli.outcome import run_crawl
 from tressless_crawler.db.engine import make_engine, redact_url
 from tressless_crawler.db.schema import ensure_schema
 from tressless_crawler.distributed.inflight import frontier_state
 from tressless_crawler.distributed.mode import FrontierKeys, redis_client
+from tressless_crawler.exceptions import CommandError
 from tressless_crawler.runs.recorder import CrawlRunRecorder
 
 logger = logging.getLogger(__name__)

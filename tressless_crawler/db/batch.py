@@ -3,7 +3,7 @@
 The store pipeline and ``scrapy db replay`` both write through :func:`write_batch`: the
 studies, threads, gone marks and page validators of a batch commit together or not at all,
 so a crash or a database error never leaves half a batch behind (and a batch that failed can
-be journaled and written again as a whole). The run id is passed in by the caller.
+be spooled and written again as a whole). The run id is passed in by the caller.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Batch:
         return len(self.studies) + len(self.threads)
 
     def as_record(self) -> dict[str, Any]:
-        """The batch as a JSON-able journal record."""
+        """The batch as a JSON-able spool record (:mod:`tressless_crawler.db.spool`)."""
         return {
             "studies": self.studies,
             "threads": self.threads,

@@ -63,7 +63,7 @@ def make_engine(
         return engine
     connect_args: dict[str, object] = {}
     if parsed.get_backend_name() == "postgresql":
-        # An unreachable host must fail (and be retried or journaled), not hang a write.
+        # An unreachable host must fail (and be retried or spooled), not hang a write.
         connect_args["connect_timeout"] = 10
     return create_engine(
         url,
@@ -110,10 +110,6 @@ def redact_url(url: str) -> str:
     """The URL with its credentials hidden, for logs, stats and reports
     (tressless_crawler.redact)."""
     return redact.redact_url(url)
-
-
-def is_postgres(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
 
 
 # Errors that may pass: connection refused or lost, server restarting, database locked, pool full.

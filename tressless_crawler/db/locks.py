@@ -24,6 +24,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from tressless_crawler.db.models import CrawlLock
 from tressless_crawler.db.runs import mark_stale_runs
 from tressless_crawler.db.study_writes import lock_for_write
+from tressless_crawler.exceptions import CrawlLocked
 
 
 @dataclass(frozen=True)
@@ -43,25 +44,6 @@ class Acquired:
     previous: Holder | None = None  # the dead crawl it was taken over from
     joined: bool = False  # held already by this process's distributed crawl
     interrupted: int = 0  # runs left "running" by dead crawls, marked interrupted
-
-
-class CrawlLocked(RuntimeError):
-    """Another crawl of the same spider holds the lock."""
-
-    def __init__(self, name: str, holder: Holder) -> None:
-        self.holder = holder
-        who = (
-            f"a distributed crawl on the frontier {holder.frontier}, first worker pid "
-            f"{holder.pid} on {holder.host}"
-            if holder.frontier
-            else f"pid {holder.pid} on {holder.host}"
-        )
-        super().__init__(
-            f"another '{name}' crawl is running on this database ({who}, run {holder.run_id}, "
-            f"started {holder.acquired_at:%Y-%m-%d %H:%M:%S}, "
-            f"last heartbeat {holder.heartbeat_at:%H:%M:%S}); this one will not start. "
-            "If that crawl died, its lock frees itself when its heartbeat is stale."
-        )
 
 
 def pid_alive(pid: int) -> bool:
@@ -177,7 +159,7 @@ def release(engine: Engine, name: str, frontier: str | None = None) -> None:
 def release_run(engine: Engine, run_id: int) -> int:
     """Release the lock a run held, whichever process that was (it has ended: its end is known).
 
-    For ``scrapy db replay``, which closes runs whose end was journaled while the database was
+    For ``scrapy db replay``, which closes runs whose end was spooled while the database was
     down; the lock would otherwise wait out ``CRAWL_LOCK_STALE_SECONDS``.
     """
     with engine.begin() as conn:

@@ -1,4 +1,4 @@
-"""Ids of journal and author names, inserted once and remembered by the writing process.
+"""Ids of author and (academic) journal names, inserted once, remembered by the writing process.
 
 A name's id never changes once stored (names are never deleted or renamed), so a writer can
 keep the ids it has seen and skip the database for them; several processes writing one

@@ -1,11 +1,11 @@
-"""``scrapy db replay``: load journaled batches into the database.
+"""``scrapy db replay``: load spooled batches into the database.
 
 Each batch goes through the store's own write (:func:`tressless_crawler.db.batch.write_batch`):
 rows are upserted on their natural keys, so a batch written twice (it was
-half-written before it was journaled, or the replay is run again) changes
-nothing the second time. Times are those of the crawl that journaled the batch,
+half-written before it was spooled, or the replay is run again) changes
+nothing the second time. Times are those of the crawl that spooled the batch,
 and what the database saw *after* that crawl wins: a study, thread or page row
-seen later than the batch is left alone (``stale``), so an old journal never
+seen later than the batch is left alone (``stale``), so an old spool never
 rolls back newer data.
 
 A file is renamed to ``*.replayed`` once all its batches are in; a file that
@@ -28,13 +28,8 @@ from sqlalchemy import Engine, select
 from tressless_crawler.db import locks, runs
 from tressless_crawler.db.batch import Batch, write_batch
 from tressless_crawler.db.models import CrawlRun, Page, Study, Thread
-from tressless_crawler.db.spool import (
-    JournalBusy,
-    journal_files,
-    locked,
-    mark_replayed,
-    read_records,
-)
+from tressless_crawler.db.spool import locked, mark_replayed, read_records, spool_files
+from tressless_crawler.exceptions import SpoolBusy
 
 logger = logging.getLogger(__name__)
 
@@ -46,19 +41,19 @@ class ReplayResult:
     failed: list[Path] = field(default_factory=list)  # a batch failed: left for another replay
     batches: int = 0
     items: int = 0
-    runs_finished: int = 0  # crawl_runs rows closed from the journal (the database was down)
+    runs_finished: int = 0  # crawl_runs rows closed from the spool (the database was down)
     stale: int = 0
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def replay_journal(engine: Engine, directory: Path | str) -> ReplayResult:
-    """Load every journal file in ``directory`` (see the module docstring)."""
+def replay_spool(engine: Engine, directory: Path | str) -> ReplayResult:
+    """Load every spool file in ``directory`` (see the module docstring)."""
     result = ReplayResult()
-    for path in journal_files(directory):
+    for path in spool_files(directory):
         try:
             with locked(path):
                 _replay_file(engine, path, result)
-        except JournalBusy:
+        except SpoolBusy:
             logger.warning("%s is still being written by a running crawl: left for later", path)
             result.busy.append(path)
             continue
@@ -100,7 +95,7 @@ def _replay_file(engine: Engine, path: Path, result: ReplayResult) -> None:
 
 
 def _finish_run(engine: Engine, record: dict[str, Any], finished_at: datetime) -> int:
-    """Close a run whose end was journaled, unless it was closed since (1 if it was closed)."""
+    """Close a run whose end was spooled, unless it was closed since (1 if it was closed)."""
     run_id = record.get("run_id")
     finish = record["run_finish"]
     if run_id is None:

@@ -33,16 +33,18 @@ STATUS_BY_REASON = {
     "cancelled": "interrupted",
 }
 
-# A run that finished but could not store every item: they wait in the journal.
-FINISHED_WITH_JOURNAL = "finished_with_journal"
+# A run that finished but could not store every item: they wait in the spool. The stored
+# value keeps the name it had when the spool was called the journal (reports and scripts
+# match on it).
+FINISHED_WITH_SPOOL = "finished_with_journal"
 
 
 def run_status(reason: str, stats: Mapping[str, Any]) -> str:
     """A run's status from Scrapy's close reason and what its store did.
 
-    A run that finished with items in the journal says so (``finished_with_journal``, until
+    A run that finished with items in the spool says so (``finished_with_journal``, until
     ``scrapy db replay`` loads them); one whose items were lost outright (not even
-    journaled) failed.
+    spooled) failed.
     """
     status = STATUS_BY_REASON.get(reason, "failed")
     if status != "finished":
@@ -50,7 +52,7 @@ def run_status(reason: str, stats: Mapping[str, Any]) -> str:
     if int(stats.get(STORE_ITEMS_LOST, 0) or 0):
         return "failed"
     if int(stats.get(STORE_JOURNALED_ITEMS, 0) or 0) or int(stats.get(STORE_JOURNALED, 0) or 0):
-        return FINISHED_WITH_JOURNAL
+        return FINISHED_WITH_SPOOL
     return status
 
 
@@ -119,9 +121,9 @@ def record_progress(engine: Engine, run_id: int, stats: Mapping[str, Any]) -> in
 
 
 def add_replayed(engine: Engine, run_id: int, counts: Mapping[str, int], items: int) -> bool:
-    """A replay loaded the journaled items of ``run_id``: add them to the run's figures.
+    """A replay loaded the spooled items of ``run_id``: add them to the run's figures.
 
-    A run that ended ``finished_with_journal`` is ``finished`` once its journal is loaded (its
+    A run that ended ``finished_with_journal`` is ``finished`` once its spool is loaded (its
     stats keep ``store/replayed_items``). False when the run has no row.
     """
     with engine.begin() as conn:
@@ -147,7 +149,7 @@ def add_replayed(engine: Engine, run_id: int, counts: Mapping[str, int], items: 
             "items_updated": (run.items_updated or 0) + int(counts.get(STORE_UPDATED, 0)),
             "items_unchanged": (run.items_unchanged or 0) + int(counts.get(STORE_UNCHANGED, 0)),
         }
-        if run.status == FINISHED_WITH_JOURNAL:
+        if run.status == FINISHED_WITH_SPOOL:
             values["status"] = "finished"
         conn.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(**values))
     return True

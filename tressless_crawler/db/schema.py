@@ -23,15 +23,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 
 from tressless_crawler.db.engine import is_immediate, make_engine, redact_url
+from tressless_crawler.exceptions import SchemaOutdated
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SCHEMA_LOCK_KEY = 0x7E55_5C4E
-
-
-class SchemaOutdated(RuntimeError):
-    """The database has an older (or unknown) schema than this crawler needs."""
 
 
 @functools.cache

@@ -1,12 +1,13 @@
-"""The store's journal: batches the database would not take, kept on local disk.
+"""The store's spool: batches the database would not take, kept on local disk.
 
 When a batch cannot be written even after its retries (the database is down,
 locked, unreachable), the store pipeline appends it here and the crawl goes on;
-``scrapy db replay`` loads the journal later (see :mod:`tressless_crawler.db.replay`).
+``scrapy db replay`` loads the spool later (see :mod:`tressless_crawler.db.replay`).
 
-One file per crawl run, ``<JOURNAL_DIR>/<spider>-run<id>.jsonl``, one JSON
+Settings: ``SPOOL_DIR``, or its former name ``JOURNAL_DIR`` (see :func:`spool_dir`).
+One file per crawl run, ``<SPOOL_DIR>/<spider>-run<id>.jsonl``, one JSON
 object per line and per batch. Each line is flushed and fsync'ed before the
-crawl moves on, so what was journaled survives a crash of the crawler or the
+crawl moves on, so what was spooled survives a crash of the crawler or the
 machine; a line cut short by a crash is skipped (and reported) by the reader.
 While a crawl holds its file it keeps an exclusive ``flock`` on it, so a replay
 running at the same time leaves that file alone. A file that was loaded is
@@ -23,27 +24,53 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+from tressless_crawler.defaults import DEFAULTS
+from tressless_crawler.exceptions import SpoolBusy
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
 FORMAT = 1
 SUFFIX = ".jsonl"
 REPLAYED_SUFFIX = ".replayed"
+# The directory keeps the name it had when the spool was called the journal, so that files
+# spooled by an older version are still found and replayed.
+DEFAULT_DIR = DEFAULTS["SPOOL_DIR"]
+LEGACY_SETTING = "JOURNAL_DIR"  # the setting's former name, still honoured
 
 
-class JournalBusy(RuntimeError):
-    """Another process (a running crawl) holds the journal file."""
+def spool_dir(settings: BaseSettings) -> str:
+    """``SPOOL_DIR``, or ``JOURNAL_DIR`` where that was set instead.
+
+    The one given at the higher priority wins (``-s`` over settings.py over the default); at
+    equal priority ``JOURNAL_DIR`` wins over the default value of ``SPOOL_DIR``, so a
+    settings.py or a script that sets only the old name keeps its directory.
+    """
+    spool = settings.get("SPOOL_DIR") or ""
+    legacy = settings.get(LEGACY_SETTING) or ""
+    if not legacy:
+        return spool or DEFAULT_DIR
+    if not spool:
+        return legacy
+    spool_priority = settings.getpriority("SPOOL_DIR") or 0
+    legacy_priority = settings.getpriority(LEGACY_SETTING) or 0
+    if legacy_priority != spool_priority:
+        return legacy if legacy_priority > spool_priority else spool
+    return legacy if spool == DEFAULT_DIR else spool
 
 
-def journal_name(spider: str, run_id: int | None) -> str:
+def spool_name(spider: str, run_id: int | None) -> str:
     if run_id is not None:
         return f"{spider}-run{run_id}{SUFFIX}"
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     return f"{spider}-{stamp}-{os.getpid()}{SUFFIX}"
 
 
-class JournalWriter:
+class SpoolWriter:
     """Appends batch records to one file, opened (and locked) at the first record."""
 
     def __init__(self, directory: Path | str, name: str) -> None:
@@ -72,8 +99,8 @@ class JournalWriter:
             self.file = None
 
 
-def journal_files(directory: Path | str) -> list[Path]:
-    """The journal files waiting to be replayed, oldest first."""
+def spool_files(directory: Path | str) -> list[Path]:
+    """The spool files waiting to be replayed, oldest first."""
     root = Path(directory)
     if not root.is_dir():
         return []
@@ -85,12 +112,12 @@ def journal_files(directory: Path | str) -> list[Path]:
 
 @contextmanager
 def locked(path: Path) -> Iterator[None]:
-    """Hold the file's lock while replaying it; JournalBusy if a crawl is still writing it."""
+    """Hold the file's lock while replaying it; SpoolBusy if a crawl is still writing it."""
     with path.open("r", encoding="utf-8") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise JournalBusy(f"{path} is being written by a running crawl") from None
+            raise SpoolBusy(f"{path} is being written by a running crawl") from None
         try:
             yield
         finally:
@@ -114,7 +141,7 @@ def read_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 continue
             if not isinstance(record, dict) or record.get("format") != FORMAT:
                 logger.warning(
-                    "%s line %d is not a journal record of format %d: skipped", path, number, FORMAT
+                    "%s line %d is not a spool record of format %d: skipped", path, number, FORMAT
                 )
                 continue
             yield number, record

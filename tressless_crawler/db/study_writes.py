@@ -1,9 +1,9 @@
 """Batched, dialect-aware writes of studies (and what hangs off them).
 
 The ``*_in`` functions write into a transaction they are given (the crawl's batches all go
-through :func:`tressless_crawler.db.batch.write_batch`, one transaction per batch); the others open
-one transaction of their own. Rows are upserted on their
-natural keys; a content hash decides whether a study changed, and a changed
+through :func:`tressless_crawler.db.batch.write_batch`, one transaction per batch); the others
+open one transaction of their own (the tests and benchmarks write through them). Rows are
+upserted on their natural keys; a content hash decides whether a study changed, and a changed
 study's previous version goes to the history table. On PostgreSQL a
 transaction-scoped advisory lock serialises the classify-then-write step so
 that several crawler processes can share one database.

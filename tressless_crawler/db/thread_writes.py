@@ -348,16 +348,6 @@ def stored_comments(engine: Engine, post_id: str) -> dict[str, str | None]:
         return {comment_id: parent_id for comment_id, parent_id in rows}
 
 
-def mark_threads_gone(
-    engine: Engine, gone: dict[str, int], run_id: int | None, now: datetime
-) -> int:
-    if not gone:
-        return 0
-    with engine.begin() as conn:
-        lock_for_write(conn)
-        return mark_threads_gone_in(conn, gone, run_id, now)
-
-
 def mark_threads_gone_in(
     conn: Connection, gone: dict[str, int], run_id: int | None, now: datetime
 ) -> int:

@@ -6,7 +6,7 @@ ledger, atomically), when it leaves the ledger (once Scrapy has finished with
 it and the store committed the batch holding its items), and adds the worker
 heartbeat that lets the others requeue the work of a dead worker. It hands out
 no request before the spider has loaded what the database knows (``ready``).
-In the ``scrapy seed`` process it only enqueues.
+In the ``scrapy seed`` process it only enqueues. Settings: ``FRONTIER_WORKER_TTL``.
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ class SharedScheduler(Scheduler):
         self.in_batch[seq], self.unconfirmed = self.unconfirmed, []
 
     def batch_stored(self, seq: int, stored: bool) -> None:
-        """The batch is in the database (or the journal): its requests leave the ledger.
+        """The batch is in the database (or the spool): its requests leave the ledger.
 
         A batch that was lost keeps its requests as processed: they are fetched again if this
         worker dies, and dropped with the rest when it closes.

@@ -1,0 +1,1 @@
+"""Downloader middlewares: request guards, robots.txt, retries that wait, charset repair."""

@@ -44,7 +44,8 @@ from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 from w3lib.url import canonicalize_url, safe_url_string
 
-from tressless_crawler.runs.failures import TOO_BIG_META, RefusedRequest
+from tressless_crawler.exceptions import RefusedRequest
+from tressless_crawler.runs.failures import TOO_BIG_META
 from tressless_crawler.stats import GUARD
 from tressless_crawler.urls import Origins
 

@@ -104,22 +104,31 @@ class CommentTree:
                 returned.add(cid)
                 if cid in self.by_id:
                     continue  # already in the tree (listed by two stubs, or on the page)
-            parent = self._node(item.parent_id)
-            if parent is None:
-                parent, index = place, at
-                at += 1
-            elif parent is place:
-                index = at
-                at += 1
-            else:
-                index = len(parent.children)
-            if item.kind == "more" and item.comment_id != CONTINUE_ID:
-                hidden = [c for c in item.children if c not in self.by_id]
-                if not hidden:
-                    continue  # a stub of comments the tree has already hides nothing
-                item = replace(item, children=hidden)
-            self._attach(item, parent, index)
-            added += 1
+            parent, index, at = self._place(item, place, at)
+            kept = self._unhidden(item)
+            if kept is not None:
+                self._attach(kept, parent, index)
+                added += 1
+        self._settle(token, stub, returned, asked)
+        return added
+
+    def _place(self, item: CommentItem, place: _Node, at: int) -> tuple[_Node, int, int]:
+        """(parent, index) of an expanded item and the next index at the stub's place: under
+        its parent, last, when that is in the tree elsewhere; else where the stub is."""
+        parent = self._node(item.parent_id)
+        if parent is None or parent is place:
+            return place, at, at + 1
+        return parent, len(parent.children), at
+
+    def _unhidden(self, item: CommentItem) -> CommentItem | None:
+        """The item; a "more" stub with only the ids the tree lacks, None when it lacks none."""
+        if item.kind != "more" or item.comment_id == CONTINUE_ID:
+            return item
+        hidden = [c for c in item.children if c not in self.by_id]
+        return replace(item, children=hidden) if hidden else None
+
+    def _settle(self, token: int, stub: _Node, returned: set[str], asked: list[str]) -> None:
+        """Remove the stub when it hides nothing more, else keep the ids still hidden in it."""
         left = [cid for cid in stub.item.children if cid not in returned and cid not in asked]
         missing = [cid for cid in asked if cid not in returned]
         if stub.item.comment_id == CONTINUE_ID or not stub.item.children:
@@ -131,7 +140,6 @@ class CommentTree:
         elif returned:
             remaining = left + missing
             stub.item = replace(stub.item, children=remaining, more_count=len(remaining))
-        return added
 
     # -- internals -----------------------------------------------------------------------
 

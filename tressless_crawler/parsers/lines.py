@@ -1,13 +1,5 @@
-"""An HTML page as the lines a browser would show, each remembering its block, link and
-heading (see docs/parsing.md for what is left out as invisible or chrome).
-
-The page is parsed as HTML (never guessed) and walked once in document order. Elements that
-never show text (``head``, ``script``, ``nav``, ...) are skipped; every block element, ``br``
-and ``img`` ends the line being collected. Each line ("chunk") keeps the index of its
-innermost block element, of the ``<a>`` its text starts in, and of the ``h1`` it sits in, so
-that a parser can read fields off the list by labels, link patterns and order without ever
-looking at class names or ids.
-"""
+"""The generic walker of the page parsers: an HTML page as the lines a browser would show,
+each remembering its block, link, heading and boldness, and the tree of its blocks."""
 
 from __future__ import annotations
 
@@ -19,6 +11,8 @@ from typing import Any
 from lxml import etree
 
 from tressless_crawler.parsers import text as tx
+from tressless_crawler.parsers.text import DEBRIS
+from tressless_crawler.parsers.visibility import hide_invisible
 
 __all__ = [
     "BLOCK_TAGS",
@@ -203,7 +197,6 @@ _Piece = tuple[str, int | None, str | None, bool]  # a text node: text, link ind
     _IMAGE, _HIDDEN, _NOT_ELEMENT,
 ) = range(12)  # fmt: skip
 _ROLES: dict[object, int] = {}  # element.tag (a comment's is a function) -> role
-_HIDDEN_TAG = "template"  # what an element nobody sees becomes before the walk
 
 
 @dataclass
@@ -248,199 +241,136 @@ def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element], 
     one continues the text before it (React prints ``6<!-- --> / <!-- -->1000+``).
     """
     hide_invisible(root)
-    chunks: list[Chunk] = []
-    link_elements = _links_beside(root, preceding=True)
-    buffer: list[_Piece] = []  # the text nodes of the open line
-    blocks = [0]  # indexes of the open block elements
-    tree = Blocks()
-    links: list[tuple[int, str | None]] = []  # (index, href) of the open <a> elements
-    h1s: list[int] = []
-    roles: list[int] = []  # roles of the open elements the walk went into
-    counter = 0  # elements that matter get an index, in document order
-    content = 0  # open content elements (article, main, section)
-    bold = 0  # open bold elements
-    debris = tx.DEBRIS
+    walk = _Walk(_links_beside(root, preceding=True))
+    role_of = _ROLES.get
     walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
     skipped = False  # the subtree of the element just started was skipped
     for event, element in walker:
-        if event == "comment" or event == "pi":
-            # Its tail continues the text before it, in the same link.
-            value = element.tail
-            if (
-                value
-                and buffer
-                and buffer[-1][1] == (links[-1][0] if links else None)
-                and _follows_text(element)
-            ):
-                if debris in value:
-                    value = tx.strip_debris(value)
-                last = buffer[-1]
-                buffer[-1] = (last[0] + value, last[1], last[2], last[3])
-                continue
-        elif event == "start":
-            role = _ROLES.get(element.tag)
+        if event == "start":
+            role = role_of(element.tag)
             if role is None:
                 role = _role(element)
-            if role >= _HIDDEN or (role == _LANDMARK and not content):
-                link_elements.extend(element.iter("link"))
+            if role >= _HIDDEN or (role == _LANDMARK and not walk.content):
+                walk.link_elements.extend(element.iter("link"))
                 walker.skip_subtree()  # the next event is this element's "end"
                 skipped = True
                 continue
-            roles.append(role)
-            if role >= _BLOCK:  # a block, an h1, a br or an img ends the open line
-                if buffer:
-                    _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
-                    buffer = []
-                if role == _IMAGE:
-                    chunks.append(_image(element, blocks[-1]))
-                    continue
-                if role <= _HEADING:
-                    counter += 1
-                    tree.parent[counter] = blocks[-1]
-                    tree.start[counter] = len(chunks)
-                    blocks.append(counter)
-                    if role == _CONTENT:
-                        content += 1
-                        tree.content.add(counter)
-                    elif role == _HEADING:
-                        counter += 1
-                        h1s.append(counter)
-            elif role == _ANCHOR:
-                counter += 1
-                links.append((counter, element.get("href")))
-            elif role == _BOLD:
-                bold += 1
-            elif role == _LINK_ELEMENT:
-                link_elements.append(element)
-            value = element.text
-        else:
+            value = walk.open(element, role)
+        elif event == "end":
             if skipped:
                 skipped = False
-                value = element.tail
             else:
-                role = roles.pop()
-                if role == _ANCHOR:
-                    if links:
-                        links.pop()
-                elif role == _BOLD:
-                    bold -= 1
-                elif _BLOCK <= role <= _HEADING:
-                    if buffer:
-                        _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
-                        buffer = []
-                    if len(blocks) > 1:
-                        tree.end[blocks.pop()] = len(chunks)
-                    if role == _CONTENT:
-                        content -= 1
-                    elif role == _HEADING and h1s:
-                        h1s.pop()
-                value = element.tail
-        if value:
-            if debris in value:
-                value = tx.strip_debris(value)
-            if links:
-                link, href = links[-1]
-                buffer.append((value, link, href, bold > 0))
-            elif buffer or not value.isspace():  # a blank outside links starts no line
-                buffer.append((value, None, None, bold > 0))
-    if buffer:
-        _flush(buffer, blocks[-1], h1s[-1] if h1s else None, chunks)
-    link_elements += _links_beside(root, preceding=False)
-    return chunks, link_elements, tree
-
-
-# Elements nobody sees: the hidden attribute, inline display:none or visibility:hidden, the
-# ARIA roles of the site's chrome and of modal boxes (cookie banners), and the classes the
-# page's own style sheets hide (``hidden_classes``): copies of visible text for screen
-# readers, mobile duplicates. Where the rules are in a linked style sheet, the page cannot
-# tell; the visually-hidden utility classes of the common CSS frameworks are taken as
-# hidden then. Class names only ever say whether text is shown, never which field it is.
-VISUALLY_HIDDEN_CLASSES = ("sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text")
-CHROME_ROLES = ("navigation", "banner", "contentinfo", "dialog", "alertdialog", "search")
-# The attributes of candidates, found by libxml2 in one pass; _is_hidden decides. Class
-# names are looked for as substrings first, then as whole tokens.
-_ATTRIBUTES_XPATH = etree.XPath(
-    "//@hidden | //@aria-modal | //@role | //@style | //@class[contains(., 'sr-only')"
-    " or contains(., 'isually') or contains(., 'screen-reader')]"
-)
-_CLASS_XPATH = etree.XPath("//*[contains(@class, $name)]")
-# A style sheet that can hide anything says one of these (minified or with one space).
-_CSS_HINTS = (
-    "display:none", "display: none", "visibility:hidden", "visibility: hidden", "clip",
-    "width:1px", "width: 1px",
-)  # fmt: skip
-# @import ...; @media (...) { rules } @font-face { declarations }: screen-dependent or no rules.
-_CSS_AT_BLOCK_RE = re.compile(r"@[^{};]*(?:;|\{(?:[^{}]*\{[^{}]*\})*[^{}]*\})")
-_CSS_RULE_RE = re.compile(r"([^{}]+)\{([^{}]*)\}")
-_CLASS_SELECTOR_RE = re.compile(r"^\.((?:[\w-]|\\.)+)$")
-_CSS_ESCAPE_RE = re.compile(r"\\(.)")
-_STYLE_HIDES_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-
-
-def hide_invisible(root: etree._Element) -> None:
-    """Turn the elements nobody sees into elements the walk skips (their tails stay)."""
-    candidates = [value.getparent() for value in _ATTRIBUTES_XPATH(root)]
-    hidden = [element for element in candidates if element is not None and _is_hidden(element)]
-    for name in hidden_classes(root):
-        hidden += [
-            element
-            for element in _CLASS_XPATH(root, name=name)
-            if name in (element.get("class") or "").split()
-        ]
-    for element in hidden:
-        if isinstance(element.tag, str) and element.tag not in ("html", "body"):
-            element.tag = _HIDDEN_TAG
-
-
-def _is_hidden(element: etree._Element) -> bool:
-    get = element.get
-    if get("hidden") is not None or (get("aria-modal") or "").strip().lower() == "true":
-        return True
-    if (get("role") or "").strip().lower() in CHROME_ROLES:
-        return True
-    style = get("style")
-    if style and _STYLE_HIDES_RE.search(style):
-        return True
-    classes = get("class")
-    return bool(classes) and any(name in VISUALLY_HIDDEN_CLASSES for name in classes.split())
-
-
-def hidden_classes(root: etree._Element) -> list[str]:
-    """Classes that the page's ``<style>`` rules hide, each by a selector of its own.
-
-    Hidden means ``display: none``, ``visibility: hidden``, or the visually-hidden pattern
-    (clipped away, or one pixel with its overflow hidden). Rules inside ``@media`` and
-    compound selectors are left out: whether they apply depends on the screen.
-    """
-    names: list[str] = []
-    for style in root.iter("style"):
-        css = style.text or ""
-        if not any(hint in css for hint in _CSS_HINTS):
+                walk.close(walk.roles.pop())
+            value = element.tail
+        elif walk.continues(element):
             continue
-        if "@" in css:
-            css = _CSS_AT_BLOCK_RE.sub("", css)
-        for selectors, declarations in _CSS_RULE_RE.findall(css):
-            if not _hides(declarations.replace(" ", "").lower()):
-                continue
-            for selector in selectors.split(","):
-                match = _CLASS_SELECTOR_RE.match(selector.strip())
-                if match:
-                    names.append(_CSS_ESCAPE_RE.sub(r"\1", match.group(1)))
-    return names
+        else:
+            value = element.tail
+        if value:
+            walk.add(value)
+    walk.flush()
+    walk.link_elements += _links_beside(root, preceding=False)
+    return walk.chunks, walk.link_elements, walk.tree
 
 
-def _hides(declarations: str) -> bool:
-    return (
-        "display:none" in declarations
-        or "visibility:hidden" in declarations
-        or "clip:rect(0" in declarations
-        or "clip-path:inset(50%)" in declarations
-        or (
-            "width:1px" in declarations
-            and "height:1px" in declarations
-            and "overflow:hidden" in declarations
-        )
-    )
+class _Walk:
+    """One walk over a page: the lines so far, the open line and the elements around it."""
+
+    __slots__ = (
+        "chunks", "link_elements", "buffer", "blocks", "tree", "links", "h1s", "roles",
+        "counter", "content", "bold",
+    )  # fmt: skip
+
+    def __init__(self, link_elements: list[etree._Element]) -> None:
+        self.chunks: list[Chunk] = []
+        self.link_elements = link_elements
+        self.buffer: list[_Piece] = []  # the text nodes of the open line
+        self.blocks = [0]  # indexes of the open block elements
+        self.tree = Blocks()
+        self.links: list[tuple[int, str | None]] = []  # (index, href) of the open <a> elements
+        self.h1s: list[int] = []
+        self.roles: list[int] = []  # roles of the open elements the walk went into
+        self.counter = 0  # elements that matter get an index, in document order
+        self.content = 0  # open content elements (article, main, section)
+        self.bold = 0  # open bold elements
+
+    def open(self, element: etree._Element, role: int) -> str | None:
+        """An element starts: what it does to the lines; the text it starts with."""
+        self.roles.append(role)
+        if role >= _BLOCK:  # a block, an h1, a br or an img ends the open line
+            self.flush()
+            if role == _IMAGE:
+                self.chunks.append(_image(element, self.blocks[-1]))
+                return None
+            if role <= _HEADING:
+                self._open_block(role)
+        elif role == _ANCHOR:
+            self.counter += 1
+            self.links.append((self.counter, element.get("href")))
+        elif role == _BOLD:
+            self.bold += 1
+        elif role == _LINK_ELEMENT:
+            self.link_elements.append(element)
+        return element.text  # type: ignore[no-any-return]
+
+    def _open_block(self, role: int) -> None:
+        self.counter += 1
+        self.tree.parent[self.counter] = self.blocks[-1]
+        self.tree.start[self.counter] = len(self.chunks)
+        self.blocks.append(self.counter)
+        if role == _CONTENT:
+            self.content += 1
+            self.tree.content.add(self.counter)
+        elif role == _HEADING:
+            self.counter += 1
+            self.h1s.append(self.counter)
+
+    def close(self, role: int) -> None:
+        """An element the walk went into ends."""
+        if role == _ANCHOR:
+            if self.links:
+                self.links.pop()
+        elif role == _BOLD:
+            self.bold -= 1
+        elif _BLOCK <= role <= _HEADING:
+            self.flush()
+            if len(self.blocks) > 1:
+                self.tree.end[self.blocks.pop()] = len(self.chunks)
+            if role == _CONTENT:
+                self.content -= 1
+            elif role == _HEADING and self.h1s:
+                self.h1s.pop()
+
+    def continues(self, node: etree._Element) -> bool:
+        """Whether the text after a comment continues the text before it, in the same link:
+        then it is added to that text."""
+        value = node.tail
+        buffer = self.buffer
+        if not (value and buffer and _follows_text(node)):
+            return False
+        if buffer[-1][1] != (self.links[-1][0] if self.links else None):
+            return False
+        if DEBRIS in value:
+            value = tx.strip_debris(value)
+        last = buffer[-1]
+        buffer[-1] = (last[0] + value, last[1], last[2], last[3])
+        return True
+
+    def add(self, value: str) -> None:
+        """A text node: a piece of the open line (a blank outside links starts no line)."""
+        if DEBRIS in value:
+            value = tx.strip_debris(value)
+        if self.links:
+            link, href = self.links[-1]
+            self.buffer.append((value, link, href, self.bold > 0))
+        elif self.buffer or not value.isspace():
+            self.buffer.append((value, None, None, self.bold > 0))
+
+    def flush(self) -> None:
+        """Close the open line."""
+        if self.buffer:
+            _flush(self.buffer, self.blocks[-1], self.h1s[-1] if self.h1s else None, self.chunks)
+            self.buffer = []
 
 
 def page_titles(root: etree._Element) -> tuple[str | None, str | None]:
@@ -534,16 +464,11 @@ def _image_source(element: etree._Element) -> str:
 
 def _flush(buffer: list[_Piece], block: int, h1: int | None, chunks: list[Chunk]) -> None:
     """Close the line made of ``buffer``: keep it when it has visible text."""
-    links: tuple[tuple[str, str], ...]
     if len(buffer) == 1:  # most lines: one text node
         value, link, href, bold = buffer[0]
         text = tx.clean_text(value)
         if text:
-            links = (((href or "").strip(), text),) if link is not None else ()
-            link_text = text if link else ""
-            chunk = Chunk(text, text, (text,), block, link, href, link_text, "", links, h1)
-            chunk.bold = bold
-            chunks.append(chunk)
+            chunks.append(_one_link_line(text, text, (text,), block, link, href, h1, bold))
         return
     values = [piece[0] for piece in buffer]
     text = tx.clean_text("".join(values))
@@ -551,16 +476,42 @@ def _flush(buffer: list[_Piece], block: int, h1: int | None, chunks: list[Chunk]
         return
     cleaned = [tx.clean_text(value) for value in values]
     pieces = tuple(filter(None, cleaned))
+    spaced = join_pieces(pieces)
     bold = all(piece[3] for piece, clean in zip(buffer, cleaned, strict=True) if clean)
     _, link, href, _ = buffer[0]
     if all(piece[1] == link for piece in buffer):  # the whole line in one link (or none)
-        links = (((href or "").strip(), text),) if link is not None else ()
-        link_text = text if link else ""
-        spaced = join_pieces(pieces)
-        chunk = Chunk(text, spaced, pieces, block, link, href, link_text, "", links, h1)
-        chunk.bold = bold
-        chunks.append(chunk)
+        chunks.append(_one_link_line(text, spaced, pieces, block, link, href, h1, bold))
         return
+    link, href, link_text, rest = _first_link(buffer, values, cleaned)
+    links = _links_of(buffer, cleaned)
+    chunk = Chunk(text, spaced, pieces, block, link, href, link_text, rest, links, h1)
+    chunk.bold = bold
+    chunks.append(chunk)
+
+
+def _one_link_line(
+    text: str,
+    spaced: str,
+    pieces: tuple[str, ...],
+    block: int,
+    link: int | None,
+    href: str | None,
+    h1: int | None,
+    bold: bool,
+) -> Chunk:
+    """A line whose text is all in one link, or in none (``link`` None)."""
+    links = (((href or "").strip(), text),) if link is not None else ()
+    link_text = text if link else ""
+    chunk = Chunk(text, spaced, pieces, block, link, href, link_text, "", links, h1)
+    chunk.bold = bold
+    return chunk
+
+
+def _first_link(
+    buffer: list[_Piece], values: list[str], cleaned: list[str]
+) -> tuple[int | None, str | None, str, str]:
+    """(index, href, text, the text after it) of what holds the start of a line of several
+    links: a link, or no link (index None, no text)."""
     start = 0
     while not values[start].strip():
         start += 1
@@ -568,18 +519,10 @@ def _flush(buffer: list[_Piece], block: int, h1: int | None, chunks: list[Chunk]
     run = start + 1
     while run < len(buffer) and buffer[run][1] == link:
         run += 1
-    if link:
-        link_text = (
-            cleaned[start] if run == start + 1 else tx.clean_text("".join(values[start:run]))
-        )
-        rest = join_pieces(tuple(filter(None, cleaned[run:])))
-    else:
-        link_text = rest = ""
-    links = _links_of(buffer, cleaned)
-    spaced = join_pieces(pieces)
-    chunk = Chunk(text, spaced, pieces, block, link, href, link_text, rest, links, h1)
-    chunk.bold = bold
-    chunks.append(chunk)
+    if not link:
+        return link, href, "", ""
+    text = cleaned[start] if run == start + 1 else tx.clean_text("".join(values[start:run]))
+    return link, href, text, join_pieces(tuple(filter(None, cleaned[run:])))
 
 
 def _links_of(buffer: list[_Piece], cleaned: list[str]) -> tuple[tuple[str, str], ...]:

@@ -1,10 +1,6 @@
-"""Pure text helpers shared by the page parsers and the normalise pipeline.
-
-Everything here works on already-extracted strings, so it can be tested without HTML. The
-formats are the ones printed by the site's study pages: month-year dates,
-``<shown> / <total> results`` counters, ``17 citations``, ``2 upvotes``, relative ages such as
-``4 years ago``, journals wrapped in curly quotes and the ``View this study on <host> →`` link.
-"""
+"""Text helpers shared by the page parsers and the normalise pipeline: the formats the site
+prints (month-year dates, results counters, compact numbers, relative ages, journals in
+quotes, the source link's text), read from strings already taken off a page."""
 
 from __future__ import annotations
 
@@ -26,12 +22,10 @@ __all__ = [
     "month_year_match",
     "none_if_empty",
     "parse_age",
-    "parse_citations",
     "parse_counter",
     "parse_journal",
     "parse_month_year",
     "parse_source_cta",
-    "parse_upvotes",
     "strip_debris",
 ]
 
@@ -59,10 +53,6 @@ COUNTER_RE = re.compile(
     r"(?:(?P<total>\d[\d,]*)\s*(?P<plus>\+)?|(?P<none>No\s*Results))?"
     r"\s*(?P<word>results?)?",
     re.IGNORECASE,
-)
-CITATIONS_RE = re.compile(r"(?<![\w.])(?P<n>\d[\d,]*)\s*citations?\b", re.IGNORECASE)
-UPVOTES_RE = re.compile(
-    r"(?<![\w.])(?P<n>\d+(?:[.,]\d+)*)\s*(?P<mult>[kKmM])?\s*(?:upvotes?|points?|votes?)\b"
 )
 COMPACT_INT_RE = re.compile(r"^\s*(?P<n>\d+(?:[.,]\d+)*)\s*(?P<mult>[kKmM])?\s*$")
 
@@ -215,20 +205,6 @@ def parse_month_year(text: str | None) -> str | None:
     """ "November 2017" -> "2017-11"; None when there is no valid month and year."""
     match = month_year_match(text)
     return month_year_iso(match) if match else None
-
-
-def parse_citations(text: str | None) -> int | None:
-    """ "17 citations", "1 citations", "3 citations ," -> the count; else None."""
-    match = CITATIONS_RE.search(text or "")
-    return int(match.group("n").replace(",", "")) if match else None
-
-
-def parse_upvotes(text: str | None) -> int | None:
-    """ "2 upvotes", "1 upvotes", "1.2k upvotes" -> 2, 1, 1200; else None."""
-    match = UPVOTES_RE.search(text or "")
-    if not match:
-        return None
-    return _compact_number(match.group("n"), match.group("mult"))
 
 
 def parse_age(text: str | None) -> tuple[int, str] | None:

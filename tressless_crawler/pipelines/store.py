@@ -1,23 +1,25 @@
 """Stores items in the database: buffered, one transaction per batch, off the event loop.
 
+Settings: ``DATABASE_URL``, ``STORE_BATCH_SIZE``, ``STORE_FLUSH_SECONDS``,
+``STORE_RETRY_TIMES``, ``STORE_RETRY_BACKOFF``, ``SPOOL_DIR`` (or its former name
+``JOURNAL_DIR``), ``SQLITE_BUSY_TIMEOUT``.
+
 A batch is written when ``STORE_BATCH_SIZE`` items (and page records) wait, and at the latest
 ``STORE_FLUSH_SECONDS`` after the first of them arrived, so that a crawl killed at a polite pace
 loses at most those seconds of work. Every batch goes through
-:func:`tressless_crawler.db.batch.write_batch`
-(one transaction), with the run id of the crawl's ``crawl_runs`` row, through the crawl's
-database (:class:`tressless_crawler.db.crawl_database.CrawlDatabase`).
-Around each batch the pipeline sends :data:`tressless_crawler.signals.batch_taken` and
-:data:`tressless_crawler.signals.batch_stored`, so that a distributed worker confirms the requests
-whose
-items the batch holds only once they are in the database (or in the journal).
+:func:`tressless_crawler.db.batch.write_batch` (one transaction), with the run id of the crawl's
+``crawl_runs`` row, through the crawl's database
+(:class:`tressless_crawler.db.crawl_database.CrawlDatabase`). Around each batch the pipeline
+sends :data:`tressless_crawler.signals.batch_taken` and
+:data:`tressless_crawler.signals.batch_stored`, so that a distributed worker confirms the
+requests whose items the batch holds only once they are in the database (or in the spool).
 
 A batch that fails on a transient database error (connection refused or lost,
 database locked) is retried ``STORE_RETRY_TIMES`` times, waiting
 ``STORE_RETRY_BACKOFF`` seconds, then twice that, and so on. A batch that still
-fails goes to the journal (:mod:`tressless_crawler.db.spool`, under ``JOURNAL_DIR``) and the
-crawl goes on; ``scrapy db replay`` loads it later. While the database stays
-down, later batches get one attempt each before they are journaled, so the
-crawl is not slowed by retries that cannot succeed.
+fails goes to the spool (:mod:`tressless_crawler.db.spool`) and the crawl goes on;
+``scrapy db replay`` loads it later. While the database stays down, later batches get one
+attempt each before they are spooled, so the crawl is not slowed by retries that cannot succeed.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ from tressless_crawler.db.batch import Batch, write_batch
 from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.db.engine import is_transient, redact_url
 from tressless_crawler.db.runs import utcnow
-from tressless_crawler.db.schema import SchemaOutdated
-from tressless_crawler.db.spool import JournalWriter, journal_name
+from tressless_crawler.db.spool import SpoolWriter, spool_dir, spool_name
+from tressless_crawler.exceptions import SchemaOutdated
 from tressless_crawler.items import StudyItem, ThreadItem, as_dict
 from tressless_crawler.stats import (
     STORE_BATCH_FAILED,
@@ -64,7 +66,7 @@ class StorePipeline:
         batch_size: int,
         retry_times: int,
         retry_backoff: float,
-        journal_dir: str,
+        spool_dir: str,
         flush_seconds: float,
     ) -> None:
         if database is None:
@@ -76,8 +78,8 @@ class StorePipeline:
         self.batch_size = max(1, batch_size)
         self.retry_times = max(0, retry_times)
         self.retry_backoff = max(0.0, retry_backoff)
-        self.journal_dir = journal_dir
-        self.journal: JournalWriter | None = None
+        self.spool_dir = spool_dir
+        self.spool: SpoolWriter | None = None
         self.degraded = False  # the last batch failed on a transient error: the database is down
         self.flush_seconds = max(0.0, flush_seconds)
         self.buffer = Batch()
@@ -97,7 +99,7 @@ class StorePipeline:
             defaults.getint(settings, "STORE_BATCH_SIZE"),
             retry_times=defaults.getint(settings, "STORE_RETRY_TIMES"),
             retry_backoff=defaults.getfloat(settings, "STORE_RETRY_BACKOFF"),
-            journal_dir=defaults.get(settings, "JOURNAL_DIR"),
+            spool_dir=spool_dir(settings),
             flush_seconds=defaults.getfloat(settings, "STORE_FLUSH_SECONDS"),
         )
         crawler.signals.connect(pipeline.page_fetched, signal=crawler_signals.page_fetched)
@@ -164,13 +166,13 @@ class StorePipeline:
         try:
             await self.flush()
         finally:
-            if self.journal is not None:
-                self.journal.close()
+            if self.spool is not None:
+                self.spool.close()
                 logger.warning(
-                    "%d batch(es) could not be stored and are in the journal %s: "
+                    "%d batch(es) could not be stored and are in the spool %s: "
                     "load them with `scrapy db replay` once the database is back",
-                    self.journal.records,
-                    self.journal.path,
+                    self.spool.records,
+                    self.spool.path,
                 )
 
     async def flush(self, full_only: bool = False) -> None:
@@ -196,7 +198,7 @@ class StorePipeline:
             seq = self.take_batch()
             counts = await self.write_with_retries(batch, run_id)
             if counts is None:
-                stored = await self.journal_batch(batch, run_id, crawled_at)
+                stored = await self.spool_batch(batch, run_id, crawled_at)
                 self._send(crawler_signals.batch_stored, seq=seq, stored=stored)
                 return
             self._send(crawler_signals.batch_stored, seq=seq, stored=True)
@@ -223,7 +225,7 @@ class StorePipeline:
         self.crawler.signals.send_catch_log(signal=signal, **kwargs)
 
     async def write_with_retries(self, batch: Batch, run_id: int | None) -> dict[str, int] | None:
-        """The batch's stats once written, or None when it could not be (it is to be journaled)."""
+        """The batch's stats once written, or None when it could not be (it is to be spooled)."""
         attempts = 1 if self.degraded else self.retry_times + 1
         for attempt in range(1, attempts + 1):
             try:
@@ -258,14 +260,14 @@ class StorePipeline:
         """Write one batch (in a worker thread); returns the stats to add."""
         return write_batch(self.engine, batch, run_id, utcnow())
 
-    async def journal_batch(self, batch: Batch, run_id: int | None, crawled_at: datetime) -> bool:
-        """Keep a batch the database would not take in the local journal (off the event loop).
+    async def spool_batch(self, batch: Batch, run_id: int | None, crawled_at: datetime) -> bool:
+        """Keep a batch the database would not take in the local spool (off the event loop).
 
-        False when it could not be journaled either (it is lost, and counted so)."""
-        if self.journal is None:
+        False when it could not be spooled either (it is lost, and counted so)."""
+        if self.spool is None:
             spider = getattr(self.crawler.spidercls, "name", None) or "crawl"
-            self.journal = JournalWriter(self.journal_dir, journal_name(spider, run_id))
-        first = self.journal.records == 0
+            self.spool = SpoolWriter(self.spool_dir, spool_name(spider, run_id))
+        first = self.spool.records == 0
         record = {
             "run_id": run_id,
             "crawled_at": crawled_at.isoformat(),
@@ -273,23 +275,24 @@ class StorePipeline:
             **batch.as_record(),
         }
         try:
-            await asyncio.to_thread(self.journal.append, record)
+            await asyncio.to_thread(self.spool.append, record)
         except Exception:
             self._inc(STORE_ITEMS_LOST, batch.items)
-            logger.exception("Could not journal a batch of %d items either: lost", batch.items)
+            logger.exception("Could not spool a batch of %d items either: lost", batch.items)
             return False
+        # The stats keep their first names: crawl_runs rows and scripts read them.
         self._inc(STORE_JOURNALED)
         self._inc(STORE_JOURNALED_ITEMS, batch.items)
         if self.stats is not None:
-            self.stats.set_value(STORE_JOURNAL_PATH, str(self.journal.path))
+            self.stats.set_value(STORE_JOURNAL_PATH, str(self.spool.path))
         if first:
             logger.error(
-                "The database is not taking writes: batches go to the journal %s "
+                "The database is not taking writes: batches go to the spool %s "
                 "(load them with `scrapy db replay`)",
-                self.journal.path,
+                self.spool.path,
             )
         else:
-            logger.info("Journaled another batch of %d items", batch.items)
+            logger.info("Spooled another batch of %d items", batch.items)
         return True
 
     def _inc(self, key: str, count: int = 1) -> None:

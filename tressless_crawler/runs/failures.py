@@ -32,6 +32,7 @@ from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
+from tressless_crawler.exceptions import RefusedRequest
 from tressless_crawler.stats import FAILURES, FAILURES_COUNT
 
 logger = logging.getLogger(__name__)
@@ -41,17 +42,6 @@ FAILURE_PREFIX = FAILURES.prefix.rstrip("/")  # kept for importers
 # (tressless_crawler.middlewares.guard.BodySizeWatch): the bytes received when it was cut.
 TOO_BIG_META = "body_too_big"
 REASON_RE = re.compile(r"[^a-z0-9_]+")
-
-
-class RefusedRequest(IgnoreRequest):
-    """A request the crawler refuses on purpose; ``reason`` names the rule (a stat key part)."""
-
-    reason = "refused"
-
-    def __init__(self, message: str, reason: str | None = None) -> None:
-        super().__init__(message)
-        if reason:
-            self.reason = reason
 
 
 # Exception type -> reason, checked in order (subclasses before their bases).

@@ -10,7 +10,7 @@ This scheduler writes ``JOBDIR/crawl.running`` when it opens and removes it once
 written the queue out on close. A run that finds the file left behind knows the last one
 stopped uncleanly: it moves the seen-set and the queue aside (``*.unclean-<time>``, kept for
 inspection) before Scrapy reads them, logs a warning, and the crawl decides from the database
-what to fetch again, as it does without JOBDIR.
+what to fetch again, as it does without JOBDIR. Settings: ``JOBDIR``.
 """
 
 from __future__ import annotations

@@ -9,11 +9,16 @@ first takes it, the others join it, the last to close releases it. While the
 crawl runs, its row gets the figures so far every ``CRAWL_PROGRESS_SECONDS``,
 so a process that dies (``kill -9``, a lost machine) leaves them behind.
 If the database does not answer at that moment (a transient error), the closing
-record goes to the store's journal instead, and ``scrapy db replay`` applies it
+record goes to the store's spool instead, and ``scrapy db replay`` applies it
 with the batches and releases the lock (which a new crawl would otherwise take
 over only once it is ``CRAWL_LOCK_STALE_SECONDS`` old).
+
 The database is the crawl's (:class:`tressless_crawler.db.crawl_database.CrawlDatabase`): the
 recorder checks its schema and gives it the run id, which the store writes with.
+
+Settings: ``DATABASE_URL``, ``CRAWL_LOCK_ENABLED``, ``CRAWL_LOCK_STALE_SECONDS``,
+``CRAWL_PROGRESS_SECONDS``, ``SQLITE_BUSY_TIMEOUT``, ``SPOOL_DIR`` (or ``JOURNAL_DIR``), and
+``REDIS_URL``/``CRAWL_ID`` for a distributed crawl.
 """
 
 from __future__ import annotations
@@ -37,10 +42,10 @@ from tressless_crawler import signals as crawler_signals
 from tressless_crawler.db import locks, runs
 from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.db.engine import is_transient, redact_url
-from tressless_crawler.db.schema import SchemaOutdated
-from tressless_crawler.db.spool import JournalWriter, journal_name
+from tressless_crawler.db.spool import SpoolWriter, spool_dir, spool_name
 from tressless_crawler.distributed import mode as distributed
 from tressless_crawler.distributed.inflight import live_workers
+from tressless_crawler.exceptions import CrawlLocked, CrawlRefused, SchemaOutdated
 from tressless_crawler.middlewares.charset import DECODER_VERSION
 from tressless_crawler.redact import redact_value
 from tressless_crawler.stats import (
@@ -68,10 +73,8 @@ RECORDED_SETTINGS = (
 )
 RUN_ID_STAT = CRAWL_RUN_ID  # the names of tressless_crawler.stats, kept for importers
 RUN_STATUS_STAT = CRAWL_RUN_STATUS
-
-
-class CrawlRefused(RuntimeError):
-    """The crawl must not start (outdated schema, another crawl holds the lock)."""
+# What close_run returns when the run's end could not be written, only spooled.
+SPOOLED = "spooled"
 
 
 class CrawlRunRecorder:
@@ -90,7 +93,7 @@ class CrawlRunRecorder:
         self.frontier = (
             distributed.FrontierKeys.crawl(settings) if distributed.enabled(settings) else None
         )
-        self.journal_dir = defaults.get(settings, "JOURNAL_DIR")
+        self.spool_dir = spool_dir(settings)
         self.engine = database.engine
         self.progress_every = max(0.0, defaults.getfloat(settings, "CRAWL_PROGRESS_SECONDS"))
         self.heartbeat: task.LoopingCall | None = None
@@ -115,7 +118,7 @@ class CrawlRunRecorder:
             self.database.ensure_schema()
             if self.use_lock:
                 self.take_lock(now)
-        except (SchemaOutdated, locks.CrawlLocked) as exc:
+        except (SchemaOutdated, CrawlLocked) as exc:
             self.database.close()
             logger.error("Crawl refused on %s: %s", where, exc)
             raise CrawlRefused(str(exc)) from exc
@@ -235,23 +238,23 @@ class CrawlRunRecorder:
                 stats,
                 runs.utcnow(),
                 use_lock=release,
-                journal_dir=self.journal_dir,
+                spool_dir=self.spool_dir,
                 frontier=self.frontier,
             )
 
         def finished(status: str) -> None:
-            # How the run ended, also when its row could only be journaled ("journaled").
-            self.status = runs.run_status(reason, stats) if status == "journaled" else status
+            # How the run ended, also when its row could only be spooled (SPOOLED).
+            self.status = runs.run_status(reason, stats) if status == SPOOLED else status
             assert self.crawler.stats is not None
             self.crawler.stats.set_value(RUN_STATUS_STAT, self.status)
-            if status == runs.FINISHED_WITH_JOURNAL:
+            if status == runs.FINISHED_WITH_SPOOL:
                 logger.error(
-                    "Crawl run %d %s: %s item(s) could not be stored and are in the journal %s "
+                    "Crawl run %d %s: %s item(s) could not be stored and are in the spool %s "
                     "(load them with `scrapy db replay`)",
                     run_id,
                     status,
                     stats.get(STORE_JOURNALED_ITEMS, 0),
-                    stats.get(STORE_JOURNAL_PATH, self.journal_dir),
+                    stats.get(STORE_JOURNAL_PATH, self.spool_dir),
                 )
             else:
                 logger.info("Crawl run %d %s (%s)", run_id, status, reason)
@@ -272,20 +275,20 @@ def close_run(
     now: datetime,
     *,
     use_lock: bool,
-    journal_dir: Path | str,
+    spool_dir: Path | str,
     frontier: str | None = None,
 ) -> str:
     """Finish the run's row and release the lock (``use_lock``; with ``frontier``, the
-    distributed crawl's); journal the row's update if the database is down. Returns the run's
-    status, or "journaled"."""
+    distributed crawl's); spool the row's update if the database is down. Returns the run's
+    status, or SPOOLED."""
     try:
         status = runs.finish_run(engine, run_id, reason, stats, now)
     except Exception as exc:
         if not is_transient(exc):
             raise
-        journal = JournalWriter(journal_dir, journal_name(spider, run_id))
+        spool = SpoolWriter(spool_dir, spool_name(spider, run_id))
         try:
-            journal.append(
+            spool.append(
                 {
                     "run_id": run_id,
                     "crawled_at": now.isoformat(),
@@ -294,15 +297,15 @@ def close_run(
                 }
             )
         finally:
-            journal.close()
+            spool.close()
         logger.error(
-            "The database did not take the end of crawl run %d (%s): it is in the journal %s "
+            "The database did not take the end of crawl run %d (%s): it is in the spool %s "
             "(load it with `scrapy db replay`)",
             run_id,
             str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200],
-            journal.path,
+            spool.path,
         )
-        return "journaled"
+        return SPOOLED
     if use_lock:
         locks.release(engine, spider, frontier)
     return status

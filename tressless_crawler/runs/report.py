@@ -131,8 +131,8 @@ def _dropped(stats: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _failed(stats: Mapping[str, Any]) -> dict[str, int]:
-    """Requests that finally failed, by reason (tressless_crawler.runs.failures), and journaled
-    batches."""
+    """Requests that finally failed, by reason (tressless_crawler.runs.failures), and spooled
+    batches (counted under their first name, ``store/journaled``)."""
     rows = {
         k: v
         for k, v in stats.items()

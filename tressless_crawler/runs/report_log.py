@@ -1,4 +1,6 @@
-"""Logs a crawl report at the end of every crawl and warns when fill rates fall sharply."""
+"""Logs a crawl report at the end of every crawl and warns when fill rates fall sharply.
+
+Settings: ``CRAWL_REPORT_ENABLED`` (off for ``scrapy seed``), ``DATABASE_URL`` (the run before)."""
 
 from __future__ import annotations
 
@@ -75,7 +77,7 @@ class CrawlReport:
             text = render_report(title, stats, before)
             if stats.get(STORE_JOURNALED_ITEMS) or stats.get(STORE_JOURNALED):
                 text += (
-                    f"\n{stats.get(STORE_JOURNALED_ITEMS, 0)} item(s) are in the journal "
+                    f"\n{stats.get(STORE_JOURNALED_ITEMS, 0)} item(s) are in the spool "
                     f"{stats.get(STORE_JOURNAL_PATH, '-')}: load them with `scrapy db replay`"
                 )
             logger.info("Crawl report for '%s':\n%s", spider.name, text)

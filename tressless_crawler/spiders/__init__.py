@@ -1,0 +1,1 @@
+"""The spiders: ``studies`` and ``community`` (``reparse``'s lives in the archive package)."""

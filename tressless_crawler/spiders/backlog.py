@@ -11,6 +11,7 @@ the links the pages lead to), however large the site and however many sitemaps i
 It is off where the scheduler does not hold requests in this process's memory: with
 ``REDIS_URL`` (the shared frontier must hold every request, or a killed worker would lose the
 URLs only it had read) and with ``JOBDIR`` (a paused crawl resumes from the disk queues).
+Settings: ``BACKLOG_BATCH`` (default from ``CONCURRENT_REQUESTS``), ``REDIS_URL``, ``JOBDIR``.
 """
 
 from __future__ import annotations

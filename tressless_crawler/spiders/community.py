@@ -2,11 +2,13 @@
 
 Threads come from ``-a url=<thread url>``, from the study cards already in the
 database, and from the site's community listing. Extraction lives in
-``tressless_crawler.parsers.thread_html`` and ``tressless_crawler.parsers.thread_reddit``. A thread
-is fetched
-at one URL per post id, once per run, conditionally on the next (``thread_fetch_url``);
-Reddit threads have their ``more`` stubs expanded first (``tressless_crawler.spiders.expansion``).
-See docs/community.md.
+``tressless_crawler.parsers.thread_html`` and ``tressless_crawler.parsers.thread_reddit``. A
+thread is fetched at one URL per post id, once per run, conditionally on the next
+(``thread_fetch_url``); Reddit threads have their ``more`` stubs expanded first
+(``tressless_crawler.spiders.expansion``). See docs/community.md.
+
+Settings: ``SITE_URL``, ``COMMUNITY_HOSTS``, ``COMMUNITY_MAX_MORE_REQUESTS``, ``DATABASE_URL``
+(the threads of stored studies), ``REDIS_URL`` and ``FRONTIER_SEEDING`` (a shared frontier).
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tressless_crawler import defaults
 from tressless_crawler import signals as crawler_signals
-from tressless_crawler.cli.errors import SpiderArgumentError, check_arguments, check_url_argument
+from tressless_crawler.cli.errors import check_arguments, check_url_argument
 from tressless_crawler.db import thread_writes
 from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.db.models import Page, Thread
+from tressless_crawler.exceptions import SpiderArgumentError
 from tressless_crawler.incremental.decisions import conditional_headers
 from tressless_crawler.incremental.known import Validators
 from tressless_crawler.items import Drop, ThreadItem
@@ -367,11 +370,6 @@ def _page_of(response: Response) -> dict[str, Any]:
 def community_origins(crawler: Crawler, site_url: str) -> Origins:
     """SITE_URL's origins and those of COMMUNITY_HOSTS (entries may name a port or scheme)."""
     return Origins.for_site(site_url, hosts_setting(crawler.settings.get("COMMUNITY_HOSTS")))
-
-
-def community_hosts(crawler: Crawler, site_url: str) -> list[str]:
-    """The host names of :func:`community_origins` (Scrapy's ``allowed_domains``)."""
-    return community_origins(crawler, site_url).hosts
 
 
 class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):

@@ -14,6 +14,9 @@ because an earlier crawl died) are requested too. The same mechanism
 resumes a crawl that was killed: what was stored is skipped, the rest fetched.
 On a shared frontier (REDIS_URL) the workers note what they touched in Redis
 and one of them sweeps, once the whole frontier is idle.
+
+Settings: ``SITE_URL``, ``DATABASE_URL``, ``INCREMENTAL_MAX_AGE_DAYS``, ``SITEMAP_MAX_URLS``,
+``DOWNLOAD_MAXSIZE``, ``REDIS_URL``.
 """
 
 from __future__ import annotations
@@ -36,12 +39,13 @@ from w3lib.encoding import read_bom
 
 from tressless_crawler import defaults
 from tressless_crawler import signals as crawler_signals
-from tressless_crawler.cli.errors import SpiderArgumentError, check_arguments, check_url_argument
+from tressless_crawler.cli.errors import check_arguments, check_url_argument
 from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.db.runs import utcnow
 from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.distributed import mode as distributed
 from tressless_crawler.distributed.touched import RENEW_EVERY, Touched
+from tressless_crawler.exceptions import SpiderArgumentError
 from tressless_crawler.incremental.decisions import conditional_headers, unchanged_since_seen
 from tressless_crawler.incremental.known import KnownSite, load_known_site
 from tressless_crawler.items import Drop, StudyItem

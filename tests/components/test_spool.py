@@ -1,7 +1,7 @@
-"""The store's journal and its replay, on SQLite and PostgreSQL.
+"""The store's spool and its replay, on SQLite and PostgreSQL.
 
-A batch the database would not take is journaled by the store pipeline (here: a SQLite file
-locked by another connection, no retries), and ``replay_journal`` loads journals through the
+A batch the database would not take is spooled by the store pipeline (here: a SQLite file
+locked by another connection, no retries), and ``replay_spool`` loads spool files through the
 store's upserts: once, idempotently, never over newer rows, skipping a line cut short by a
 crash and any file a running crawl still holds.
 """
@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from tests.conftest import FIXTURES
 from tressless_crawler.db.engine import make_engine
 from tressless_crawler.db.models import History, Page, Study
-from tressless_crawler.db.replay import replay_journal
-from tressless_crawler.db.spool import JournalWriter, journal_files
+from tressless_crawler.db.replay import replay_spool
+from tressless_crawler.db.spool import SpoolWriter, spool_files
 from tressless_crawler.parsers.study import parse_study
 from tressless_crawler.pipelines.store import StorePipeline
 from tressless_crawler.spiders.studies import StudiesSpider
@@ -77,40 +77,40 @@ def rows(db_url: str) -> tuple[dict[str, str], int, int]:
     return titles, history, pages
 
 
-def replay(db_url: str, journal: Path):  # type: ignore[no-untyped-def]
+def replay(db_url: str, spool: Path):  # type: ignore[no-untyped-def]
     engine = make_engine(db_url, immediate=True)
     try:
         from tressless_crawler.db.schema import ensure_schema
 
         ensure_schema(engine)
-        return replay_journal(engine, journal)
+        return replay_spool(engine, spool)
     finally:
         engine.dispose()
 
 
 def test_replay_loads_once_and_renames_the_file(db_url: str, tmp_path: Path) -> None:
-    journal = tmp_path / "journal"
-    writer = JournalWriter(journal, "studies-run7.jsonl")
+    spool = tmp_path / "spool"
+    writer = SpoolWriter(spool, "studies-run7.jsonl")
     now = datetime.now(UTC)
     writer.append(record(now, [study()]))
     writer.append(record(now, [study(study_id="Ab12", url=URL.replace("ZpoR", "Ab12"))]))
     writer.close()
 
-    result = replay(db_url, journal)
+    result = replay(db_url, spool)
     assert result.batches == 2 and result.counts["store/new"] == 2 and result.stale == 0
     assert [p.name for p in result.files] == ["studies-run7.jsonl.replayed"]
-    assert journal_files(journal) == []
+    assert spool_files(spool) == []
     titles, history, pages = rows(db_url)
     assert set(titles) == {"ZpoR", "Ab12"} and history == 0 and pages == 2
 
-    again = replay(db_url, journal)
+    again = replay(db_url, spool)
     assert again.batches == 0 and again.files == []
 
 
 def test_replaying_the_same_batch_twice_changes_nothing(db_url: str, tmp_path: Path) -> None:
     now = datetime.now(UTC) - timedelta(minutes=5)
-    for name in ("a.jsonl", "b.jsonl"):  # e.g. a batch half-written before it was journaled
-        writer = JournalWriter(tmp_path, name)
+    for name in ("a.jsonl", "b.jsonl"):  # e.g. a batch half-written before it was spooled
+        writer = SpoolWriter(tmp_path, name)
         writer.append(record(now, [study()]))
         writer.close()
     result = replay(db_url, tmp_path)
@@ -120,15 +120,15 @@ def test_replaying_the_same_batch_twice_changes_nothing(db_url: str, tmp_path: P
     assert list(titles) == ["ZpoR"] and history == 0
 
 
-def test_an_old_journal_never_rolls_back_newer_rows(db_url: str, tmp_path: Path) -> None:
+def test_an_old_spool_never_rolls_back_newer_rows(db_url: str, tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
-    writer = JournalWriter(fresh, "new.jsonl")
+    writer = SpoolWriter(fresh, "new.jsonl")
     writer.append(record(datetime.now(UTC), [study(title="The newer title")]))
     writer.close()
     replay(db_url, fresh)
 
     old = tmp_path / "old"
-    writer = JournalWriter(old, "old.jsonl")
+    writer = SpoolWriter(old, "old.jsonl")
     writer.append(record(datetime.now(UTC) - timedelta(days=1), [study(title="An older title")]))
     writer.close()
     result = replay(db_url, old)
@@ -138,14 +138,14 @@ def test_an_old_journal_never_rolls_back_newer_rows(db_url: str, tmp_path: Path)
 
 
 def test_a_line_cut_short_is_skipped_and_a_file_in_use_is_left(db_url: str, tmp_path: Path) -> None:
-    writer = JournalWriter(tmp_path, "crashed.jsonl")
+    writer = SpoolWriter(tmp_path, "crashed.jsonl")
     writer.append(record(datetime.now(UTC), [study()]))
     writer.close()
     with (tmp_path / "crashed.jsonl").open("a", encoding="utf-8") as handle:
         handle.write(
             json.dumps(record(datetime.now(UTC), [study(study_id="Ab12")]))[:80]
         )  # no newline
-    running = JournalWriter(tmp_path, "running.jsonl")
+    running = SpoolWriter(tmp_path, "running.jsonl")
     running.append(
         record(datetime.now(UTC), [study(study_id="Cd34", url=URL.replace("ZpoR", "Cd34"))])
     )
@@ -157,19 +157,20 @@ def test_a_line_cut_short_is_skipped_and_a_file_in_use_is_left(db_url: str, tmp_
     assert [p.name for p in result.busy] == ["running.jsonl"]
     titles, _, _ = rows(db_url)
     assert set(titles) == {"ZpoR"}
-    assert [p.name for p in journal_files(tmp_path)] == ["running.jsonl"]
+    assert [p.name for p in spool_files(tmp_path)] == ["running.jsonl"]
 
 
-def test_the_store_journals_a_batch_the_database_refuses_and_replay_loads_it(
+def test_the_store_spools_a_batch_the_database_refuses_and_replay_loads_it(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    """A SQLite file locked by another connection, no retries: the batch goes to the journal."""
-    journal = tmp_path / "journal"
+    """A SQLite file locked by another connection, no retries: the batch goes to the spool
+    (SPOOL_DIR, the setting's new name)."""
+    spool = tmp_path / "spool"
     crawler = get_crawler(
         StudiesSpider,
         {
             "DATABASE_URL": sqlite_url,
-            "JOURNAL_DIR": str(journal),
+            "SPOOL_DIR": str(spool),
             "STORE_BATCH_SIZE": 1,
             "STORE_RETRY_TIMES": 1,
             "STORE_RETRY_BACKOFF": 0.05,
@@ -184,7 +185,7 @@ def test_the_store_journals_a_batch_the_database_refuses_and_replay_loads_it(
         holder = sqlite3.connect(make_url(sqlite_url).database, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
         try:
-            await pipeline.process_item(item)  # refused twice (a retry), then journaled
+            await pipeline.process_item(item)  # refused twice (a retry), then spooled
         finally:
             holder.execute("COMMIT")
             holder.close()
@@ -198,10 +199,10 @@ def test_the_store_journals_a_batch_the_database_refuses_and_replay_loads_it(
         and "store/batches" not in stats
     )
     assert rows(sqlite_url)[0] == {}
-    [path] = journal_files(journal)
+    [path] = spool_files(spool)
     assert path.name.startswith("studies-") and len(path.read_text().splitlines()) == 1
 
-    result = replay(sqlite_url, journal)
+    result = replay(sqlite_url, spool)
     assert result.batches == 1 and result.counts["store/new"] == 1
     assert set(rows(sqlite_url)[0]) == {"ZpoR"}
 
@@ -245,15 +246,15 @@ def test_items_arriving_during_a_slow_write_wait_and_go_into_the_next_batch(
     assert set(rows(sqlite_url)[0]) == {f"Bp{i}" for i in range(10)}
 
 
-def test_the_end_of_a_run_is_journaled_when_the_database_is_down_and_replay_closes_it(
+def test_the_end_of_a_run_is_spooled_when_the_database_is_down_and_replay_closes_it(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     from tressless_crawler.db import locks, runs
     from tressless_crawler.db.models import CrawlLock, CrawlRun
     from tressless_crawler.db.schema import ensure_schema
-    from tressless_crawler.runs.recorder import close_run
+    from tressless_crawler.runs.recorder import SPOOLED, close_run
 
-    journal = tmp_path / "journal"
+    spool = tmp_path / "spool"
     engine = make_engine(sqlite_url, busy_timeout=0.1)
     ensure_schema(engine)
     started = datetime(2026, 5, 1, tzinfo=UTC)
@@ -273,19 +274,19 @@ def test_the_end_of_a_run_is_journaled_when_the_database_is_down_and_replay_clos
             stats,
             started + timedelta(minutes=5),
             use_lock=True,
-            journal_dir=journal,
+            spool_dir=spool,
         )
     finally:
         holder.execute("COMMIT")
         holder.close()
-    assert status == "journaled"
+    assert status == SPOOLED
     with engine.connect() as conn:
         assert conn.execute(select(CrawlRun.status)).scalar_one() == "running"
         assert conn.execute(select(CrawlLock.run_id)).scalar_one() == run_id  # still held
     engine.dispose()
 
-    first = replay(sqlite_url, journal)
-    second = replay(sqlite_url, journal)
+    first = replay(sqlite_url, spool)
+    second = replay(sqlite_url, spool)
     assert (first.runs_finished, second.runs_finished) == (1, 0)
     engine = make_engine(sqlite_url)
     with Session(engine) as session:

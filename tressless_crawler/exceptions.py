@@ -1,0 +1,87 @@
+"""The crawler's own exceptions, in one place.
+
+Each says where it is raised; :func:`tressless_crawler.cli.errors.explain` turns those that
+end a command into the line a user reads and its exit code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.exceptions import IgnoreRequest
+
+from tressless_crawler.cli.exit_codes import EXIT_FAILED, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from tressless_crawler.db.locks import Holder
+
+
+class CommandError(Exception):
+    """A problem with a message for the user and the exit code that goes with it."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class SpiderArgumentError(CommandError, ValueError):
+    """A ``-a NAME=VALUE`` the spider cannot use."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, EXIT_USAGE)
+
+
+class SchemaOutdated(RuntimeError):
+    """The database has an older (or unknown) schema than this crawler needs
+    (:mod:`tressless_crawler.db.schema`)."""
+
+
+class CrawlLocked(RuntimeError):
+    """Another crawl of the same spider holds the lock (:mod:`tressless_crawler.db.locks`)."""
+
+    def __init__(self, name: str, holder: Holder) -> None:
+        self.holder = holder
+        who = (
+            f"a distributed crawl on the frontier {holder.frontier}, first worker pid "
+            f"{holder.pid} on {holder.host}"
+            if holder.frontier
+            else f"pid {holder.pid} on {holder.host}"
+        )
+        super().__init__(
+            f"another '{name}' crawl is running on this database ({who}, run {holder.run_id}, "
+            f"started {holder.acquired_at:%Y-%m-%d %H:%M:%S}, "
+            f"last heartbeat {holder.heartbeat_at:%H:%M:%S}); this one will not start. "
+            "If that crawl died, its lock frees itself when its heartbeat is stale."
+        )
+
+
+class CrawlRefused(RuntimeError):
+    """The crawl must not start (outdated schema, another crawl holds the lock); raised by
+    :class:`tressless_crawler.runs.recorder.CrawlRunRecorder`."""
+
+
+class SpoolBusy(RuntimeError):
+    """Another process (a running crawl) holds the spool file
+    (:mod:`tressless_crawler.db.spool`)."""
+
+
+class RefusedRequest(IgnoreRequest):
+    """A request the crawler refuses on purpose; ``reason`` names the rule (a stat key part,
+    :mod:`tressless_crawler.runs.failures`)."""
+
+    reason = "refused"
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        if reason:
+            self.reason = reason
+
+
+class QuerySyntaxError(ValueError):
+    """A search query cannot be read; the message says what to change
+    (:mod:`tressless_crawler.analysis.search`)."""
+
+
+class ParquetUnavailable(RuntimeError):
+    """pyarrow is not installed (:mod:`tressless_crawler.analysis.parquet`)."""
