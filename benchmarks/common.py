@@ -32,6 +32,8 @@ LOCAL_CRAWL_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
     "LOG_LEVEL": "INFO",
     "HTTPCACHE_ENABLED": "0",
+    # Scrapy's stats dump (read for the figures) is logged at DEBUG unless this is on.
+    "LOG_DUMPS": "1",
 }
 
 

@@ -105,7 +105,12 @@ ITEM_PIPELINES = {
     "tressless_crawler.pipelines.dedupe.DedupePipeline": 300,
     "tressless_crawler.pipelines.store.StorePipeline": 800,
 }
-CONCURRENT_ITEMS = 16  # Scrapy's 100 starts 100 tasks per response (benchmarks/README.md)
+# Scrapy starts this many tasks for the output of every callback (default 100): a study page
+# yields one item and a few requests; 4 costs 45 us less per page than 16 (benchmarks/peers.md).
+CONCURRENT_ITEMS = 4
+# Worker processes that parse study pages (tressless_crawler.spiders.parse_worker): 0 parses
+# them in the crawl's own process.
+PARSE_WORKERS = 0
 # Items buffered before one transaction writes them.
 STORE_BATCH_SIZE = 500
 # ... and the longest an item waits for its batch (s): what a crawl killed at a polite pace loses.
@@ -135,11 +140,15 @@ LOG_FORMATTER = "tressless_crawler.cli.logformatter.ShortLogFormatter"
 # A live progress bar on stderr while crawling: "auto" (only on a terminal), True, False.
 CRAWL_PROGRESS_BAR = "auto"
 TELNETCONSOLE_ENABLED = False
+# Nor Scrapy's remote-control HTTP server (code execution on a local port; a server and a job
+# file in the user's profile directory at every start).
+REMOTE_CONTROL_ENABLED = False
 
 # --- Bookkeeping --------------------------------------------------------------
 EXTENSIONS = {
+    # Before the recorder: its fill counts are in the stats the recorder keeps at the end.
+    "tressless_crawler.runs.report_log.CrawlReport": 490,
     "tressless_crawler.runs.recorder.CrawlRunRecorder": 500,
-    "tressless_crawler.runs.report_log.CrawlReport": 510,
     "tressless_crawler.runs.progress.ProgressBar": 520,
 }
 # One crawl per spider and database at a time; a dead holder's lock is stale after this.

@@ -194,8 +194,20 @@ TABLES: dict[str, list[Row]] = {
         ),
         row(
             "CONCURRENT_ITEMS",
-            meaning="items processed in parallel per response (Scrapy's 100 costs memory: "
-            "[benchmarks](../benchmarks/README.md))",
+            meaning="outputs of one callback processed in parallel: Scrapy starts this many tasks "
+            "per response (a study page yields one item and a few requests; Scrapy's 100, and "
+            "16, cost CPU on every page: [benchmarks](../benchmarks/peers.md))",
+        ),
+        row(
+            "PARSE_WORKERS",
+            meaning="worker processes that parse study pages, so a fast crawl uses a second core "
+            "(`0`: parsed in the crawl's process); worth it only where a core is free and the "
+            "crawl is not held back by politeness: [benchmarks](../benchmarks/peers.md)",
+        ),
+        row(
+            "REMOTE_CONTROL_ENABLED",
+            meaning="Scrapy's remote-control HTTP server (runs code sent to a local port), off "
+            "like the telnet console",
         ),
     ],
     "distributed": [

@@ -267,12 +267,38 @@ def rebase_on_site(url: str, site_url: str) -> str:
     return url
 
 
+# A URL whose answer from on_site_scheme depends on its origin alone: a plain scheme and host
+# (and port), then a path of characters urlsplit and urlunsplit keep as they are, no query.
+_PLAIN_URL_RE = re.compile(
+    r"([A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.:-]+)/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*\Z"
+)
+
+
 def on_site_scheme(url: str, site_url: str) -> str:
     """A URL of SITE_URL's host and own origins given SITE_URL's scheme and port.
 
     Canonical URLs are https, but a site served over plain http (a mirror) can only be
     opened over http: its pages are stored as SITE_URL says. Other URLs are unchanged.
+    The crawl of a mirror asks this of every link of every page: a plain URL's answer is
+    worked out once per origin (``_site_prefix``); a property test holds it to the long way.
     """
+    plain = _PLAIN_URL_RE.match(url)
+    if plain is None:
+        return _on_site_scheme(url, site_url)
+    prefix = _site_prefix(plain.group(1), site_url)
+    return url if prefix is None else prefix + url[plain.end(1) :]
+
+
+@lru_cache(maxsize=256)
+def _site_prefix(origin: str, site_url: str) -> str | None:
+    """What ``on_site_scheme`` puts in place of ``origin`` (scheme://host[:port]) before a plain
+    path; None when it keeps the URL as it is."""
+    probe = origin + "/"
+    result = _on_site_scheme(probe, site_url)
+    return None if result == probe else result[:-1]
+
+
+def _on_site_scheme(url: str, site_url: str) -> str:
     origin, site = origin_of(url), origin_of(site_url)
     if origin is None or site is None or origin.host != site.host or origin == site:
         return url

@@ -248,3 +248,30 @@ def test_incremental_crawl_sweeps_the_studies_only_links_reach(
     engine.dispose()
     assert last.items_updated == 1 and last.items_new == 0
     assert last.stats["incremental/swept"] >= 1
+
+
+def test_parse_workers_store_what_the_crawl_s_own_process_does(site_server, tmp_path: Path) -> None:
+    """PARSE_WORKERS moves the parse to worker processes: the same studies, snapshots, runs
+    and report, and the workers exit with the crawl."""
+    stored = {}
+    for workers in ("0", "2"):
+        where = tmp_path / workers
+        where.mkdir()
+        url = f"sqlite:///{where / 'crawler.db'}"
+        log = crawl(site_server, url, where, "-s", f"PARSE_WORKERS={workers}")
+        engine = make_engine(url)
+        with Session(engine) as session:
+            snapshots = {s.study_id: s.snapshot for s in session.execute(select(Study)).scalars()}
+            run = session.execute(select(CrawlRun)).scalar_one()
+            stored[workers] = (
+                snapshots,
+                counts(url),
+                (run.status, run.items_new, run.items_dropped),
+                {k: v for k, v in run.stats.items() if k.startswith(("fill/", "parse/"))},
+            )
+        engine.dispose()
+        if workers != "0":
+            assert "Parsing study pages in 2 worker process(es)" in log
+            assert "Parse workers: " in log and "A parse worker exited" not in log
+    assert stored["2"] == stored["0"]
+    assert set(stored["0"][0]) == set(MANIFEST["expected_study_ids"])

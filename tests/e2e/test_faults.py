@@ -88,19 +88,27 @@ class Hits:
     def __init__(self, fault: Fault | Callable[[FaultRequest], Fault | None]) -> None:
         self.fault = fault
         self.times: list[float] = []
+        self.resent: list[bool] = []  # the arrival is the client's re-send of the one before
         self.lock = threading.Lock()
 
     def __call__(self, request: FaultRequest) -> Fault | None:
+        fault = self.fault(request) if callable(self.fault) else self.fault
         with self.lock:
+            self.resent.append(self.reset_reused)
             self.times.append(time.monotonic())
-        return self.fault(request) if callable(self.fault) else self.fault
+            applies = fault is not None and (fault.times is None or request.hit <= fault.times)
+            self.reset_reused = request.reused and applies and fault is not None and fault.reset
+        return fault
+
+    reset_reused = False
 
     def attempts(self) -> list[float]:
         """Arrival times of the crawler's attempts. Twisted re-sends a request at once, on a new
-        connection, when a kept-alive one is reset: such a pair is one attempt."""
+        connection, when a kept-alive one is reset before any answer: such a pair is one
+        attempt, however long the re-send took on a loaded machine."""
         attempts: list[float] = []
-        for at in self.times:
-            if not attempts or at - attempts[-1] > 0.05:
+        for at, resent in zip(self.times, self.resent, strict=True):
+            if not attempts or not (resent or at - attempts[-1] <= 0.05):
                 attempts.append(at)
         return attempts
 

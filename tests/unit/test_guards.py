@@ -16,7 +16,7 @@ from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import HtmlResponse, Response, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from tressless_crawler import redact
+from tressless_crawler import redact, urls
 from tressless_crawler.exceptions import RefusedRequest
 from tressless_crawler.middlewares.charset import (
     CharsetRepairMiddleware,
@@ -174,6 +174,22 @@ def test_a_mirror_over_http_keeps_http_for_its_own_pages() -> None:
     assert on_site_scheme("https://mirror.local:8443/x", "http://mirror.local") == (
         "https://mirror.local:8443/x"
     )
+
+
+@given(
+    st.sampled_from(["https", "http", "HTTPS", "ftp"]),
+    st.sampled_from(
+        ["mirror.local", "MIRROR.local", "www.mirror.local", "other.example", "1.2.3.4"]
+    ),
+    st.sampled_from(["", ":80", ":443", ":8443", ":8000", ":x"]),
+    st.text(alphabet="/abAB09._~-%?#:@!&=+ ", max_size=20),
+    st.sampled_from(["http://mirror.local", "http://mirror.local:8000", "https://mirror.local"]),
+)
+def test_on_site_scheme_by_origin_answers_as_the_long_way(
+    scheme: str, host: str, port: str, path: str, site: str
+) -> None:
+    url = f"{scheme}://{host}{port}/{path}"
+    assert on_site_scheme(url, site) == urls._on_site_scheme(url, site)
 
 
 def test_rebase_moves_the_site_s_own_urls_only() -> None:

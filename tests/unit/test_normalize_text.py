@@ -29,3 +29,22 @@ def test_clean_line_examples() -> None:
     assert clean_line("  Cafe\u0301\u00a0 au\n\tlait  ") == "Café au lait"
     assert clean_line(" \u3000\n") is None
     assert clean_line(None) is None
+
+
+@given(st.text(alphabet=st.sampled_from(WHITESPACE) | st.characters(), max_size=80))
+def test_clean_line_keeps_clean_text_and_cleans_the_rest(value: str) -> None:
+    """A string that is clean already comes back as it is (the very object when it is
+    printable: the shortcut); any other is cleaned."""
+    cleaned = by_regex(value)
+    if cleaned is not None:
+        assert clean_line(cleaned) == cleaned
+    if cleaned == value and value.isprintable():
+        assert clean_line(value) is value
+
+
+def test_clean_line_text_that_looks_clean_but_is_not() -> None:
+    assert clean_line("Cafe\u0301") == "Café"  # printable, single spaces, not NFC
+    assert clean_line("a\u00a0b") == "a b"  # a no-break space is not printable
+    assert clean_line("a\u2028b") == "a b"
+    assert clean_line("a\x1fb") == "a b"  # ASCII, whitespace to str.split
+    assert clean_line("a\u200bb") == "a\u200bb"  # invisible, not whitespace: kept, as before

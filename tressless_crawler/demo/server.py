@@ -104,12 +104,17 @@ class Fault:
 
 @dataclass(frozen=True)
 class FaultRequest:
-    """What a fault callable learns about the request; ``hit`` counts from 1 per path."""
+    """What a fault callable learns about the request; ``hit`` counts from 1 per path.
+
+    ``reused``: the request came on a kept-alive connection that served an earlier one. An HTTP
+    client re-sends a request at once when such a connection is closed before any answer.
+    """
 
     method: str
     path: str
     headers: dict[str, str]
     hit: int
+    reused: bool = False
 
 
 FaultHook = Fault | Callable[[FaultRequest], Fault | None]
@@ -155,6 +160,11 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Idle keep-alive connections are dropped after this, so no thread waits forever.
     timeout = 15
+    served = 0  # requests received on this connection so far
+
+    def parse_request(self) -> bool:
+        self.served += 1
+        return super().parse_request()
 
     def version_string(self) -> str:
         return "fixture-site/1.0"
@@ -419,7 +429,9 @@ class SiteServer:
         if isinstance(hook, Fault):
             fault: Fault | None = hook
         else:
-            fault = hook(FaultRequest(handler.command, path, dict(handler.headers.items()), hit))
+            headers = dict(handler.headers.items())
+            reused = handler.served > 1
+            fault = hook(FaultRequest(handler.command, path, headers, hit, reused))
         if fault is not None and fault.times is not None and hit > fault.times:
             return None
         return fault

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -20,7 +21,7 @@ MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 STUDY_ID_RE = re.compile(r"^[A-Za-z0-9]{3,4}$")
 
 
-def study_problem(item: ItemAdapter) -> str | None:
+def study_problem(item: Mapping[str, Any]) -> str | None:
     """The reason a study cannot be stored, or None when it can."""
     if not item.get("study_id"):
         return "missing_study_id"
@@ -35,7 +36,7 @@ def study_problem(item: ItemAdapter) -> str | None:
     return None
 
 
-def thread_problem(item: ItemAdapter) -> str | None:
+def thread_problem(item: Mapping[str, Any]) -> str | None:
     if not item.get("post_id"):
         return "missing_post_id"
     if not item.get("title"):
@@ -43,6 +44,13 @@ def thread_problem(item: ItemAdapter) -> str | None:
     if not item.get("url") or not is_http_url(item["url"]):
         return "bad_url"
     return None
+
+
+def fields_of(item: Any) -> Mapping[str, Any]:
+    """An item's fields by name: its ``__dict__`` for a dataclass (what ``ItemAdapter`` reads,
+    without building one per item), else an ``ItemAdapter``."""
+    fields = getattr(item, "__dict__", None)
+    return fields if fields is not None else ItemAdapter(item)
 
 
 class ValidatePipeline:
@@ -55,9 +63,9 @@ class ValidatePipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, StudyItem):
-            problem = study_problem(ItemAdapter(item))
+            problem = study_problem(fields_of(item))
         elif isinstance(item, ThreadItem):
-            problem = thread_problem(ItemAdapter(item))
+            problem = thread_problem(fields_of(item))
         else:
             return item
         if problem is None:

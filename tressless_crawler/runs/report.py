@@ -59,10 +59,30 @@ def tracked_fields(kind: type) -> list[str]:
     return [f.name for f in fields(kind) if f.name not in NOT_TRACKED]
 
 
+_TRACKED: dict[type, tuple[str, ...]] = {}
+
+
 def filled_fields(item: Any) -> list[str]:
     """Names of the item's tracked fields that hold a value."""
     kind = type(item)
-    return [name for name in tracked_fields(kind) if getattr(item, name) not in (None, "", [], {})]
+    names = _TRACKED.get(kind)
+    if names is None:
+        names = _TRACKED[kind] = tuple(tracked_fields(kind))
+    return [name for name in names if getattr(item, name) not in (None, "", [], {})]
+
+
+_FILL_KEYS: dict[tuple[str, str], str] = {}
+
+
+def fill_keys(kind: str, names: list[str]) -> list[str]:
+    """The stats keys ``fill/<kind>/<name>`` of these fields (built once per field)."""
+    keys = []
+    for name in names:
+        key = _FILL_KEYS.get((kind, name))
+        if key is None:
+            key = _FILL_KEYS[(kind, name)] = FILL.key(kind, name)
+        keys.append(key)
+    return keys
 
 
 def fill_rates(stats: Mapping[str, Any]) -> dict[str, dict[str, float]]:

@@ -1,5 +1,10 @@
 """Logs a crawl report at the end of every crawl and warns when fill rates fall sharply.
 
+The fill counters (``fill/<kind>/<field>``) are counted here and added to the crawl's stats
+every ``FILL_FLUSH_ITEMS`` items and when the spider closes, not with a stats call per field
+of every item. The extension comes before the run recorder (``EXTENSIONS``), so that its
+final counts are in the stats the recorder keeps.
+
 Settings: ``CRAWL_REPORT_ENABLED`` (off for ``scrapy seed``), ``DATABASE_URL`` (the run before)."""
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.runs.report import (
     ITEM_KINDS,
     dropped_share_warnings,
+    fill_keys,
     fill_rate_warnings,
     filled_fields,
     render_report,
@@ -34,6 +40,8 @@ from tressless_crawler.stats import (
 
 logger = logging.getLogger(__name__)
 
+FILL_FLUSH_ITEMS = 100  # the crawl_runs progress rows see counts at most this many items old
+
 
 class CrawlReport:
     def __init__(self, crawler: Crawler) -> None:
@@ -42,6 +50,8 @@ class CrawlReport:
         self.crawler = crawler
         self.stats = crawler.stats
         self.database = CrawlDatabase.of(crawler)
+        self.fills: dict[str, int] = {}  # stat key -> count not yet in the stats
+        self.unflushed = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
@@ -54,11 +64,22 @@ class CrawlReport:
         kind = ITEM_KINDS.get(type(item))
         if kind is None or self.stats is None:
             return
-        self.stats.inc_value(FILL.key(kind, FILL_ITEMS))
-        for name in filled_fields(item):
-            self.stats.inc_value(FILL.key(kind, name))
+        fills = self.fills
+        for key in (FILL.key(kind, FILL_ITEMS), *fill_keys(kind, filled_fields(item))):
+            fills[key] = fills.get(key, 0) + 1
+        self.unflushed += 1
+        if self.unflushed >= FILL_FLUSH_ITEMS:
+            self.flush_fills()
+
+    def flush_fills(self) -> None:
+        """Add the counts so far to the crawl's stats."""
+        fills, self.fills, self.unflushed = self.fills, {}, 0
+        if self.stats is not None:
+            for key, count in fills.items():
+                self.stats.inc_value(key, count)
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.flush_fills()
         if self.stats is None:
             return
         stats = dict(self.stats.get_stats())

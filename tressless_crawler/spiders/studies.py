@@ -53,6 +53,7 @@ from tressless_crawler.parsers.study import read_study
 from tressless_crawler.runs.failures import FailureAccounting, record_failure
 from tressless_crawler.spiders.backlog import Backlog
 from tressless_crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_origins
+from tressless_crawler.spiders.parse_worker import ParsePool
 from tressless_crawler.stats import (
     DISCOVERY_ROBOTS_SITEMAPS,
     DISCOVERY_SITEMAP_CUT,
@@ -134,6 +135,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         self.backlog: Backlog | None = None  # set in from_crawler
         self.sitemap_max = SITEMAP_MAX_URLS
         self.discovered: set[str] = set()  # sitemaps and listings requested by this run
+        self.parse_pool: ParsePool | None = None  # PARSE_WORKERS > 0: study pages parsed there
         self.crawl_ready = (
             True  # read by the distributed scheduler (tressless_crawler.distributed.scheduler)
         )
@@ -158,6 +160,9 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             days=defaults.getfloat(crawler.settings, "INCREMENTAL_MAX_AGE_DAYS")
         )
         spider.backlog = Backlog.for_crawler(crawler, spider.study_request)
+        if defaults.getint(crawler.settings, "PARSE_WORKERS") > 0:
+            spider.parse_pool = ParsePool(crawler.settings.getint("PARSE_WORKERS"))
+            crawler.signals.connect(spider.parse_pool.close, signal=signals.spider_closed)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         if distributed.enabled(crawler.settings) and not distributed.seeding(crawler.settings):
             keys = distributed.FrontierKeys.for_spider(crawler.settings, spider.name)
@@ -249,7 +254,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         headers = {} if fresh else conditional_headers(self.known.pages.get(canonical_url(url)))
         return Request(
             url,
-            callback=self.parse_study,
+            callback=self.parse_study if self.parse_pool is None else self.parse_study_in_worker,
             errback=self.request_failed,
             headers=headers,
             cb_kwargs={"follow": follow and self.follow_links},
@@ -472,15 +477,40 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
 
     # --- study pages ----------------------------------------------------------
     def parse_study(self, response: Response, follow: bool = True) -> Iterator[Any]:
+        page = self.study_page(response)
+        if page is not None:
+            yield from self.study_outputs(response, read_study(page, response.url), follow)
+
+    async def parse_study_in_worker(
+        self, response: Response, follow: bool = True
+    ) -> AsyncIterator[Any]:
+        """``parse_study`` with the page parsed by a worker process (``PARSE_WORKERS``; in this
+        process when there is none: a request queued by a run that had them, resumed by one
+        that has not)."""
+        page = self.study_page(response)
+        if page is None:
+            return
+        pool = self.parse_pool
+        parsed = (
+            await pool.read_study(page, response.url)
+            if pool is not None
+            else read_study(page, response.url)
+        )
+        for output in self.study_outputs(response, parsed, follow):
+            yield output
+
+    def study_page(self, response: Response) -> str | bytes | None:
+        """What the study parser is to read of ``response``; None when it is not to be parsed
+        (a 304, a gone page, not HTML: counted and recorded here)."""
         stats = self.crawler.stats
         if response.status == 304:
             self.page_fetched(response)
             stats.inc_value(INCREMENTAL_NOT_MODIFIED)
-            return
+            return None
         if response.status in GONE_STATUSES:
             self.page_fetched(response)
             stats.inc_value(STUDIES_GONE.key(response.status))  # the store marks the row gone
-            return
+            return None
         stats.inc_value(STUDY_PAGES)
         # A dropped page's validators are not kept: a soft 404 must not answer 304 next time.
         if not isinstance(response, TextResponse):
@@ -488,8 +518,15 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             logger.warning(
                 "Not an HTML page at %s (%s)", response.url, response.headers.get("Content-Type")
             )
-            return
-        result, notes = read_study(page_source(response), response.url)
+            return None
+        return page_source(response)
+
+    def study_outputs(
+        self, response: Response, parsed: tuple[StudyItem | Drop, tuple[str, ...]], follow: bool
+    ) -> Iterator[Any]:
+        """The item and the requests of a parsed study page."""
+        stats = self.crawler.stats
+        result, notes = parsed
         for note in notes:
             stats.inc_value(PARSE_NOTES.key(note))
         if isinstance(result, Drop):

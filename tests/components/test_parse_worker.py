@@ -1,0 +1,78 @@
+"""Study pages parsed in worker processes (PARSE_WORKERS): the same answers as in the crawl's
+own process, also for pages given as text, dropped pages and after a worker dies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+from pathlib import Path
+
+from tressless_crawler.items import Drop
+from tressless_crawler.parsers.study import read_study
+from tressless_crawler.spiders.parse_worker import ParsePool
+
+PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "study"
+SAVED_FROM_RE = re.compile(rb"<!--\s*saved from url=(?:\(\d+\))?(\S+)\s*-->")
+
+
+def saved_pages() -> list[tuple[bytes, str]]:
+    pages = []
+    for path in sorted(PAGES.glob("*.html")):
+        body = path.read_bytes()
+        match = SAVED_FROM_RE.search(body)
+        url = match.group(1).decode() if match else f"https://tressless.com/research/x-{path.stem}"
+        pages.append((body, url))
+    return pages
+
+
+def test_workers_answer_as_read_study_does() -> None:
+    pages = saved_pages()
+    # Bytes as the spider gives a UTF-8 page, text as it gives any other, and a page with no
+    # study: a Drop, with its reason.
+    requests: list[tuple[str | bytes, str]] = [*pages, (pages[0][0].decode("utf-8"), pages[0][1])]
+    requests.append((b"<html><body>nothing</body></html>", "https://tressless.com/research/x-Ab1"))
+
+    async def run() -> list[object]:
+        pool = ParsePool(2)
+        try:
+            return list(await asyncio.gather(*(pool.read_study(p, u) for p, u in requests)))
+        finally:
+            await pool.close()
+
+    answers = asyncio.run(run())
+    assert answers == [read_study(page, url) for page, url in requests]
+    assert isinstance(answers[-1][0], Drop)  # type: ignore[index]
+
+
+def test_a_dead_worker_costs_no_page() -> None:
+    pages = saved_pages()
+
+    async def run() -> tuple[list[object], int | None]:
+        pool = ParsePool(1)
+        try:
+            first = await pool.read_study(*pages[0])
+            process = pool.workers[0].process
+            assert process is not None
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            rest = await asyncio.gather(*(pool.read_study(p, u) for p, u in pages[1:]))
+            return [first, *rest], process.returncode
+        finally:
+            await pool.close()
+
+    answers, code = asyncio.run(run())
+    assert code == -signal.SIGKILL
+    assert answers == [read_study(page, url) for page, url in pages]
+
+
+def test_workers_exit_when_closed() -> None:
+    async def run() -> list[int | None]:
+        pool = ParsePool(2)
+        await pool.read_study(*saved_pages()[0])
+        processes = [w.process for w in pool.workers]
+        await pool.close()
+        return [p.poll() if p is not None else None for p in processes]
+
+    assert asyncio.run(run()) == [0, 0]

@@ -1,0 +1,277 @@
+"""Study pages parsed in a worker process, so that a crawl uses a second core.
+
+With ``PARSE_WORKERS = N`` (N > 0) the studies spider hands each study page's body to one of N
+worker processes, which run :func:`tressless_crawler.parsers.study.read_study` on it and send
+back its result; the item then goes through the pipelines and the store in the crawl's own
+process as before. Only the parse moves: the parser is a pure function of the page's bytes
+and URL, so the items are the same, and what is stored, when and by whom does not change (the
+crawl's process stays the database's only writer; a worker holds nothing that a kill could
+lose). Settings read: ``PARSE_WORKERS``.
+
+The workers are plain child processes (``python -m tressless_crawler.spiders.parse_worker``)
+that talk over two pipes (a page goes as its bytes behind a small header, the answer comes back
+as a length-prefixed pickle); the crawl reads and writes the pipes from
+its event loop (no thread of its own, so no GIL contention with the reactor). A worker's log
+records are sent back with each answer and logged by the crawl. A worker that dies (killed,
+out of memory) costs no page: what it had not answered is parsed in the crawl's process, and
+so is everything after (logged once). A worker exits when its input pipe closes, including
+when the crawl is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pickle
+import struct
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from tressless_crawler.items import Drop, StudyItem
+from tressless_crawler.parsers.study import read_study
+
+logger = logging.getLogger(__name__)
+
+# A request: its number, whether the page is text (else bytes), the sizes of the URL and the
+# page, then both as bytes (not pickled: a page is 50 KB). An answer: the size of its pickle.
+REQUEST = struct.Struct("!IBII")
+HEADER = struct.Struct("!I")
+Parsed = tuple[StudyItem | Drop, tuple[str, ...]]
+# (logger name, level, message) of the records a parse logged
+LogRecords = list[tuple[str, int, str]]
+
+
+# --- The worker's side ----------------------------------------------------------------------
+class _Collect(logging.Handler):
+    """Keeps the records logged during one parse, to be sent back with its answer."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: LogRecords = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        self.records.append((record.name, record.levelno, text))
+
+
+def _requests(stream: BinaryIO) -> Iterator[tuple[int, str | bytes, str]]:
+    while True:
+        header = stream.read(REQUEST.size)
+        if len(header) < REQUEST.size:
+            return  # the crawl closed the pipe (or died): the worker's work is done
+        seq, is_text, url_size, page_size = REQUEST.unpack(header)
+        url = stream.read(url_size).decode("utf-8", "surrogatepass")
+        page = stream.read(page_size)
+        yield seq, page.decode("utf-8", "surrogatepass") if is_text else page, url
+
+
+def serve(inbox: BinaryIO, outbox: BinaryIO) -> None:
+    """Answer each parse request with ``(seq, (result, notes), log records)``."""
+    collect = _Collect()
+    root = logging.getLogger()
+    root.handlers[:] = [collect]
+    root.setLevel(logging.INFO)
+    for seq, page, url in _requests(inbox):
+        parsed = read_study(page, url)
+        answer = pickle.dumps((seq, parsed, collect.records), pickle.HIGHEST_PROTOCOL)
+        collect.records = []
+        outbox.write(HEADER.pack(len(answer)) + answer)
+        outbox.flush()
+
+
+def main(argv: list[str]) -> int:
+    inbox = os.fdopen(int(argv[0]), "rb")
+    outbox = os.fdopen(int(argv[1]), "wb")
+    with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):  # the crawl is gone
+        serve(inbox, outbox)
+    return 0
+
+
+# --- The crawl's side -----------------------------------------------------------------------
+class _Answers(asyncio.Protocol):
+    """Reads a worker's answers off its pipe and resolves the waiting parses."""
+
+    def __init__(self, worker: _Worker) -> None:
+        self.worker = worker
+        self.buffer = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        start = 0
+        while len(buffer) - start >= HEADER.size:
+            (size,) = HEADER.unpack_from(buffer, start)
+            end = start + HEADER.size + size
+            if len(buffer) < end:
+                break
+            self.worker.answered(pickle.loads(memoryview(buffer)[start + HEADER.size : end]))
+            start = end
+        del buffer[:start]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.worker.lost()
+
+
+class _Worker:
+    """One worker process and the parses it has not answered yet."""
+
+    def __init__(self, pool: ParsePool) -> None:
+        self.pool = pool
+        self.process: subprocess.Popen[bytes] | None = None
+        self.requests: asyncio.WriteTransport | None = None
+        self.answers: asyncio.ReadTransport | None = None
+        self.waiting: dict[int, tuple[asyncio.Future[Parsed], str | bytes, str]] = {}
+        self.alive = False
+
+    async def start(self) -> None:
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", __name__, str(to_worker_r), str(from_worker_w)],
+                pass_fds=(to_worker_r, from_worker_w),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                # The crawl's own import path: the project may run from a Scrapyd egg.
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+            )
+        finally:
+            os.close(to_worker_r)
+            os.close(from_worker_w)
+        loop = asyncio.get_running_loop()
+        self.requests, _ = await loop.connect_write_pipe(
+            asyncio.Protocol, os.fdopen(to_worker_w, "wb", buffering=0)
+        )
+        self.answers, _ = await loop.connect_read_pipe(
+            lambda: _Answers(self), os.fdopen(from_worker_r, "rb", buffering=0)
+        )
+        self.alive = True
+
+    def parse(self, seq: int, page: str | bytes, url: str) -> asyncio.Future[Parsed]:
+        future: asyncio.Future[Parsed] = asyncio.get_running_loop().create_future()
+        self.waiting[seq] = (future, page, url)
+        is_text = isinstance(page, str)
+        body = page.encode("utf-8", "surrogatepass") if isinstance(page, str) else page
+        address = url.encode("utf-8", "surrogatepass")
+        assert self.requests is not None
+        self.requests.writelines(
+            (REQUEST.pack(seq, is_text, len(address), len(body)), address, body)
+        )
+        return future
+
+    def answered(self, answer: tuple[int, Parsed, LogRecords]) -> None:
+        seq, parsed, records = answer
+        for name, level, text in records:
+            logging.getLogger(name).log(level, "%s", text)
+        entry = self.waiting.pop(seq, None)
+        if entry is not None and not entry[0].done():
+            entry[0].set_result(parsed)
+
+    def lost(self) -> None:
+        """The worker is gone: what it had not answered is parsed here."""
+        if not self.alive:
+            return
+        self.alive = False
+        self.pool.worker_lost(self)
+        waiting, self.waiting = self.waiting, {}
+        for future, page, url in waiting.values():
+            if not future.done():
+                future.set_result(read_study(page, url))
+
+    def cpu_seconds(self) -> float | None:
+        """The worker's CPU time so far (user + system), where /proc tells it."""
+        if self.process is None:
+            return None
+        try:
+            with open(f"/proc/{self.process.pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
+    async def close(self) -> None:
+        self.alive = False
+        if self.requests is not None:
+            self.requests.close()  # the worker reads the end of its input and exits
+        process = self.process
+        if process is not None:
+            try:
+                await asyncio.to_thread(process.wait, 10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                await asyncio.to_thread(process.wait)
+        if self.answers is not None:
+            self.answers.close()
+
+
+class ParsePool:
+    """``PARSE_WORKERS`` worker processes that parse study pages, started at the first page."""
+
+    def __init__(self, workers: int) -> None:
+        self.size = max(0, workers)
+        self.workers: list[_Worker] = []
+        self.started = False
+        self.starting: asyncio.Future[None] | None = None
+        self.seq = 0
+        self.sent = 0
+        self.failed = False
+
+    async def read_study(self, page: str | bytes, url: str) -> Parsed:
+        """``read_study(page, url)``, computed by a worker (in this process without one)."""
+        if not self.started:
+            await self._start()
+        live = [worker for worker in self.workers if worker.alive]
+        if not live:
+            return read_study(page, url)
+        self.seq = (self.seq + 1) & 0xFFFFFFFF
+        self.sent += 1
+        worker = min(live, key=lambda w: len(w.waiting))  # the least busy
+        return await worker.parse(self.seq, page, url)
+
+    async def _start(self) -> None:
+        if self.starting is None:
+            self.starting = asyncio.ensure_future(self._start_workers())
+        await asyncio.shield(self.starting)
+
+    async def _start_workers(self) -> None:
+        try:
+            for _ in range(self.size):
+                worker = _Worker(self)
+                self.workers.append(worker)
+                await worker.start()
+            logger.info("Parsing study pages in %d worker process(es)", self.size)
+        except Exception as exc:
+            logger.warning("Could not start a parse worker (%s): parsing in this process", exc)
+        finally:
+            self.started = True
+
+    def worker_lost(self, worker: _Worker) -> None:
+        if not self.failed:
+            self.failed = True
+            code = worker.process.poll() if worker.process is not None else None
+            logger.warning(
+                "A parse worker exited (code %s): its pages are parsed in this process", code
+            )
+
+    async def close(self) -> None:
+        workers, self.workers = self.workers, []
+        cpu = [worker.cpu_seconds() for worker in workers]
+        for worker in workers:
+            await worker.close()
+        if workers:
+            known = [seconds for seconds in cpu if seconds is not None]
+            logger.info(
+                "Parse workers: %d page(s) sent, %s s of CPU",
+                self.sent,
+                f"{sum(known):.1f}" if known else "-",
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
