@@ -96,9 +96,7 @@ class MemProbe:
             import ctypes
 
             ctypes.CDLL("libc.so.6").malloc_trim(0)  # what glibc holds free goes back first
-        engine: Any = self.crawler.engine
-        slot = getattr(engine, "_slot", None) or getattr(engine, "slot", None)
-        scheduler = getattr(slot, "scheduler", None)
+        scheduler: Any = self.crawler.engine.scheduler
         dupefilter = getattr(scheduler, "df", None)
         live = {
             name: len(refs)

@@ -206,3 +206,31 @@ def test_our_requests_survive_the_trip_through_redis(
     assert back.cb_kwargs == {"follow": True}
     assert back.meta == request.meta
     assert back.headers.get("If-None-Match") == b'"etag"'
+
+
+def test_the_scheduler_opens_on_a_queue_left_by_an_earlier_crawl(
+    server: redis.Redis, redis_url: str, redis_prefix: str
+) -> None:
+    """scrapy-redis' own open() (its note of a resumed queue goes through the deprecated
+    Spider.log(): warnings are errors here), with our check of the queue class."""
+    project_settings = project(REDIS_URL=redis_url, REDIS_KEY_PREFIX=redis_prefix)
+    DistributedCrawl().update_settings(project_settings)
+    names = ["REDIS_URL", "REDIS_KEY_PREFIX", "SCHEDULER_PERSIST", "DUPEFILTER_CLASS"]
+    names += [name for name in project_settings if name.startswith("SCHEDULER_")]
+    settings = {name: project_settings[name] for name in names}
+    settings |= {"SITE_URL": "http://127.0.0.1:1", "FRONTIER_SEEDING": True}
+    crawler = get_crawler(StudiesSpider, settings)
+    spider = StudiesSpider.from_crawler(crawler)
+    keys = FrontierKeys.for_spider(crawler.settings, spider.name)
+    PriorityQueue(server, spider, keys.queue).push(
+        spider.study_request("http://127.0.0.1:1/research/a-study-Ab1c")
+    )
+    scheduler = SharedScheduler.from_crawler(crawler)
+    scheduler.open(spider)
+    assert scheduler.queue.key == keys.queue
+    assert len(scheduler) == 1
+
+    settings["SCHEDULER_QUEUE_CLASS"] = "scrapy_redis.queue.FifoQueue"
+    crawler = get_crawler(StudiesSpider, settings)
+    with pytest.raises(ValueError, match="SCHEDULER_QUEUE_CLASS"):
+        SharedScheduler.from_crawler(crawler).open(StudiesSpider.from_crawler(crawler))

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.http import Headers, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 
@@ -28,6 +27,7 @@ from tressless_crawler.parsers.text import approx_date_from_age
 from tressless_crawler.parsers.thread_html import parse_thread_html
 from tressless_crawler.parsers.thread_reddit import parse_more_children, parse_thread_reddit
 from tressless_crawler.pipelines.normalize import clean_line
+from tressless_crawler.scrapy_internals import decode_content
 from tressless_crawler.spiders.expansion import Expansion
 from tressless_crawler.spiders.studies import page_source
 from tressless_crawler.stats import (
@@ -104,9 +104,7 @@ def rebuild_response(archived: Archived, fallback: str = FALLBACK) -> tuple[Resp
     body = archived.body
     encodings = headers.getlist("Content-Encoding")
     if encodings:
-        to_decode, to_keep = HttpCompressionMiddleware._split_encodings(encodings)
-        for encoding in to_decode:
-            body = HttpCompressionMiddleware._decode(body, encoding, MAX_BODY)
+        body, to_keep = decode_content(body, encodings, MAX_BODY)
         if to_keep:
             headers["Content-Encoding"] = to_keep
         else:

@@ -17,6 +17,7 @@ from tressless_crawler.cli.command import ProjectCommand
 from tressless_crawler.cli.exit_codes import EXIT_USAGE
 from tressless_crawler.cli.outcome import judge, run_crawl
 from tressless_crawler.exceptions import CommandError
+from tressless_crawler.scrapy_internals import create_crawler
 
 
 class Command(ProjectCommand, ScrapyCrawlCommand):
@@ -31,7 +32,7 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
             raise CommandError(
                 f"no spider named {args[0]!r}; the spiders are: {', '.join(spiders)}", EXIT_USAGE
             )
-        crawler = self._create_crawler(args[0])
+        crawler = create_crawler(self, args[0])
         watch = run_crawl(self.crawler_process, crawler, opts.spargs)
         problem = judge(watch, str(self.settings.get("DATABASE_URL") or ""))
         if problem.code:

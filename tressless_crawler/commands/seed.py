@@ -31,6 +31,7 @@ from tressless_crawler.distributed.inflight import frontier_state
 from tressless_crawler.distributed.mode import FrontierKeys, redis_client
 from tressless_crawler.exceptions import CommandError
 from tressless_crawler.runs.recorder import CrawlRunRecorder
+from tressless_crawler.scrapy_internals import create_crawler
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class Command(ProjectCommand, CrawlCommand):
             if cleared:
                 logger.info("New crawl: cleared %d keys under %s", cleared, keys.base)
         assert self.crawler_process is not None
-        watch = run_crawl(self.crawler_process, self._create_crawler(spider), opts.spargs)
+        watch = run_crawl(self.crawler_process, create_crawler(self, spider), opts.spargs)
         if watch.errors:
             raise watch.errors[0]  # one line and its exit code (tressless_crawler.cli.errors)
         if watch.stats().get("finish_reason") != "finished":

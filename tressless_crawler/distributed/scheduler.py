@@ -12,11 +12,12 @@ In the ``scrapy seed`` process it only enqueues. Settings: ``FRONTIER_WORKER_TTL
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+import warnings
 from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.utils.misc import load_object
 from scrapy.utils.request import request_from_dict
 from scrapy_redis.queue import PriorityQueue
@@ -27,6 +28,7 @@ from tressless_crawler import signals as crawler_signals
 from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.distributed.inflight import InFlightLedger
 from tressless_crawler.distributed.mode import FrontierKeys, seeding, worker_id
+from tressless_crawler.scrapy_internals import engine_in_progress
 from tressless_crawler.stats import (
     FRONTIER_CONFIRMED,
     FRONTIER_HEARTBEAT_MISSED,
@@ -39,21 +41,6 @@ from tressless_crawler.stats import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_WORKER_TTL = DEFAULTS["FRONTIER_WORKER_TTL"]
-
-
-def engine_in_progress(crawler: Crawler) -> Collection[Request] | None:
-    """The requests the engine has not finished: downloading, in callbacks or in item pipelines.
-
-    Scrapy has no public signal for "this request's response and everything it
-    produced were processed"; the engine's slot keeps exactly that set (a
-    request enters it when it is taken from the scheduler and leaves it after
-    its callback output went through the item pipelines). None when this
-    Scrapy version has no such set: requests are then confirmed only when the
-    worker closes.
-    """
-    slot = getattr(crawler.engine, "_slot", None)
-    inprogress = getattr(slot, "inprogress", None)
-    return inprogress if isinstance(inprogress, Collection) else None
 
 
 class SharedScheduler(Scheduler):
@@ -87,21 +74,14 @@ class SharedScheduler(Scheduler):
         return scheduler
 
     def open(self, spider: Spider) -> None:
-        # scrapy-redis' own open(), minus its Spider.log() call (deprecated in Scrapy 2.13+).
-        self.spider = spider
-        queue_cls = load_object(self.queue_cls)
-        if not issubclass(queue_cls, PriorityQueue):
+        if not issubclass(load_object(self.queue_cls), PriorityQueue):
             raise ValueError("SCHEDULER_QUEUE_CLASS must be scrapy_redis.queue.PriorityQueue")
-        self.queue = queue_cls(
-            server=self.server,
-            spider=spider,
-            key=self.queue_key % {"spider": spider.name},
-            serializer=self.serializer,
-        )
-        if not self.df:
-            self.df = load_object(self.dupefilter_cls).from_spider(spider)
-        if self.flush_on_start:
-            self.flush()
+        with warnings.catch_warnings():
+            # scrapy-redis notes a resumed queue with Spider.log(), deprecated since Scrapy 2.13
+            warnings.filterwarnings(
+                "ignore", r"Spider\.log\(\) is deprecated", ScrapyDeprecationWarning
+            )
+            super().open(spider)
         keys = FrontierKeys.for_spider(spider.settings, spider.name)
         self.ledger = InFlightLedger(
             self.server, keys, self.queue.key, self.worker, self.worker_ttl
@@ -109,6 +89,8 @@ class SharedScheduler(Scheduler):
         if self.seeding:
             logger.info("Seeding the shared frontier %s", self.queue.key)
             return
+        if self.crawler is not None:
+            engine_in_progress(self.crawler)  # raises now if this Scrapy keeps no such set
         self.ledger.register()
         requeued = self._reclaim()
         logger.info(

@@ -30,11 +30,10 @@ import email.utils
 import logging
 import random
 import time
-from typing import Any, cast
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
@@ -42,6 +41,7 @@ from scrapy.utils.response import response_status_message
 from twisted.internet.task import deferLater
 
 from tressless_crawler.defaults import DEFAULTS
+from tressless_crawler.scrapy_internals import hold_downloader_slot
 from tressless_crawler.stats import (
     RETRY_HOST_PAUSED_COUNT,
     RETRY_HOST_PAUSED_SLOT_HELD,
@@ -127,7 +127,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     ) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
-        retry = self._retry(request, response_status_message(response.status))
+        retry = self.retry_request(request, response_status_message(response.status))
         if retry is None:
             return response
         await self.wait(request, response)
@@ -140,7 +140,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             exception, self.exceptions_to_retry
         ):
             return None
-        retry = self._retry(request, exception)
+        retry = self.retry_request(request, exception)
         if retry is None:
             return None
         await self.wait(request, None)
@@ -179,33 +179,22 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def hold_downloader_slot(self, request: Request, seconds: float) -> bool:
         """Keep the downloader from sending what it already queued for the request's slot.
 
-        Scrapy's downloader sends nothing from a slot while the slot has a pending "later
-        call" (that is how it spaces requests by DOWNLOAD_DELAY); setting one that fires when
-        the pause ends holds the queued requests until then. This reaches into the
-        downloader's slots, so any surprise (another Scrapy version) only costs the hold:
-        requests on their way in are still held by process_request.
+        This needs the downloader's internals (``tressless_crawler.scrapy_internals``); on a
+        Scrapy without them a warning says so once, and only the requests on their way in are
+        held (by process_request).
         """
-        try:
-            downloader = self.crawler.engine.downloader  # type: ignore[union-attr]
-            slot = downloader.slots.get(downloader.get_slot_key(request))
-            release = downloader._latercall
-            if slot is None or not hasattr(slot, "latercall"):
-                return False
-            if slot.latercall is not None:
-                slot.latercall.cancel()  # a shorter wait for DOWNLOAD_DELAY: ours replaces it
-            slot.latercall = _call_later(seconds, release, slot)
-            return True
-        except Exception as exc:
-            logger.debug("Could not hold the downloader slot of %s: %r", request.url, exc)
-            return False
+        return hold_downloader_slot(self.crawler, request, seconds)
 
-
-def _call_later(seconds: float, func: Any, *args: Any) -> Any:
-    """A cancellable timer on the running loop, as the downloader makes its own."""
-    try:
-        from scrapy.utils.asyncio import call_later  # Scrapy 2.14+
-    except ImportError:  # pragma: no cover - older Scrapy uses reactor.callLater itself
-        from twisted.internet import reactor
-
-        return cast(Any, reactor).callLater(seconds, func, *args)
-    return call_later(seconds, func, *args)
+    def retry_request(self, request: Request, reason: str | Exception) -> Request | None:
+        """The retry of ``request``, or None once its retries are used up: RetryMiddleware's
+        decision (RETRY_TIMES, RETRY_PRIORITY_ADJUST, RETRY_GIVE_UP_LOG_LEVEL and the
+        ``max_retry_times``, ``priority_adjust`` and ``give_up_log_level`` meta keys) and stats."""
+        assert self.crawler.spider is not None
+        return get_retry_request(
+            request,
+            reason=reason,
+            spider=self.crawler.spider,
+            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+            give_up_log_level=request.meta.get("give_up_log_level", self.give_up_log_level),
+        )

@@ -20,6 +20,11 @@ from scrapy.utils.log import get_scrapy_root_handler
 from twisted.internet import task
 
 from tressless_crawler.defaults import DEFAULTS
+from tressless_crawler.scrapy_internals import (
+    ScrapyInternalsError,
+    engine_in_progress,
+    unavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -106,14 +111,18 @@ class ProgressBar:
         self.bar.refresh()
 
     def queued(self) -> int:
-        engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None) or getattr(engine, "slot", None)
-        scheduler = getattr(slot, "scheduler", None)
+        """Requests waiting in the scheduler plus those the engine has not finished."""
+        scheduler = self.crawler.engine.scheduler
         try:
             waiting = len(scheduler) if scheduler is not None else 0  # type: ignore[arg-type]
         except (TypeError, NotImplementedError):
             waiting = 0
-        return waiting + len(getattr(slot, "inprogress", ()) or ())
+        try:
+            inprogress = engine_in_progress(self.crawler)
+        except ScrapyInternalsError as error:
+            unavailable(self.crawler, error, "the progress bar counts only queued requests")
+            inprogress = None
+        return waiting + len(inprogress or ())
 
     def spider_closed(self, spider: Spider) -> None:
         if self.loop is not None and self.loop.running:

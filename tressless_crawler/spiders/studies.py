@@ -32,7 +32,6 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
-from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from w3lib.encoding import read_bom
@@ -51,6 +50,7 @@ from tressless_crawler.incremental.known import KnownSite, load_known_site
 from tressless_crawler.items import Drop, StudyItem
 from tressless_crawler.parsers.study import read_study
 from tressless_crawler.runs.failures import FailureAccounting, record_failure
+from tressless_crawler.scrapy_internals import DecompressionMaxSizeExceeded, wake_engine
 from tressless_crawler.spiders.backlog import Backlog
 from tressless_crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_origins
 from tressless_crawler.spiders.parse_worker import ParsePool
@@ -385,7 +385,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
             try:
                 body = gunzip(body, max_size=limit)
-            except _DecompressionMaxSizeExceeded:
+            except DecompressionMaxSizeExceeded:
                 stats.inc_value(DISCOVERY_SITEMAP_TOO_BIG)
                 logger.warning(
                     "Sitemap %s unpacks to more than DOWNLOAD_MAXSIZE (%d bytes): skipped",
@@ -577,14 +577,6 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         """``url`` is on SITE_URL's origin: scheme, host and port
         (tressless_crawler.urls.Origins)."""
         return valid_url(url) and self.site_origins.allows(url)
-
-
-def wake_engine(crawler: Crawler) -> None:
-    """Have the engine ask the scheduler for requests now rather than at its next heartbeat."""
-    slot = getattr(crawler.engine, "_slot", None)
-    nextcall = getattr(slot, "nextcall", None)
-    if nextcall is not None:
-        nextcall.schedule()
 
 
 def page_source(response: TextResponse) -> str | bytes:
