@@ -6,14 +6,9 @@ end a command into the line a user reads and its exit code.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from scrapy.exceptions import IgnoreRequest
 
-from tressless_crawler.cli.exit_codes import EXIT_FAILED, EXIT_USAGE
-
-if TYPE_CHECKING:
-    from tressless_crawler.db.locks import Holder
+from tressless_crawler.exit_codes import EXIT_FAILED, EXIT_USAGE
 
 
 class CommandError(Exception):
@@ -38,22 +33,12 @@ class SchemaOutdated(RuntimeError):
 
 
 class CrawlLocked(RuntimeError):
-    """Another crawl of the same spider holds the lock (:mod:`tressless_crawler.db.locks`)."""
+    """Another crawl of the same spider holds the lock (:mod:`tressless_crawler.db.locks`);
+    ``holder`` is the lock's row as :class:`tressless_crawler.db.locks.Holder`."""
 
-    def __init__(self, name: str, holder: Holder) -> None:
+    def __init__(self, message: str, holder: object) -> None:
+        super().__init__(message)
         self.holder = holder
-        who = (
-            f"a distributed crawl on the frontier {holder.frontier}, first worker pid "
-            f"{holder.pid} on {holder.host}"
-            if holder.frontier
-            else f"pid {holder.pid} on {holder.host}"
-        )
-        super().__init__(
-            f"another '{name}' crawl is running on this database ({who}, run {holder.run_id}, "
-            f"started {holder.acquired_at:%Y-%m-%d %H:%M:%S}, "
-            f"last heartbeat {holder.heartbeat_at:%H:%M:%S}); this one will not start. "
-            "If that crawl died, its lock frees itself when its heartbeat is stale."
-        )
 
 
 class CrawlRefused(RuntimeError):

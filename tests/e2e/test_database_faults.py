@@ -28,7 +28,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from tests.conftest import SITE_DIR, run_scrapy, start_scrapy
-from tressless_crawler.cli.exit_codes import EXIT_SPOOLED
 from tressless_crawler.db.engine import make_engine
 from tressless_crawler.db.models import (
     CrawlRun,
@@ -40,6 +39,7 @@ from tressless_crawler.db.models import (
     StudyThread,
 )
 from tressless_crawler.demo.server import SiteServer
+from tressless_crawler.exit_codes import EXIT_SPOOLED
 
 pytestmark = pytest.mark.e2e
 

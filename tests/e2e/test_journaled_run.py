@@ -21,10 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from tests.conftest import SITE_DIR, run_scrapy, start_scrapy
-from tressless_crawler.cli.exit_codes import EXIT_SPOOLED
 from tressless_crawler.db.engine import make_engine
 from tressless_crawler.db.models import CrawlRun, Page, Study
 from tressless_crawler.demo.server import SiteServer
+from tressless_crawler.exit_codes import EXIT_SPOOLED
 
 pytestmark = pytest.mark.e2e
 
@@ -112,7 +112,7 @@ def test_a_run_that_journaled_items_ends_finished_with_journal_and_replay_comple
     # The end of the crawl names the spool file and what to do.
     report = text[text.index("Crawl report") :]
     assert str(files[0]) in report and "scrapy db replay" in report
-    # ... and so do its exit code and last line (tressless_crawler.cli.exit_codes: 8, spooled).
+    # ... and so do its exit code and last line (tressless_crawler.exit_codes: 8, spooled).
     assert proc.returncode == EXIT_SPOOLED, text[-3000:]
     assert text.strip().splitlines()[-1].startswith("Error: ") and "scrapy db replay" in text
 

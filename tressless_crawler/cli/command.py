@@ -27,9 +27,9 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
 from tressless_crawler.cli.errors import explain, missing_sqlite_file
-from tressless_crawler.cli.exit_codes import EXIT_USAGE
 from tressless_crawler.cli.startup_log import quiet_startup
 from tressless_crawler.exceptions import CommandError
+from tressless_crawler.exit_codes import EXIT_USAGE
 from tressless_crawler.redact import redact_secrets
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The one place where an exception becomes the line a user reads and an exit code.
 
-Every command ends with one of the codes of :mod:`tressless_crawler.cli.exit_codes`
+Every command ends with one of the codes of :mod:`tressless_crawler.exit_codes`
 (``docs/operations.md`` lists them for cron and Scrapyd). A problem the user can fix (a wrong
 argument, a database URL that does not work, an output file that cannot be written) is one
 line on stderr saying what went wrong and what to do; the traceback is shown only with
@@ -19,20 +19,20 @@ from scrapy.exceptions import UsageError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
-from tressless_crawler.cli.exit_codes import (
-    EXIT_DATABASE,
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OUTPUT,
-    EXIT_REFUSED,
-    EXIT_USAGE,
-)
 from tressless_crawler.exceptions import (
     CommandError,
     CrawlLocked,
     CrawlRefused,
     SchemaOutdated,
     SpiderArgumentError,
+)
+from tressless_crawler.exit_codes import (
+    EXIT_DATABASE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT,
+    EXIT_REFUSED,
+    EXIT_USAGE,
 )
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """How a crawl ended, as an exit code and, unless it went well, one line for the user.
 
 cron and Scrapyd only see the exit code, so a crawl that fetched nothing must not end 0:
-the codes are in :mod:`tressless_crawler.cli.exit_codes` and ``docs/operations.md``.
+the codes are in :mod:`tressless_crawler.exit_codes` and ``docs/operations.md``.
 Settings: ``SITE_URL`` (named in the message), ``REDIS_URL`` (a distributed worker may find
 nothing left to do).
 """
@@ -17,7 +17,8 @@ from scrapy.crawler import Crawler, CrawlerProcessBase
 from twisted.internet.defer import Deferred
 
 from tressless_crawler.cli.errors import Problem, explain
-from tressless_crawler.cli.exit_codes import (
+from tressless_crawler.db.runs import FINISHED_WITH_SPOOL
+from tressless_crawler.exit_codes import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_NOTHING_FOUND,
@@ -25,7 +26,6 @@ from tressless_crawler.cli.exit_codes import (
     EXIT_SPOOLED,
     EXIT_UNREACHABLE,
 )
-from tressless_crawler.db.runs import FINISHED_WITH_SPOOL
 from tressless_crawler.runs.recorder import SPOOLED
 from tressless_crawler.stats import (
     COMMUNITY_GONE,

@@ -1,7 +1,7 @@
 """``scrapy crawl <spider>``: Scrapy's command, with an exit code that says how the crawl ended.
 
 0 when it finished with work done or nothing to do; otherwise one line on stderr and the
-code of :mod:`tressless_crawler.cli.exit_codes` (site unreachable, nothing found, refused,
+code of :mod:`tressless_crawler.exit_codes` (site unreachable, nothing found, refused,
 interrupted, spooled, failed). cron and Scrapyd read it. Settings: ``DATABASE_URL`` (named in a
 database error).
 """
@@ -14,9 +14,9 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from tressless_crawler.cli.command import ProjectCommand
-from tressless_crawler.cli.exit_codes import EXIT_USAGE
 from tressless_crawler.cli.outcome import judge, run_crawl
 from tressless_crawler.exceptions import CommandError
+from tressless_crawler.exit_codes import EXIT_USAGE
 from tressless_crawler.scrapy_internals import create_crawler
 
 

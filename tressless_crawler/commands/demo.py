@@ -19,7 +19,6 @@ from scrapy.commands import ScrapyCommand
 from sqlalchemy import func, select
 
 from tressless_crawler.cli.command import ProjectCommand
-from tressless_crawler.cli.exit_codes import EXIT_USAGE
 from tressless_crawler.cli.outcome import judge, run_crawl
 from tressless_crawler.db.engine import make_engine, redact_url
 from tressless_crawler.db.models import (
@@ -34,6 +33,7 @@ from tressless_crawler.db.models import (
 )
 from tressless_crawler.demo.server import SiteServer
 from tressless_crawler.exceptions import CommandError
+from tressless_crawler.exit_codes import EXIT_USAGE
 
 logger = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from tressless_crawler.analysis.parquet import INSTALL_HINT
 from tressless_crawler.analysis.sqlite_copy import copy_to_sqlite
 from tressless_crawler.cli.command import ProjectCommand
 from tressless_crawler.cli.errors import output_problem
-from tressless_crawler.cli.exit_codes import EXIT_DATABASE
 from tressless_crawler.db.engine import make_engine, redact_url
 from tressless_crawler.db.schema import current_revision, head_revision
 from tressless_crawler.exceptions import CommandError
+from tressless_crawler.exit_codes import EXIT_DATABASE
 from tressless_crawler.export import queries
 from tressless_crawler.export.writers import FORMATS, write_records
 from tressless_crawler.runs.progress import terminal_size

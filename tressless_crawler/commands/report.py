@@ -12,12 +12,12 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.log import configure_logging
 
 from tressless_crawler.cli.command import ProjectCommand
-from tressless_crawler.cli.exit_codes import EXIT_DATABASE
 from tressless_crawler.db import runs
 from tressless_crawler.db.engine import make_engine, redact_url
 from tressless_crawler.db.schema import current_revision
 from tressless_crawler.db.types import as_utc
 from tressless_crawler.exceptions import CommandError
+from tressless_crawler.exit_codes import EXIT_DATABASE
 from tressless_crawler.runs.report import dropped_share_warnings, fill_rate_warnings, render_report
 
 

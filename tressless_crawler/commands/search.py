@@ -17,10 +17,10 @@ from sqlalchemy import exc as sa_exc
 
 from tressless_crawler.analysis.search import KINDS, search
 from tressless_crawler.cli.command import ProjectCommand
-from tressless_crawler.cli.exit_codes import EXIT_DATABASE
 from tressless_crawler.db.engine import make_engine, redact_url
 from tressless_crawler.db.schema import current_revision, head_revision
 from tressless_crawler.exceptions import QuerySyntaxError
+from tressless_crawler.exit_codes import EXIT_DATABASE
 from tressless_crawler.export.writers import json_text
 
 

@@ -23,13 +23,13 @@ from scrapy.commands.crawl import Command as CrawlCommand
 from scrapy.exceptions import UsageError
 
 from tressless_crawler.cli.command import ProjectCommand
-from tressless_crawler.cli.exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
 from tressless_crawler.cli.outcome import run_crawl
 from tressless_crawler.db.engine import make_engine, redact_url
 from tressless_crawler.db.schema import ensure_schema
 from tressless_crawler.distributed.inflight import frontier_state
 from tressless_crawler.distributed.mode import FrontierKeys, redis_client
 from tressless_crawler.exceptions import CommandError
+from tressless_crawler.exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
 from tressless_crawler.runs.recorder import CrawlRunRecorder
 from tressless_crawler.scrapy_internals import create_crawler
 

@@ -37,6 +37,22 @@ class Holder:
     frontier: str | None = None
 
 
+def locked_message(name: str, holder: Holder) -> str:
+    """What a user reads when another crawl holds the lock."""
+    who = (
+        f"a distributed crawl on the frontier {holder.frontier}, first worker pid "
+        f"{holder.pid} on {holder.host}"
+        if holder.frontier
+        else f"pid {holder.pid} on {holder.host}"
+    )
+    return (
+        f"another '{name}' crawl is running on this database ({who}, run {holder.run_id}, "
+        f"started {holder.acquired_at:%Y-%m-%d %H:%M:%S}, "
+        f"last heartbeat {holder.heartbeat_at:%H:%M:%S}); this one will not start. "
+        "If that crawl died, its lock frees itself when its heartbeat is stale."
+    )
+
+
 @dataclass(frozen=True)
 class Acquired:
     """How the lock was taken."""
@@ -114,7 +130,7 @@ def acquire(
         )
         itself = holder.frontier is None and holder.host == host and holder.pid == pid
         if not (stale or dead_here or itself):
-            raise CrawlLocked(name, holder)
+            raise CrawlLocked(locked_message(name, holder), holder)
         conn.execute(update(CrawlLock).where(CrawlLock.name == name).values(run_id=None, **taken))
         return Acquired(previous=holder, interrupted=mark_stale_runs(conn, name))
 
