@@ -30,6 +30,12 @@ from tressless_crawler.pipelines.normalize import clean_line
 from tressless_crawler.scrapy_internals import decode_content
 from tressless_crawler.spiders.expansion import Expansion
 from tressless_crawler.spiders.studies import page_source
+from tressless_crawler.stats import (
+    CHARSET_REPAIRED,
+    COMMUNITY_GONE,
+    REPARSE_EXPANDED_STUBS,
+    STUDIES_GONE,
+)
 from tressless_crawler.urls import (
     canonical_url,
     is_study_url,
@@ -128,7 +134,7 @@ def reparse_one(archived: Archived, fallback: str = FALLBACK) -> Reparsed | None
     kind, key, url = page
     out = Reparsed(kind, key, url, archived.status, archived.record_id)
     if archived.status in GONE_STATUSES:
-        out.stats[f"{'studies' if kind == 'study' else 'community'}/gone/{archived.status}"] += 1
+        out.stats[(STUDIES_GONE if kind == "study" else COMMUNITY_GONE).key(archived.status)] += 1
         return out
     try:
         response, repaired = rebuild_response(archived, fallback)
@@ -136,7 +142,7 @@ def reparse_one(archived: Archived, fallback: str = FALLBACK) -> Reparsed | None
         out.drop = ("undecodable", f"{type(exc).__name__}: {exc}")
         return out
     if repaired:
-        out.stats["charset/repaired"] += 1
+        out.stats[CHARSET_REPAIRED] += 1
     out.etag = _header(response, b"ETag")
     out.last_modified = _header(response, b"Last-Modified")
     result: Any
@@ -217,7 +223,7 @@ def reparse_entries(
         item = page.item
         found = (expansions or {}).get(page.key)
         if isinstance(item, ThreadItem) and found:
-            page.stats["reparse/expanded_stubs"] += expand_archived(
+            page.stats[REPARSE_EXPANDED_STUBS] += expand_archived(
                 item, archived.url, found, fallback
             )
         out.append(page)

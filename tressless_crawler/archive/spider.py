@@ -31,6 +31,7 @@ from typing import Any
 from scrapy import Spider, signals
 from tqdm import tqdm
 
+from tressless_crawler import defaults
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.archive.extract import (
     CONTENT_STATUSES,
@@ -41,6 +42,17 @@ from tressless_crawler.archive.extract import (
     reparse_task,
 )
 from tressless_crawler.archive.reader import Entry, FileIndex, archive_files, index_file
+from tressless_crawler.stats import (
+    PARSE_DROPPED,
+    PARSE_STUDIES,
+    PARSE_THREADS,
+    REPARSE_CHOSEN,
+    REPARSE_FILES,
+    REPARSE_PAGES,
+    REPARSE_RECORDS,
+    REPARSE_TORN_FILES,
+    REPARSE_WORKER_CPU_SECONDS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -137,11 +149,11 @@ class ReparseSpider(Spider):
         await engine.close_spider_async(reason="finished")
 
     async def start(self) -> AsyncIterator[Any]:
-        directory = Path(self.settings.get("ARCHIVE_DIR") or "data/archive")
-        fallback = self.settings.get("CHARSET_FALLBACK") or "cp1252"
+        directory = Path(defaults.get(self.settings, "ARCHIVE_DIR"))
+        fallback = defaults.get(self.settings, "CHARSET_FALLBACK")
         stats = self.crawler.stats
         files = archive_files(directory)
-        stats.set_value("reparse/files", len(files))
+        stats.set_value(REPARSE_FILES, len(files))
         # forkserver: the workers are not forks of a process with threads and a reactor
         context = multiprocessing.get_context("forkserver")
         started = time.perf_counter()
@@ -150,12 +162,12 @@ class ReparseSpider(Spider):
                 *(asyncio.wrap_future(pool.submit(index_file, path)) for path in files)
             )
             torn = sum(1 for index in indexes if index.torn)
-            stats.set_value("reparse/records", sum(index.records for index in indexes))
+            stats.set_value(REPARSE_RECORDS, sum(index.records for index in indexes))
             if torn:
-                stats.set_value("reparse/torn_files", torn)
+                stats.set_value(REPARSE_TORN_FILES, torn)
             chosen = choose(indexes, self.kinds, self.since)
             expansions = expansions_of(indexes) if "thread" in self.kinds else {}
-            stats.set_value("reparse/chosen", len(chosen))
+            stats.set_value(REPARSE_CHOSEN, len(chosen))
             logger.info(
                 "Reparsing %d archived pages from %d WARC files in %s (%d workers; indexed in "
                 "%.1f s)",
@@ -190,7 +202,7 @@ class ReparseSpider(Spider):
                     bar.update(len(pages))
                 self.all_yielded = True
                 self.finish_if_done()
-                stats.set_value("reparse/worker_cpu_seconds", round(sum(worker_cpu.values()), 3))
+                stats.set_value(REPARSE_WORKER_CPU_SECONDS, round(sum(worker_cpu.values()), 3))
                 logger.info("Parsed %d pages in %.1f s", len(chosen), time.perf_counter() - started)
             finally:
                 bar.close()
@@ -216,12 +228,12 @@ class ReparseSpider(Spider):
     def handle(self, page: Reparsed) -> Any:
         """What the spiders' callbacks do with a response: stats, the pages row, the item."""
         stats = self.crawler.stats
-        stats.inc_value("reparse/pages")
+        stats.inc_value(REPARSE_PAGES)
         for key, count in page.stats.items():
             stats.inc_value(key, count)
         if page.drop is not None:
             reason, detail = page.drop
-            stats.inc_value(f"parse/dropped/{reason}")
+            stats.inc_value(PARSE_DROPPED.key(reason))
             logger.warning("Dropped %s: %s %s", page.url, reason, detail)
             return None
         self.crawler.signals.send_catch_log(
@@ -236,5 +248,5 @@ class ReparseSpider(Spider):
         )
         if page.item is None:
             return None
-        stats.inc_value("parse/studies" if page.kind == "study" else "parse/threads")
+        stats.inc_value(PARSE_STUDIES if page.kind == "study" else PARSE_THREADS)
         return page.item
