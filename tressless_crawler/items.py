@@ -108,6 +108,11 @@ class ThreadItem:
     source_format: str | None = None  # "html" | "reddit_json"
 
 
+# The drop reason of a page a parser failed on (a bug in it): every parser uses it, so the
+# stat is ``parse/dropped/parse_error`` (thread parsers said ``parser_error`` before).
+PARSE_ERROR = "parse_error"
+
+
 @dataclass(frozen=True)
 class Drop:
     """What a parser returns instead of an item when a page is not usable."""

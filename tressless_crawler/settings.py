@@ -42,6 +42,9 @@ DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # a study page is ~100 KB; refuse absurd bod
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 # URLs read from one sitemap (the sitemap protocol's limit); the rest are counted and logged.
 SITEMAP_MAX_URLS = 50_000
+# Sitemap studies handed to the scheduler at a time, the rest waiting as URLs
+# (tressless_crawler.spiders.backlog); 0: max(64, 2 * CONCURRENT_REQUESTS).
+BACKLOG_BATCH = 0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -153,6 +156,8 @@ CRAWL_LOCK_ENABLED = True
 CRAWL_LOCK_STALE_SECONDS = 120
 # A running crawl's crawl_runs row gets its figures so far this often (0: only at the end).
 CRAWL_PROGRESS_SECONDS = 30
+# The crawl report at the end of a crawl's log (tressless_crawler.runs.report_log).
+CRAWL_REPORT_ENABLED = True
 # Incremental crawls refetch (conditionally) pages not seen for this long, whatever lastmod says.
 INCREMENTAL_MAX_AGE_DAYS = 30
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tressless_crawler.cli import exit_codes as errors
+from tressless_crawler import exit_codes as errors
 from tressless_crawler.cli.outcome import judge_stats
 
 SITE = "http://127.0.0.1:1"

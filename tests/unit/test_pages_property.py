@@ -106,9 +106,7 @@ def through_the_pipeline(result: Any) -> str:
     """ "stored" or the counted reason it was dropped for."""
     if isinstance(result, Drop):
         assert REASON_RE.match(result.reason), result
-        assert result.reason not in ("parse_error", "parser_error"), (
-            result
-        )  # the safety net is for bugs
+        assert result.reason != "parse_error", result  # the safety net is for bugs
         return f"parse/dropped/{result.reason}"
     assert isinstance(result, StudyItem | ThreadItem), type(result)
     crawler = crawler_stats()

@@ -80,3 +80,11 @@ def test_thread_html_drops_pages_outside_community() -> None:
     html = html.replace('rel="canonical"', 'rel="alternate"')
     result = parse_thread_html(html, "https://tressless.com/research/some-study-AbC1")
     assert getattr(result, "reason", None) == "not_a_thread"
+
+
+def test_every_parser_drops_a_page_it_fails_on_under_one_reason() -> None:
+    """``parse/dropped/parse_error`` for studies and threads alike (docs/failures.md)."""
+    from tressless_crawler.items import PARSE_ERROR
+    from tressless_crawler.parsers import thread_html, thread_reddit
+
+    assert thread_html.PARSER_ERROR == thread_reddit.PARSER_ERROR == PARSE_ERROR == "parse_error"

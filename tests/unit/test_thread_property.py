@@ -2,7 +2,7 @@
 
 The crawl must survive whatever a server sends, so both parsers are fed random JSON values,
 random markup and mutated fixtures, and must answer with a ``ThreadItem`` or a ``Drop`` (never
-``Drop("parser_error")``, which would mean the safety net caught a bug). The round trip checks
+``Drop("parse_error")``, which would mean the safety net caught a bug). The round trip checks
 that ``parse(render(thread))`` gives back the thread for both forms and both page templates.
 """
 
@@ -50,7 +50,7 @@ SETTINGS = settings(
 def assert_item_or_drop(result: object) -> None:
     assert isinstance(result, ThreadItem | Drop), type(result)
     if isinstance(result, Drop):
-        assert result.reason != "parser_error", result.detail
+        assert result.reason != "parse_error", result.detail
 
 
 # -- expected items -----------------------------------------------------------------------

@@ -29,6 +29,12 @@ from tressless_crawler.pipelines.normalize import clean_line
 from tressless_crawler.scrapy_internals import decode_content
 from tressless_crawler.spiders.expansion import Expansion
 from tressless_crawler.spiders.studies import page_source
+from tressless_crawler.stats import (
+    CHARSET_REPAIRED,
+    COMMUNITY_GONE,
+    REPARSE_EXPANDED_STUBS,
+    STUDIES_GONE,
+)
 from tressless_crawler.urls import (
     canonical_url,
     is_study_url,
@@ -131,7 +137,7 @@ def reparse_one(archived: Archived, fallback: str = FALLBACK) -> Reparsed | None
     kind, key, url = page
     out = Reparsed(kind, key, url, archived.status, archived.record_id)
     if archived.status in GONE_STATUSES:
-        out.count(f"{'studies' if kind == 'study' else 'community'}/gone/{archived.status}")
+        out.count((STUDIES_GONE if kind == "study" else COMMUNITY_GONE).key(archived.status))
         return out
     try:
         response, repaired = rebuild_response(archived, fallback)
@@ -139,7 +145,7 @@ def reparse_one(archived: Archived, fallback: str = FALLBACK) -> Reparsed | None
         out.drop = ("undecodable", f"{type(exc).__name__}: {exc}")
         return out
     if repaired:
-        out.count("charset/repaired")
+        out.count(CHARSET_REPAIRED)
     out.etag = _header(response, b"ETag")
     out.last_modified = _header(response, b"Last-Modified")
     result: Any
@@ -221,7 +227,7 @@ def reparse_entries(
         found = (expansions or {}).get(page.key)
         if isinstance(item, ThreadItem) and found:
             answered = expand_archived(item, archived.url, found, fallback)
-            page.count("reparse/expanded_stubs", answered)
+            page.count(REPARSE_EXPANDED_STUBS, answered)
         out.append(page)
     return out
 

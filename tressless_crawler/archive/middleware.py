@@ -23,6 +23,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+from tressless_crawler import defaults
 from tressless_crawler.archive.writer import (
     COMPRESS_LEVEL,
     DEFAULT_MAX_SIZE,
@@ -31,6 +32,7 @@ from tressless_crawler.archive.writer import (
     WarcFiles,
     new_record_id,
 )
+from tressless_crawler.stats import ARCHIVE_BYTES, ARCHIVE_FAILED, ARCHIVE_FILES, ARCHIVE_RECORDS
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +106,7 @@ class ArchiveMiddleware:
             raise
         if off:
             raise NotConfigured("ARCHIVE is off")
-        directory = Path(settings.get("ARCHIVE_DIR") or "data/archive")
+        directory = Path(defaults.get(settings, "ARCHIVE_DIR"))
         max_size = settings.getint("ARCHIVE_MAX_SIZE", DEFAULT_MAX_SIZE)
         level = min(9, max(1, settings.getint("ARCHIVE_COMPRESS_LEVEL", COMPRESS_LEVEL)))
         middleware = cls(crawler, directory, max_size, level)
@@ -120,14 +122,14 @@ class ArchiveMiddleware:
         if self.writer.put(exchange):
             request.meta[RECORD_ID_META] = exchange.record_id
             if stats is not None:
-                stats.inc_value("archive/records")
-                stats.inc_value("archive/bytes", len(response.body))
+                stats.inc_value(ARCHIVE_RECORDS)
+                stats.inc_value(ARCHIVE_BYTES, len(response.body))
         elif stats is not None:
-            stats.inc_value("archive/failed")
+            stats.inc_value(ARCHIVE_FAILED)
         return response
 
     def spider_closed(self) -> None:
         self.writer.close()
         stats = self.crawler.stats
         if stats is not None:
-            stats.set_value("archive/files", len(self.writer.files.files))
+            stats.set_value(ARCHIVE_FILES, len(self.writer.files.files))

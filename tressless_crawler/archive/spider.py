@@ -36,6 +36,7 @@ from typing import Any
 from scrapy import Spider, signals
 from tqdm import tqdm
 
+from tressless_crawler import defaults
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.archive import extract
 from tressless_crawler.archive.extract import (
@@ -47,6 +48,19 @@ from tressless_crawler.archive.extract import (
     reparse_task,
 )
 from tressless_crawler.archive.reader import Entry, FileIndex, archive_files, index_file
+from tressless_crawler.stats import (
+    PARSE_DROPPED,
+    PARSE_STUDIES,
+    PARSE_THREADS,
+    REPARSE_CHOSEN,
+    REPARSE_FILES,
+    REPARSE_MAIN_CPU_SECONDS,
+    REPARSE_PAGES,
+    REPARSE_RECORDS,
+    REPARSE_START_METHOD,
+    REPARSE_TORN_FILES,
+    REPARSE_WORKER_CPU_SECONDS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -171,12 +185,12 @@ class ReparseSpider(Spider):
         await engine.close_spider_async(reason="finished")
 
     async def start(self) -> AsyncIterator[Any]:
-        directory = Path(self.settings.get("ARCHIVE_DIR") or "data/archive")
-        fallback = self.settings.get("CHARSET_FALLBACK") or "cp1252"
+        directory = Path(defaults.get(self.settings, "ARCHIVE_DIR"))
+        fallback = defaults.get(self.settings, "CHARSET_FALLBACK")
         stats = self.crawler.stats
         files = archive_files(directory)
-        stats.set_value("reparse/files", len(files))
-        stats.set_value("reparse/start_method", getattr(self.pool, "start_method", ""))
+        stats.set_value(REPARSE_FILES, len(files))
+        stats.set_value(REPARSE_START_METHOD, getattr(self.pool, "start_method", ""))
         started = time.perf_counter()
         main_cpu = time.process_time()  # this process's threads: pipelines, store, hand-over
         pool = self.pool
@@ -189,12 +203,12 @@ class ReparseSpider(Spider):
                 *(asyncio.wrap_future(pool.submit(index_file, path)) for path in files)
             )
             torn = sum(1 for index in indexes if index.torn)
-            stats.set_value("reparse/records", sum(index.records for index in indexes))
+            stats.set_value(REPARSE_RECORDS, sum(index.records for index in indexes))
             if torn:
-                stats.set_value("reparse/torn_files", torn)
+                stats.set_value(REPARSE_TORN_FILES, torn)
             chosen = choose(indexes, self.kinds, self.since)
             expansions = expansions_of(indexes) if "thread" in self.kinds else {}
-            stats.set_value("reparse/chosen", len(chosen))
+            stats.set_value(REPARSE_CHOSEN, len(chosen))
             logger.info(
                 "Reparsing %d archived pages from %d WARC files in %s (%d workers; indexed in "
                 "%.1f s)",
@@ -248,10 +262,8 @@ class ReparseSpider(Spider):
                     await asyncio.wait(processing)
                 self.all_yielded = True
                 self.finish_if_done()
-                stats.set_value("reparse/worker_cpu_seconds", round(sum(worker_cpu.values()), 3))
-                stats.set_value(
-                    "reparse/main_cpu_seconds", round(time.process_time() - main_cpu, 3)
-                )
+                stats.set_value(REPARSE_WORKER_CPU_SECONDS, round(sum(worker_cpu.values()), 3))
+                stats.set_value(REPARSE_MAIN_CPU_SECONDS, round(time.process_time() - main_cpu, 3))
                 logger.info("Parsed %d pages in %.1f s", len(chosen), time.perf_counter() - started)
             finally:
                 bar.close()
@@ -303,12 +315,12 @@ class ReparseSpider(Spider):
     def handle(self, page: Reparsed) -> Any:
         """What the spiders' callbacks do with a response: stats, the pages row, the item."""
         stats = self.crawler.stats
-        stats.inc_value("reparse/pages")
+        stats.inc_value(REPARSE_PAGES)
         for key, count in page.stats.items():
             stats.inc_value(key, count)
         if page.drop is not None:
             reason, detail = page.drop
-            stats.inc_value(f"parse/dropped/{reason}")
+            stats.inc_value(PARSE_DROPPED.key(reason))
             logger.warning("Dropped %s: %s %s", page.url, reason, detail)
             return None
         self.crawler.signals.send_catch_log(
@@ -323,5 +335,5 @@ class ReparseSpider(Spider):
         )
         if page.item is None:
             return None
-        stats.inc_value("parse/studies" if page.kind == "study" else "parse/threads")
+        stats.inc_value(PARSE_STUDIES if page.kind == "study" else PARSE_THREADS)
         return page.item

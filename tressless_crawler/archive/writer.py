@@ -29,15 +29,17 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from tressless_crawler.defaults import DEFAULTS
+
 logger = logging.getLogger(__name__)
 
 SUFFIX = ".warc.gz"
 INDEX_SUFFIX = ".index.jsonl"  # appended to a WARC file's name
 INDEX_VERSION = 1
-DEFAULT_MAX_SIZE = 1_000_000_000  # the WARC specification's customary 1 GB
+DEFAULT_MAX_SIZE = DEFAULTS["ARCHIVE_MAX_SIZE"]  # the WARC specification's customary 1 GB
 # zlib level: 1 costs 0.4 ms per 55 KB page, 6 costs 1.1 ms for files 15 % smaller, warcio's
 # own 9 costs 1.5 ms for 0.5 % more: the crawl's CPU is scarcer than disk (ARCHIVE_COMPRESS_LEVEL).
-COMPRESS_LEVEL = 1
+COMPRESS_LEVEL = DEFAULTS["ARCHIVE_COMPRESS_LEVEL"]
 
 
 def new_record_id() -> str:

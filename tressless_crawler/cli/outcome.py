@@ -26,21 +26,35 @@ from tressless_crawler.exit_codes import (
     EXIT_SPOOLED,
     EXIT_UNREACHABLE,
 )
-from tressless_crawler.runs.recorder import RUN_STATUS_STAT as STATUS_STAT
 from tressless_crawler.runs.recorder import SPOOLED
+from tressless_crawler.stats import (
+    COMMUNITY_GONE,
+    COMMUNITY_NOT_MODIFIED,
+    CRAWL_RUN_STATUS,
+    FAILURES,
+    FAILURES_COUNT,
+    INCREMENTAL_NOT_MODIFIED,
+    INCREMENTAL_SKIPPED_LASTMOD,
+    PARSE_DROPPED,
+    SCRAPY_FINISH_REASON,
+    SCRAPY_ITEMS_SCRAPED,
+    SCRAPY_RESPONSES,
+    STORE_JOURNALED,
+    STUDIES_GONE,
+)
 
 INTERRUPTED_REASONS = ("shutdown", "cancelled")
 SPOOLED_STATUSES = (FINISHED_WITH_SPOOL, SPOOLED)
 # Stats that say the crawl had something to do even when no item came out of it.
 WORK_STATS = (
-    "item_scraped_count",
+    SCRAPY_ITEMS_SCRAPED,
     "item_dropped_count",
-    "incremental/skipped_lastmod",
-    "incremental/not_modified",
-    "community/not_modified",
+    INCREMENTAL_SKIPPED_LASTMOD,
+    INCREMENTAL_NOT_MODIFIED,
+    COMMUNITY_NOT_MODIFIED,
 )
-WORK_PREFIXES = ("studies/gone/", "community/gone/", "parse/dropped/")
-GONE_PREFIXES = ("studies/gone/", "community/gone/")
+WORK_PREFIXES = (STUDIES_GONE.prefix, COMMUNITY_GONE.prefix, PARSE_DROPPED.prefix)
+GONE_PREFIXES = (STUDIES_GONE.prefix, COMMUNITY_GONE.prefix)
 WHAT = {"studies": "study", "community": "thread"}
 
 
@@ -90,14 +104,14 @@ def judge(watch: CrawlWatch, database_url: str = "") -> Problem:
 
 
 def judge_stats(stats: Mapping[str, Any], spider: Any, site_url: str) -> Problem:
-    reason = stats.get("finish_reason")
-    status = stats.get(STATUS_STAT)
+    reason = stats.get(SCRAPY_FINISH_REASON)
+    status = stats.get(CRAWL_RUN_STATUS)
     if reason is None or reason in INTERRUPTED_REASONS:
         return Problem(
             "the crawl was interrupted; run the same command again to complete it",
             EXIT_INTERRUPTED,
         )
-    if status in SPOOLED_STATUSES or stats.get("store/journaled"):
+    if status in SPOOLED_STATUSES or stats.get(STORE_JOURNALED):
         return Problem(
             "the crawl finished, but the database did not take everything: items are in the "
             "spool; load them with `scrapy db replay`",
@@ -109,7 +123,7 @@ def judge_stats(stats: Mapping[str, Any], spider: Any, site_url: str) -> Problem
     what = WHAT.get(name, "item")
     single = getattr(spider, "single_url", None)
     gone = _sum(stats, GONE_PREFIXES)
-    if single and gone and not stats.get("item_scraped_count"):
+    if single and gone and not stats.get(SCRAPY_ITEMS_SCRAPED):
         return Problem(
             f"-a url={single}: the site answers that the page does not exist "
             "(404/410); a stored copy, if any, is marked gone",
@@ -117,8 +131,8 @@ def judge_stats(stats: Mapping[str, Any], spider: Any, site_url: str) -> Problem
         )
     if _distributed(spider):
         return Problem("", EXIT_OK)  # a worker may find the shared frontier already done
-    failures = int(stats.get("failures/count", 0) or 0)
-    if not stats.get("response_received_count") and failures:
+    failures = int(stats.get(FAILURES_COUNT, 0) or 0)
+    if not stats.get(SCRAPY_RESPONSES) and failures:
         return Problem(
             f"could not reach {site_url}: {_main_failure(stats)} ({failures} request(s) failed); "
             "check SITE_URL and the network",
@@ -145,9 +159,9 @@ def _sum(stats: Mapping[str, Any], prefixes: tuple[str, ...]) -> int:
 
 def _main_failure(stats: Mapping[str, Any]) -> str:
     reasons = {
-        key.removeprefix("failures/"): value
+        key.removeprefix(FAILURES.prefix): value
         for key, value in stats.items()
-        if key.startswith("failures/") and key != "failures/count" and isinstance(value, int)
+        if key.startswith(FAILURES.prefix) and key != FAILURES_COUNT and isinstance(value, int)
     }
     if not reasons:
         return "no answer"

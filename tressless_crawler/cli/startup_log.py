@@ -13,6 +13,8 @@ import logging
 
 from scrapy.settings import BaseSettings
 
+from tressless_crawler import defaults
+
 # logger name -> message prefixes demoted to DEBUG (empty: every INFO record of that logger)
 STARTUP_RECORDS: dict[str, tuple[str, ...]] = {
     "scrapy.utils.log": ("Versions:",),
@@ -51,7 +53,7 @@ _installed: list[tuple[logging.Logger, DemoteToDebug]] = []
 
 def quiet_startup(settings: BaseSettings) -> None:
     """Install the filters (once per process) unless the settings ask for the dumps."""
-    if settings.getbool("LOG_DUMPS", False) or _installed:
+    if defaults.getbool(settings, "LOG_DUMPS") or _installed:
         return
     for name, prefixes in STARTUP_RECORDS.items():
         log = logging.getLogger(name)

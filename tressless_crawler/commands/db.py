@@ -21,6 +21,7 @@ from tressless_crawler.db import schema
 from tressless_crawler.db.engine import make_engine, redact_url
 from tressless_crawler.db.replay import replay_spool
 from tressless_crawler.db.spool import spool_dir
+from tressless_crawler.stats import STORE_NEW, STORE_UPDATED
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +79,8 @@ class Command(ProjectCommand, ScrapyCommand):
             result = replay_spool(engine, directory)
         finally:
             engine.dispose()
-        new = result.counts.get("store/new", 0)
-        updated = result.counts.get("store/updated", 0)
+        new = result.counts.get(STORE_NEW, 0)
+        updated = result.counts.get(STORE_UPDATED, 0)
         sys.stdout.write(
             f"{redact_url(url)}: replayed {result.batches} batches "
             f"({result.items} items: {new} new, "

@@ -15,6 +15,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from tressless_crawler import defaults
 from tressless_crawler.archive.reader import archive_files
 from tressless_crawler.archive.spider import KINDS, ReparseSpider
 from tressless_crawler.cli.command import ProjectCommand
@@ -53,7 +54,7 @@ class Command(ProjectCommand, ScrapyCommand):
         if opts.workers < 0:
             raise UsageError("--workers must be 0 (one per core) or more")
         since = parse_since(opts.since) if opts.since else None
-        directory = Path(self.settings.get("ARCHIVE_DIR") or "data/archive")
+        directory = Path(defaults.get(self.settings, "ARCHIVE_DIR"))
         if not archive_files(directory):
             raise UsageError(
                 f"no WARC files under {directory}: crawl with -s ARCHIVE=warc first, "

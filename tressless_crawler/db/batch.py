@@ -16,6 +16,14 @@ from sqlalchemy import Engine
 from tressless_crawler.db import study_writes, thread_writes
 from tressless_crawler.db.names import name_ids_for
 from tressless_crawler.db.study_writes import BatchResult, lock_for_write
+from tressless_crawler.stats import (
+    STORE_GONE,
+    STORE_KIND,
+    STORE_NEW,
+    STORE_PAGES,
+    STORE_UNCHANGED,
+    STORE_UPDATED,
+)
 
 
 class Batch:
@@ -86,17 +94,23 @@ def write_batch(engine: Engine, batch: Batch, run_id: int | None, now: datetime)
         names.rollback()
         raise
     names.commit()
-    counts["store/gone"] = gone
+    counts[STORE_GONE] = gone
     if batch.pages:
-        counts["store/pages"] = len(batch.pages)
-        counts["store/studies/unchanged"] = counts.get("store/studies/unchanged", 0) + confirmed
-        counts["store/unchanged"] = counts.get("store/unchanged", 0) + confirmed
+        counts[STORE_PAGES] = len(batch.pages)
+        studies_unchanged = STORE_KIND.key("studies", "unchanged")
+        counts[studies_unchanged] = counts.get(studies_unchanged, 0) + confirmed
+        counts[STORE_UNCHANGED] = counts.get(STORE_UNCHANGED, 0) + confirmed
     return counts
+
+
+# The totals of studies and threads together (comments are not items).
+TOTALS = {"new": STORE_NEW, "updated": STORE_UPDATED, "unchanged": STORE_UNCHANGED}
 
 
 def _count(counts: dict[str, int], kind: str, result: BatchResult, total: bool = True) -> None:
     for outcome in ("new", "updated", "unchanged", "gone"):
         value = getattr(result, outcome)
-        counts[f"store/{kind}/{outcome}"] = counts.get(f"store/{kind}/{outcome}", 0) + value
-        if total and outcome != "gone":
-            counts[f"store/{outcome}"] = counts.get(f"store/{outcome}", 0) + value
+        key = STORE_KIND.key(kind, outcome)
+        counts[key] = counts.get(key, 0) + value
+        if total and outcome in TOTALS:
+            counts[TOTALS[outcome]] = counts.get(TOTALS[outcome], 0) + value

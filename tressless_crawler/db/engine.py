@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from tressless_crawler import redact
 from tressless_crawler.db.snapshots import json_deserializer, json_serializer
+from tressless_crawler.defaults import DEFAULTS
 
 logger = logging.getLogger(__name__)
 
@@ -18,12 +19,16 @@ logger = logging.getLogger(__name__)
 # size make statements of varying text (IN lists, multi-row VALUES ... RETURNING), each prepared
 # once and then held: with 128 of them a long crawl's memory grows by tens of MB.
 SQLITE_CACHED_STATEMENTS = 16
+# Execution option of an engine made with ``immediate``: its transactions begin as plain
+# (deferred) ones, for reads that need not wait for another writer (``CrawlDatabase.reader``).
+DEFERRED = "tressless_deferred_begin"
 
 
 def make_engine(
-    url: str, *, immediate: bool = False, busy_timeout: float = 30.0, **kwargs: object
+    url: str, *, immediate: bool = False, busy_timeout: float | None = None, **kwargs: object
 ) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout (``busy_timeout`` s).
+    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout (``busy_timeout`` s,
+    by default the project's ``SQLITE_BUSY_TIMEOUT``).
 
     JSON columns take text already encoded (:class:`tressless_crawler.db.snapshots.JsonText`) as it
     is.
@@ -32,9 +37,13 @@ def make_engine(
     ``sqlite:///data/crawler.db`` works on a fresh checkout. ``immediate``
     makes every SQLite transaction take the write lock when it begins, so a
     read-classify-write batch cannot race another process (the writer engine
-    uses it; readers such as exports do not).
+    uses it; readers such as exports do not). On such an engine, a connection with the
+    execution option :data:`DEFERRED` begins its transactions without the write lock.
     """
+    logger.debug("Database engine for %s", redact_url(url))
     parsed = make_url(url)
+    if busy_timeout is None:
+        busy_timeout = float(DEFAULTS["SQLITE_BUSY_TIMEOUT"])
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -47,8 +56,7 @@ def make_engine(
             **kwargs,  # type: ignore[arg-type]
         )
         event.listen(engine, "connect", _sqlite_on_connect)
-        if busy_timeout != 30.0:
-            event.listen(engine, "connect", _sqlite_busy_timeout(busy_timeout))
+        event.listen(engine, "connect", _sqlite_busy_timeout(busy_timeout))
         if immediate:
             event.listen(engine, "connect", _sqlite_manual_transactions)
             event.listen(engine, "begin", _sqlite_begin_immediate)
@@ -71,7 +79,6 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -90,7 +97,13 @@ def _sqlite_manual_transactions(dbapi_connection, _record) -> None:  # type: ign
 
 
 def _sqlite_begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    deferred = conn.get_execution_options().get(DEFERRED)
+    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def is_immediate(engine: Engine) -> bool:
+    """True when the engine's SQLite transactions take the write lock as they begin."""
+    return event.contains(engine, "begin", _sqlite_begin_immediate)
 
 
 def redact_url(url: str) -> str:

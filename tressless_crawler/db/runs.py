@@ -14,6 +14,17 @@ from sqlalchemy.orm import Session
 from tressless_crawler.db.models import CrawlRun
 from tressless_crawler.db.types import utc_iso
 from tressless_crawler.distributed.mode import worker_id
+from tressless_crawler.stats import (
+    DROP_MARKER,
+    RUN_COLUMNS,
+    STORE_ITEMS_LOST,
+    STORE_JOURNALED,
+    STORE_JOURNALED_ITEMS,
+    STORE_NEW,
+    STORE_REPLAYED_ITEMS,
+    STORE_UNCHANGED,
+    STORE_UPDATED,
+)
 
 # How a run ended, from Scrapy's close reason.
 STATUS_BY_REASON = {
@@ -22,7 +33,6 @@ STATUS_BY_REASON = {
     "cancelled": "interrupted",
 }
 
-DROP_MARKER = "/dropped/"
 # A run that finished but could not store every item: they wait in the spool. The stored
 # value keeps the name it had when the spool was called the journal (reports and scripts
 # match on it).
@@ -39,9 +49,9 @@ def run_status(reason: str, stats: Mapping[str, Any]) -> str:
     status = STATUS_BY_REASON.get(reason, "failed")
     if status != "finished":
         return status
-    if int(stats.get("store/items_lost", 0) or 0):
+    if int(stats.get(STORE_ITEMS_LOST, 0) or 0):
         return "failed"
-    if int(stats.get("store/journaled_items", 0) or 0) or int(stats.get("store/journaled", 0) or 0):
+    if int(stats.get(STORE_JOURNALED_ITEMS, 0) or 0) or int(stats.get(STORE_JOURNALED, 0) or 0):
         return FINISHED_WITH_SPOOL
     return status
 
@@ -73,14 +83,11 @@ def run_summary(stats: Mapping[str, Any]) -> dict[str, Any]:
     dropped = {
         key: value for key, value in stats.items() if DROP_MARKER in key and isinstance(value, int)
     }
-    return {
-        "pages_fetched": int(stats.get("response_received_count", 0)),
-        "items_new": int(stats.get("store/new", 0)),
-        "items_updated": int(stats.get("store/updated", 0)),
-        "items_unchanged": int(stats.get("store/unchanged", 0)),
-        "items_dropped": dropped,
-        "errors": int(stats.get("log_count/ERROR", 0)),
+    summary: dict[str, Any] = {
+        column: int(stats.get(key, 0)) for column, key in RUN_COLUMNS.items()
     }
+    summary["items_dropped"] = dropped
+    return summary
 
 
 def finish_run(
@@ -135,12 +142,12 @@ def add_replayed(engine: Engine, run_id: int, counts: Mapping[str, int], items: 
         for key, value in counts.items():
             if isinstance(stats.get(key, 0), int):
                 stats[key] = int(stats.get(key, 0)) + int(value)
-        stats["store/replayed_items"] = int(stats.get("store/replayed_items", 0)) + items
+        stats[STORE_REPLAYED_ITEMS] = int(stats.get(STORE_REPLAYED_ITEMS, 0)) + items
         values: dict[str, Any] = {
             "stats": stats,
-            "items_new": (run.items_new or 0) + int(counts.get("store/new", 0)),
-            "items_updated": (run.items_updated or 0) + int(counts.get("store/updated", 0)),
-            "items_unchanged": (run.items_unchanged or 0) + int(counts.get("store/unchanged", 0)),
+            "items_new": (run.items_new or 0) + int(counts.get(STORE_NEW, 0)),
+            "items_updated": (run.items_updated or 0) + int(counts.get(STORE_UPDATED, 0)),
+            "items_unchanged": (run.items_unchanged or 0) + int(counts.get(STORE_UNCHANGED, 0)),
         }
         if run.status == FINISHED_WITH_SPOOL:
             values["status"] = "finished"

@@ -22,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 
-from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.engine import is_immediate, make_engine, redact_url
 from tressless_crawler.exceptions import SchemaOutdated
 
 logger = logging.getLogger(__name__)
@@ -74,12 +74,13 @@ def current_revision(engine: Engine) -> str | None:
 
 def _exclusive(engine: Engine) -> Engine:
     """An engine whose transactions exclude other writers from the start (SQLite)."""
-    if engine.dialect.name == "sqlite":
+    if engine.dialect.name == "sqlite" and not is_immediate(engine):
         return make_engine(engine.url.render_as_string(hide_password=False), immediate=True)
     return engine
 
 
 def _locked_upgrade(engine: Engine, decide: bool) -> str:
+    logger.debug("Schema check on %s", redact_url(engine.url.render_as_string()))
     writer = _exclusive(engine)
     try:
         with writer.begin() as conn:

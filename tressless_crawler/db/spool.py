@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.exceptions import SpoolBusy
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ SUFFIX = ".jsonl"
 REPLAYED_SUFFIX = ".replayed"
 # The directory keeps the name it had when the spool was called the journal, so that files
 # spooled by an older version are still found and replayed.
-DEFAULT_DIR = "data/journal"
+DEFAULT_DIR = DEFAULTS["SPOOL_DIR"]
 LEGACY_SETTING = "JOURNAL_DIR"  # the setting's former name, still honoured
 
 

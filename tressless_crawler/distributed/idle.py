@@ -18,11 +18,13 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
+from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.distributed.mode import enabled, seeding
+from tressless_crawler.stats import FRONTIER_IDLE_CLOSE_AFTER
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_IDLE_TIMEOUT = 60.0
+DEFAULT_IDLE_TIMEOUT = DEFAULTS["REDIS_IDLE_TIMEOUT"]
 
 
 class FrontierIdleClose:
@@ -66,4 +68,4 @@ class FrontierIdleClose:
             raise DontCloseSpider
         logger.info("Shared frontier idle for %.0f s: closing this worker", waited)
         if self.crawler.stats is not None:
-            self.crawler.stats.set_value("frontier/idle_close_after", round(waited, 1))
+            self.crawler.stats.set_value(FRONTIER_IDLE_CLOSE_AFTER, round(waited, 1))

@@ -24,9 +24,11 @@ from typing import Any
 
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
-DEFAULT_KEY_PREFIX = "tressless-crawler"
-DEFAULT_CRAWL_ID = "default"
-DEFAULT_RATE_LIMIT = 1.0  # requests per second per host, over all workers
+from tressless_crawler.defaults import DEFAULTS
+
+DEFAULT_KEY_PREFIX = DEFAULTS["REDIS_KEY_PREFIX"]
+DEFAULT_CRAWL_ID = DEFAULTS["CRAWL_ID"]
+DEFAULT_RATE_LIMIT = DEFAULTS["SHARED_RATE_LIMIT"]  # requests per second per host, all workers
 
 SCHEDULER = "tressless_crawler.distributed.scheduler.SharedScheduler"
 DUPEFILTER = "scrapy_redis.dupefilter.RFPDupeFilter"

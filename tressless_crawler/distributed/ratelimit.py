@@ -31,6 +31,7 @@ from tressless_crawler.distributed.mode import (
     rate_limit_key,
     redis_client,
 )
+from tressless_crawler.stats import RATELIMIT_DELAYED, RATELIMIT_REQUESTS, RATELIMIT_WAIT_MS
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +85,9 @@ class SharedRateLimitMiddleware:
         wait_ms = int(self.reserve(keys=[key], args=[self.interval_ms]))
         stats = self.crawler.stats
         if stats is not None:
-            stats.inc_value("ratelimit/requests")
+            stats.inc_value(RATELIMIT_REQUESTS)
         if wait_ms > 0:
             if stats is not None:
-                stats.inc_value("ratelimit/delayed")
-                stats.inc_value("ratelimit/wait_ms", wait_ms)
+                stats.inc_value(RATELIMIT_DELAYED)
+                stats.inc_value(RATELIMIT_WAIT_MS, wait_ms)
             await sleep(wait_ms / 1000)

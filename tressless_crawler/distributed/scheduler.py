@@ -25,13 +25,22 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
 from tressless_crawler import signals as crawler_signals
+from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.distributed.inflight import InFlightLedger
 from tressless_crawler.distributed.mode import FrontierKeys, seeding, worker_id
 from tressless_crawler.scrapy_internals import engine_in_progress
+from tressless_crawler.stats import (
+    FRONTIER_CONFIRMED,
+    FRONTIER_HEARTBEAT_MISSED,
+    FRONTIER_REQUEUED,
+    FRONTIER_UNDECODABLE,
+    SCHEDULER_DEQUEUED_REDIS,
+    SCHEDULER_ENQUEUED_REDIS,
+)
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_WORKER_TTL = 30.0
+DEFAULT_WORKER_TTL = DEFAULTS["FRONTIER_WORKER_TTL"]
 
 
 class SharedScheduler(Scheduler):
@@ -110,7 +119,7 @@ class SharedScheduler(Scheduler):
             self.df.log(request, self.spider)
             return False
         self.queue.push(request)
-        self._inc("scheduler/enqueued/redis")
+        self._inc(SCHEDULER_ENQUEUED_REDIS)
         return True
 
     def next_request(self) -> Request | None:
@@ -126,11 +135,11 @@ class SharedScheduler(Scheduler):
         except Exception:
             logger.exception("Dropping a request this worker cannot decode (entry %s)", field)
             self.ledger.finished([field], durable=True)
-            self._inc("frontier/undecodable")
+            self._inc(FRONTIER_UNDECODABLE)
             return None
         if self.crawler is not None and engine_in_progress(self.crawler) is not None:
             self.tracked[field] = request  # else confirmed when this worker closes
-        self._inc("scheduler/dequeued/redis")
+        self._inc(SCHEDULER_DEQUEUED_REDIS)
         return request
 
     @staticmethod
@@ -182,7 +191,7 @@ class SharedScheduler(Scheduler):
             except Exception as exc:  # they stay processed: at worst fetched twice
                 logger.warning("Could not confirm %d stored requests: %s", len(fields), exc)
             else:
-                self._inc("frontier/confirmed", len(fields))
+                self._inc(FRONTIER_CONFIRMED, len(fields))
 
     def frontier_idle(self) -> bool:
         """True when nothing is queued and no live worker has a request in flight."""
@@ -213,7 +222,7 @@ class SharedScheduler(Scheduler):
                     signal=crawler_signals.worker_lost, worker=worker, requeued=count
                 )
         if total:
-            self._inc("frontier/requeued", total)
+            self._inc(FRONTIER_REQUEUED, total)
         return total
 
     def _beat(self) -> None:
@@ -227,7 +236,7 @@ class SharedScheduler(Scheduler):
                     self.worker,
                     self.worker_ttl,
                 )
-                self._inc("frontier/heartbeat_missed")
+                self._inc(FRONTIER_HEARTBEAT_MISSED)
             self.settle()
             self._reclaim()
         except Exception as exc:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, select
 
 from tressless_crawler.db.models import CrawlRun, Page, ResearchLink, Study, Thread
 from tressless_crawler.db.schema import current_revision
+from tressless_crawler.stats import CHARSET_REPAIRED_AS
 
 
 @dataclass
@@ -99,7 +100,7 @@ def _runs_with_faulty_decoding(conn: Connection) -> set[int]:
         repaired = [
             key
             for key in stats or {}
-            if key.startswith("charset/repaired/") and key != "charset/repaired/utf-8"
+            if CHARSET_REPAIRED_AS.matches(key) and key != CHARSET_REPAIRED_AS.key("utf-8")
         ]
         if repaired or not stats:
             faulty.add(run_id)

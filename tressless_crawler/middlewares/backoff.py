@@ -40,13 +40,21 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 from twisted.internet.task import deferLater
 
+from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.scrapy_internals import hold_downloader_slot
+from tressless_crawler.stats import (
+    RETRY_HOST_PAUSED_COUNT,
+    RETRY_HOST_PAUSED_SLOT_HELD,
+    RETRY_HOST_PAUSED_WAIT_MS,
+    RETRY_WAIT_COUNT,
+    RETRY_WAIT_MS,
+)
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BACKOFF_BASE = 1.0
-DEFAULT_BACKOFF_MAX = 60.0
-DEFAULT_RETRY_AFTER_MAX = 120.0
+DEFAULT_BACKOFF_BASE = DEFAULTS["RETRY_BACKOFF_BASE"]
+DEFAULT_BACKOFF_MAX = DEFAULTS["RETRY_BACKOFF_MAX"]
+DEFAULT_RETRY_AFTER_MAX = DEFAULTS["RETRY_AFTER_MAX"]
 
 
 async def sleep(seconds: float) -> None:
@@ -110,8 +118,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return
         stats = self.crawler.stats
         if stats is not None:
-            stats.inc_value("retry/host_paused/count")
-            stats.inc_value("retry/host_paused/wait_ms", int(remaining * 1000))
+            stats.inc_value(RETRY_HOST_PAUSED_COUNT)
+            stats.inc_value(RETRY_HOST_PAUSED_WAIT_MS, int(remaining * 1000))
         await sleep(remaining)
 
     async def process_response(  # type: ignore[override]
@@ -152,8 +160,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         seconds, why = self.delay(request, response)
         stats = self.crawler.stats
         if stats is not None:
-            stats.inc_value(f"retry/{why}/count")
-            stats.inc_value("retry/wait_ms", int(seconds * 1000))
+            stats.inc_value(RETRY_WAIT_COUNT.key(why))
+            stats.inc_value(RETRY_WAIT_MS, int(seconds * 1000))
         logger.debug("Retrying %s in %.2f s (%s)", request.url, seconds, why)
         if why == "retry_after" and seconds > 0:
             host = urlparse_cached(request).netloc
@@ -164,7 +172,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 )
                 self.paused_until[host] = until
                 if self.hold_downloader_slot(request, seconds) and stats is not None:
-                    stats.inc_value("retry/host_paused/slot_held")
+                    stats.inc_value(RETRY_HOST_PAUSED_SLOT_HELD)
         if seconds > 0:
             await sleep(seconds)
 

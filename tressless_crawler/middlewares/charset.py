@@ -38,9 +38,17 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
+from tressless_crawler.defaults import DEFAULTS
+from tressless_crawler.stats import (
+    CHARSET_INVALID_BYTES,
+    CHARSET_PAGES_WITH_INVALID_BYTES,
+    CHARSET_REPAIRED,
+    CHARSET_REPAIRED_AS,
+)
+
 logger = logging.getLogger(__name__)
 
-FALLBACK = "cp1252"
+FALLBACK = DEFAULTS["CHARSET_FALLBACK"]
 UTF8 = "utf-8"
 # 1: a page declaring UTF-8 with one invalid byte was re-decoded as Windows-1252.
 # 2: such a page is read as UTF-8, the invalid bytes replaced.
@@ -142,8 +150,8 @@ class CharsetRepairMiddleware:
             return
         _valid, invalid = utf8_counts(response.body)
         if self.crawler.stats is not None:
-            self.crawler.stats.inc_value("charset/invalid_bytes", invalid)
-            self.crawler.stats.inc_value("charset/pages_with_invalid_bytes")
+            self.crawler.stats.inc_value(CHARSET_INVALID_BYTES, invalid)
+            self.crawler.stats.inc_value(CHARSET_PAGES_WITH_INVALID_BYTES)
         logger.info("%s: %d invalid UTF-8 sequence(s) read as U+FFFD", response.url, invalid)
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -158,8 +166,8 @@ class CharsetRepairMiddleware:
         if better is None:
             return response
         if self.crawler.stats is not None:
-            self.crawler.stats.inc_value("charset/repaired")
-            self.crawler.stats.inc_value(f"charset/repaired/{better}")
+            self.crawler.stats.inc_value(CHARSET_REPAIRED)
+            self.crawler.stats.inc_value(CHARSET_REPAIRED_AS.key(better))
         logger.info(
             "%s: decoded as %s (the %s charset %s does not fit its bytes)",
             response.url,

@@ -46,6 +46,7 @@ from w3lib.url import canonicalize_url, safe_url_string
 
 from tressless_crawler.exceptions import RefusedRequest
 from tressless_crawler.runs.failures import TOO_BIG_META
+from tressless_crawler.stats import GUARD
 from tressless_crawler.urls import Origins
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class _Guard:
 
     def refuse(self, request: Request, reason: str, message: str) -> RefusedRequest:
         if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"guard/{reason}")
+            self.crawler.stats.inc_value(GUARD.key(reason))
         logger.debug("Refused %s: %s", request.url, message)
         return RefusedRequest(message, reason)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-from tressless_crawler.items import Drop, StudyItem
+from tressless_crawler.items import PARSE_ERROR, Drop, StudyItem
 from tressless_crawler.parsers.lines import document_bytes, linearise, page_titles, parse_root
 from tressless_crawler.parsers.links import page_url, study_id
 from tressless_crawler.parsers.study_header import (
@@ -52,7 +52,7 @@ def read_study(page: str | bytes, url: str) -> tuple[StudyItem | Drop, tuple[str
         return _parse(page, url, notes), tuple(notes)
     except Exception as exc:  # a parser bug must cost one page, never the crawl
         logger.warning("study parser failed on %s: %r", url, exc, exc_info=True)
-        return Drop("parse_error", detail=repr(exc)[:200]), ()
+        return Drop(PARSE_ERROR, detail=repr(exc)[:200]), ()
 
 
 def _parse(page: str | bytes, url: str, notes: list[str]) -> StudyItem | Drop:

@@ -31,7 +31,7 @@ from lxml import etree
 from lxml.etree import _Element as Element
 from parsel import Selector
 
-from tressless_crawler.items import CommentItem, Drop, ThreadItem
+from tressless_crawler.items import PARSE_ERROR, CommentItem, Drop, ThreadItem
 from tressless_crawler.urls import SITE_THREAD_RE, canonical_url, thread_id_from_url
 
 __all__ = ["SOURCE_FORMAT", "parse_thread_html"]
@@ -90,7 +90,7 @@ BAD_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 SOURCE_FORMAT = "html"
 NOT_A_THREAD = "not_a_thread"
-PARSER_ERROR = "parser_error"
+PARSER_ERROR = PARSE_ERROR
 
 
 @dataclass

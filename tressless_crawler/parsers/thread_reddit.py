@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from tressless_crawler.items import CommentItem, Drop, ThreadItem
+from tressless_crawler.items import PARSE_ERROR, CommentItem, Drop, ThreadItem
 from tressless_crawler.urls import canonical_url, thread_id_from_url
 
 __all__ = ["SOURCE_FORMAT", "parse_more_children", "parse_thread_reddit"]
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 SOURCE_FORMAT = "reddit_json"
 NOT_A_THREAD = "not_a_thread"
 NOT_MORE_CHILDREN = "not_more_children"
-PARSER_ERROR = "parser_error"
+PARSER_ERROR = PARSE_ERROR
 DELETED = "[deleted]"
 # A comment whose body is one of these markers is recorded with this ``kind`` and no body.
 BODY_MARKERS = {"[deleted]": "deleted", "[removed]": "removed"}

@@ -13,6 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from tressless_crawler.items import StudyItem, ThreadItem
+from tressless_crawler.stats import DEDUPE_DROPPED
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class DedupePipeline:
         seen = self.seen[kind]
         if key in seen:
             if self.stats is not None:
-                self.stats.inc_value(f"dedupe/dropped/duplicate_{kind}")
+                self.stats.inc_value(DEDUPE_DROPPED.key(kind))
             logger.debug("Dropped duplicate %s %s (%s)", kind, key, item.url)
             raise DropItem(f"duplicate {kind} {key}: {item.url}")
         seen.add(key)  # type: ignore[arg-type]

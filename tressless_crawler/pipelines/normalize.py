@@ -19,6 +19,7 @@ from scrapy.crawler import Crawler
 from tressless_crawler.db.runs import utcnow
 from tressless_crawler.items import CommentItem, CommunityCard, ResearchRef, StudyItem, ThreadItem
 from tressless_crawler.parsers.text import approx_date_from_age, parse_month_year
+from tressless_crawler.stats import NORMALIZE_AGE_UNPARSED, NORMALIZE_PUBLISHED_UNPARSED
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class NormalizePipeline:
         item.journal = clean_journal(item.journal)
         item.published = clean_month(item.published)
         if raw_published and item.published is None:
-            self._inc("normalize/published_unparsed")
+            self._inc(NORMALIZE_PUBLISHED_UNPARSED)
             logger.warning("Unparsed date %r on %s", raw_published, item.url)
         item.authors = [name for name in (clean_line(a) for a in item.authors) if name]
         for ref in [*item.cited, *item.related]:
@@ -154,7 +155,7 @@ class NormalizePipeline:
             if approx:
                 card.posted_approx, card.posted_precision = approx
             else:
-                self._inc("normalize/age_unparsed")
+                self._inc(NORMALIZE_AGE_UNPARSED)
 
     def normalize_thread(self, item: ThreadItem) -> None:
         clean_strings(item)

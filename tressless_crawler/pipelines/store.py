@@ -8,10 +8,11 @@ A batch is written when ``STORE_BATCH_SIZE`` items (and page records) wait, and 
 ``STORE_FLUSH_SECONDS`` after the first of them arrived, so that a crawl killed at a polite pace
 loses at most those seconds of work. Every batch goes through
 :func:`tressless_crawler.db.batch.write_batch` (one transaction), with the run id of the crawl's
-``crawl_runs`` row. Around each batch the pipeline sends
-:data:`tressless_crawler.signals.batch_taken` and :data:`tressless_crawler.signals.batch_stored`,
-so that a distributed worker confirms the requests whose items the batch holds only once they
-are in the database (or in the spool).
+``crawl_runs`` row, through the crawl's database
+(:class:`tressless_crawler.db.crawl_database.CrawlDatabase`). Around each batch the pipeline
+sends :data:`tressless_crawler.signals.batch_taken` and
+:data:`tressless_crawler.signals.batch_stored`, so that a distributed worker confirms the
+requests whose items the batch holds only once they are in the database (or in the spool).
 
 A batch that fails on a transient database error (connection refused or lost,
 database locked) is retried ``STORE_RETRY_TIMES`` times, waiting
@@ -32,15 +33,25 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from tressless_crawler import defaults
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.db.batch import Batch, write_batch
-from tressless_crawler.db.engine import is_transient, make_engine, redact_url
+from tressless_crawler.db.crawl_database import CrawlDatabase
+from tressless_crawler.db.engine import is_transient, redact_url
 from tressless_crawler.db.runs import utcnow
-from tressless_crawler.db.schema import ensure_schema
-from tressless_crawler.db.spool import DEFAULT_DIR, SpoolWriter, spool_dir, spool_name
+from tressless_crawler.db.spool import SpoolWriter, spool_dir, spool_name
 from tressless_crawler.exceptions import SchemaOutdated
 from tressless_crawler.items import StudyItem, ThreadItem, as_dict
-from tressless_crawler.runs.recorder import CrawlRunRecorder
+from tressless_crawler.stats import (
+    STORE_BATCH_FAILED,
+    STORE_BATCHES,
+    STORE_IGNORED,
+    STORE_ITEMS_LOST,
+    STORE_JOURNAL_PATH,
+    STORE_JOURNALED,
+    STORE_JOURNALED_ITEMS,
+    STORE_RETRIES,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,25 +62,25 @@ class StorePipeline:
     def __init__(
         self,
         crawler: Crawler,
-        database_url: str,
+        database: CrawlDatabase | None,
         batch_size: int,
-        retry_times: int = 3,
-        retry_backoff: float = 1.0,
-        spool_dir: str = DEFAULT_DIR,
-        flush_seconds: float = 5.0,
+        retry_times: int,
+        retry_backoff: float,
+        spool_dir: str,
+        flush_seconds: float,
     ) -> None:
-        if not database_url:
+        if database is None:
             raise NotConfigured("DATABASE_URL is not set")
         self.crawler = crawler
         self.stats = crawler.stats
-        self.database_url = database_url
+        self.database = database
+        self.database_url = database.url
         self.batch_size = max(1, batch_size)
         self.retry_times = max(0, retry_times)
         self.retry_backoff = max(0.0, retry_backoff)
         self.spool_dir = spool_dir
         self.spool: SpoolWriter | None = None
         self.degraded = False  # the last batch failed on a transient error: the database is down
-        self.sqlite_timeout = crawler.settings.getfloat("SQLITE_BUSY_TIMEOUT", 30.0)
         self.flush_seconds = max(0.0, flush_seconds)
         self.buffer = Batch()
         self.buffered_since: float | None = None  # when the oldest waiting entry arrived
@@ -84,12 +95,12 @@ class StorePipeline:
         settings = crawler.settings
         pipeline = cls(
             crawler,
-            settings.get("DATABASE_URL"),
-            settings.getint("STORE_BATCH_SIZE", 500),
-            retry_times=settings.getint("STORE_RETRY_TIMES", 3),
-            retry_backoff=settings.getfloat("STORE_RETRY_BACKOFF", 1.0),
+            CrawlDatabase.of(crawler),
+            defaults.getint(settings, "STORE_BATCH_SIZE"),
+            retry_times=defaults.getint(settings, "STORE_RETRY_TIMES"),
+            retry_backoff=defaults.getfloat(settings, "STORE_RETRY_BACKOFF"),
             spool_dir=spool_dir(settings),
-            flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS", 5.0),
+            flush_seconds=defaults.getfloat(settings, "STORE_FLUSH_SECONDS"),
         )
         crawler.signals.connect(pipeline.page_fetched, signal=crawler_signals.page_fetched)
         return pipeline
@@ -104,19 +115,17 @@ class StorePipeline:
         self._buffered()
 
     async def open_spider(self) -> None:
-        self.engine = make_engine(
-            self.database_url, immediate=True, busy_timeout=self.sqlite_timeout
-        )
+        self.engine = self.database.engine
         try:
-            state = await asyncio.to_thread(ensure_schema, self.engine)
+            # Checked already when the run recorder opened the run: then this is no query.
+            state = await asyncio.to_thread(self.database.ensure_schema)
         except SchemaOutdated as exc:
             logger.error("Cannot store into %s: %s", redact_url(self.database_url), exc)
             raise
         logger.info("Storing into %s (schema %s)", redact_url(self.database_url), state)
-        # The run this crawl's rows belong to, from the extension that opened it (None when
-        # the crawl keeps no crawl_runs row).
-        recorder = self.crawler.get_extension(CrawlRunRecorder)
-        self.run_id = recorder.run_id if recorder is not None else None
+        # The run this crawl's rows belong to, opened by the run recorder (None when the crawl
+        # keeps no crawl_runs row).
+        self.run_id = self.database.run_id
         if self.flush_seconds:
             self.timer = asyncio.get_running_loop().create_task(self.flush_on_time())
 
@@ -143,7 +152,7 @@ class StorePipeline:
         elif isinstance(item, ThreadItem):
             self.buffer.threads.append(as_dict(item))
         else:
-            self._inc("store/ignored/" + type(item).__name__)
+            self._inc(STORE_IGNORED.key(type(item).__name__))
             return item
         self._buffered()
         if len(self.buffer) >= self.batch_size:
@@ -165,8 +174,6 @@ class StorePipeline:
                     self.spool.records,
                     self.spool.path,
                 )
-            if self.engine is not None:
-                self.engine.dispose()
 
     async def flush(self, full_only: bool = False) -> None:
         """Write what is buffered; batches are written one at a time.
@@ -197,7 +204,7 @@ class StorePipeline:
             self._send(crawler_signals.batch_stored, seq=seq, stored=True)
         for key, count in counts.items():
             self._inc(key, count)
-        self._inc("store/batches")
+        self._inc(STORE_BATCHES)
 
     def take_batch(self) -> int:
         """Number the batch and tell the listeners (the distributed scheduler) it was taken."""
@@ -224,7 +231,7 @@ class StorePipeline:
             try:
                 counts = await asyncio.to_thread(self.write, batch, run_id)
             except Exception as exc:
-                self._inc("store/batch_failed")
+                self._inc(STORE_BATCH_FAILED)
                 if not is_transient(exc):
                     logger.exception("A batch of %d items was refused by the database", len(batch))
                     return None
@@ -233,7 +240,7 @@ class StorePipeline:
                     self.degraded = True
                     return None
                 delay = self.retry_backoff * 2 ** (attempt - 1)
-                self._inc("store/retries")
+                self._inc(STORE_RETRIES)
                 logger.warning(
                     "Database write failed (%s): retry %d of %d in %.1f s",
                     _brief(exc),
@@ -270,14 +277,14 @@ class StorePipeline:
         try:
             await asyncio.to_thread(self.spool.append, record)
         except Exception:
-            self._inc("store/items_lost", batch.items)
+            self._inc(STORE_ITEMS_LOST, batch.items)
             logger.exception("Could not spool a batch of %d items either: lost", batch.items)
             return False
         # The stats keep their first names: crawl_runs rows and scripts read them.
-        self._inc("store/journaled")
-        self._inc("store/journaled_items", batch.items)
+        self._inc(STORE_JOURNALED)
+        self._inc(STORE_JOURNALED_ITEMS, batch.items)
         if self.stats is not None:
-            self.stats.set_value("store/journal_path", str(self.spool.path))
+            self.stats.set_value(STORE_JOURNAL_PATH, str(self.spool.path))
         if first:
             logger.error(
                 "The database is not taking writes: batches go to the spool %s "

@@ -12,6 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from tressless_crawler.items import StudyItem, ThreadItem
+from tressless_crawler.stats import VALIDATE_DROPPED, VALIDATE_PASSED
 from tressless_crawler.urls import is_http_url
 
 logger = logging.getLogger(__name__)
@@ -69,10 +70,10 @@ class ValidatePipeline:
             return item
         if problem is None:
             if self.stats is not None:
-                self.stats.inc_value("validate/passed")
+                self.stats.inc_value(VALIDATE_PASSED)
             return item
         if self.stats is not None:
-            self.stats.inc_value(f"validate/dropped/{problem}")
+            self.stats.inc_value(VALIDATE_DROPPED.key(problem))
         url = getattr(item, "url", None)
         logger.warning("Dropped %s from %s: %s", type(item).__name__, url, problem)
         raise DropItem(f"{problem}: {url}")

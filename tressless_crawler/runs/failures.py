@@ -33,10 +33,11 @@ from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
 from tressless_crawler.exceptions import RefusedRequest
+from tressless_crawler.stats import FAILURES, FAILURES_COUNT
 
 logger = logging.getLogger(__name__)
 
-FAILURE_PREFIX = "failures"
+FAILURE_PREFIX = FAILURES.prefix.rstrip("/")  # kept for importers
 # Set on a request whose body grew past DOWNLOAD_MAXSIZE without a Content-Length
 # (tressless_crawler.middlewares.guard.BodySizeWatch): the bytes received when it was cut.
 TOO_BIG_META = "body_too_big"
@@ -124,8 +125,8 @@ def record_failure(
     reason = failure_reason(failure, request)
     stats = getattr(crawler, "stats", None)
     if stats is not None:
-        stats.inc_value(f"{FAILURE_PREFIX}/count")
-        stats.inc_value(f"{FAILURE_PREFIX}/{reason}")
+        stats.inc_value(FAILURES_COUNT)
+        stats.inc_value(FAILURES.key(reason))
     exc = failure.value if isinstance(failure, Failure) else failure
     url = request.url if request is not None else "?"
     retries = request.meta.get("retry_times", 0) if request is not None else 0

@@ -19,6 +19,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.log import get_scrapy_root_handler
 from twisted.internet import task
 
+from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.scrapy_internals import (
     ScrapyInternalsError,
     engine_in_progress,
@@ -56,7 +57,9 @@ class _AboveTheBar:
 
 class ProgressBar:
     def __init__(self, crawler: Crawler) -> None:
-        if not wanted(crawler.settings.get("CRAWL_PROGRESS_BAR", "auto"), sys.stderr):
+        if not wanted(
+            crawler.settings.get("CRAWL_PROGRESS_BAR", DEFAULTS["CRAWL_PROGRESS_BAR"]), sys.stderr
+        ):
             raise NotConfigured  # without a message: Scrapy would log it as a warning
         self.crawler = crawler
         self.bar: Any = None

@@ -13,6 +13,9 @@ record goes to the store's spool instead, and ``scrapy db replay`` applies it
 with the batches and releases the lock (which a new crawl would otherwise take
 over only once it is ``CRAWL_LOCK_STALE_SECONDS`` old).
 
+The database is the crawl's (:class:`tressless_crawler.db.crawl_database.CrawlDatabase`): the
+recorder checks its schema and gives it the run id, which the store writes with.
+
 Settings: ``DATABASE_URL``, ``CRAWL_LOCK_ENABLED``, ``CRAWL_LOCK_STALE_SECONDS``,
 ``CRAWL_PROGRESS_SECONDS``, ``SQLITE_BUSY_TIMEOUT``, ``SPOOL_DIR`` (or ``JOURNAL_DIR``), and
 ``REDIS_URL``/``CRAWL_ID`` for a distributed crawl.
@@ -34,16 +37,23 @@ from twisted.internet import task
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
+from tressless_crawler import defaults
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.db import locks, runs
-from tressless_crawler.db.engine import is_transient, make_engine, redact_url
-from tressless_crawler.db.schema import ensure_schema
+from tressless_crawler.db.crawl_database import CrawlDatabase
+from tressless_crawler.db.engine import is_transient, redact_url
 from tressless_crawler.db.spool import SpoolWriter, spool_dir, spool_name
 from tressless_crawler.distributed import mode as distributed
 from tressless_crawler.distributed.inflight import live_workers
 from tressless_crawler.exceptions import CrawlLocked, CrawlRefused, SchemaOutdated
 from tressless_crawler.middlewares.charset import DECODER_VERSION
 from tressless_crawler.redact import redact_value
+from tressless_crawler.stats import (
+    CRAWL_RUN_ID,
+    CRAWL_RUN_STATUS,
+    STORE_JOURNAL_PATH,
+    STORE_JOURNALED_ITEMS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +71,8 @@ RECORDED_SETTINGS = (
     "USER_AGENT",
     "JOBDIR",
 )
-RUN_ID_STAT = "crawl_run/id"
-RUN_STATUS_STAT = "crawl_run/status"  # set when the spider closes: crawl_runs.status
+RUN_ID_STAT = CRAWL_RUN_ID  # the names of tressless_crawler.stats, kept for importers
+RUN_STATUS_STAT = CRAWL_RUN_STATUS
 # What close_run returns when the run's end could not be written, only spooled.
 SPOOLED = "spooled"
 
@@ -71,25 +81,26 @@ class CrawlRunRecorder:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.crawler = crawler
-        self.database_url: str = settings.get("DATABASE_URL")
-        if not self.database_url:
+        database = CrawlDatabase.of(crawler)
+        if database is None:
             raise NotConfigured("DATABASE_URL is not set")
+        self.database = database
+        self.database_url: str = database.url
         self.name: str = getattr(crawler.spidercls, "name", "") or "crawl"
-        self.use_lock = settings.getbool("CRAWL_LOCK_ENABLED", True)
-        self.stale_after = settings.getfloat("CRAWL_LOCK_STALE_SECONDS", 120.0)
+        self.use_lock = defaults.getbool(settings, "CRAWL_LOCK_ENABLED")
+        self.stale_after = defaults.getfloat(settings, "CRAWL_LOCK_STALE_SECONDS")
         # A distributed worker holds the lock with the other workers of its crawl.
         self.frontier = (
             distributed.FrontierKeys.crawl(settings) if distributed.enabled(settings) else None
         )
         self.spool_dir = spool_dir(settings)
-        self.engine = make_engine(
-            self.database_url, busy_timeout=settings.getfloat("SQLITE_BUSY_TIMEOUT", 30.0)
-        )
-        self.progress_every = max(0.0, settings.getfloat("CRAWL_PROGRESS_SECONDS", 30.0))
+        self.engine = database.engine
+        self.progress_every = max(0.0, defaults.getfloat(settings, "CRAWL_PROGRESS_SECONDS"))
         self.heartbeat: task.LoopingCall | None = None
         self.progress: task.LoopingCall | None = None
         self.status: str | None = None  # how the run ended, once it has
         self.run_id = self.prepare()
+        database.run_id = self.run_id
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
@@ -104,11 +115,11 @@ class CrawlRunRecorder:
         where = redact_url(self.database_url)
         now = runs.utcnow()
         try:
-            ensure_schema(self.engine)
+            self.database.ensure_schema()
             if self.use_lock:
                 self.take_lock(now)
         except (SchemaOutdated, CrawlLocked) as exc:
-            self.engine.dispose()
+            self.database.close()
             logger.error("Crawl refused on %s: %s", where, exc)
             raise CrawlRefused(str(exc)) from exc
         run_id = runs.start_run(self.engine, self.name, self.recorded_settings(), now)
@@ -218,21 +229,18 @@ class CrawlRunRecorder:
         run_id = self.run_id
 
         def finish() -> str:
-            try:
-                release = self.use_lock and self.last_worker()
-                return close_run(
-                    self.engine,
-                    self.name,
-                    run_id,
-                    reason,
-                    stats,
-                    runs.utcnow(),
-                    use_lock=release,
-                    spool_dir=self.spool_dir,
-                    frontier=self.frontier,
-                )
-            finally:
-                self.engine.dispose()
+            release = self.use_lock and self.last_worker()
+            return close_run(
+                self.engine,
+                self.name,
+                run_id,
+                reason,
+                stats,
+                runs.utcnow(),
+                use_lock=release,
+                spool_dir=self.spool_dir,
+                frontier=self.frontier,
+            )
 
         def finished(status: str) -> None:
             # How the run ended, also when its row could only be spooled (SPOOLED).
@@ -245,8 +253,8 @@ class CrawlRunRecorder:
                     "(load them with `scrapy db replay`)",
                     run_id,
                     status,
-                    stats.get("store/journaled_items", 0),
-                    stats.get("store/journal_path", self.spool_dir),
+                    stats.get(STORE_JOURNALED_ITEMS, 0),
+                    stats.get(STORE_JOURNAL_PATH, self.spool_dir),
                 )
             else:
                 logger.info("Crawl run %d %s (%s)", run_id, status, reason)

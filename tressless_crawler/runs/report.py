@@ -13,8 +13,28 @@ from dataclasses import fields
 from typing import Any
 
 from tressless_crawler.items import StudyItem, ThreadItem
+from tressless_crawler.stats import (
+    DROP_MARKER,
+    FAILURES,
+    FAILURES_COUNT,
+    FILL,
+    FILL_ITEMS,
+    PARSE_DROPPED,
+    SCRAPY_ELAPSED,
+    SCRAPY_ERRORS,
+    SCRAPY_FINISH_REASON,
+    SCRAPY_RESPONSES,
+    STORE_GONE,
+    STORE_JOURNALED,
+    STORE_JOURNALED_ITEMS,
+    STORE_NEW,
+    STORE_UNCHANGED,
+    STORE_UPDATED,
+    STUDY_PAGES,
+    VALIDATE_DROPPED,
+)
 
-FILL_PREFIX = "fill"
+FILL_PREFIX = FILL.prefix.rstrip("/")  # the names of tressless_crawler.stats, kept for importers
 ITEM_KINDS: dict[type, str] = {StudyItem: "studies", ThreadItem: "threads"}
 # Fields whose emptiness says nothing about the markup (flags, ids the URL gives).
 NOT_TRACKED = {
@@ -31,7 +51,7 @@ NOT_TRACKED = {
 MIN_ITEMS_FOR_WARNING = 20
 SHARP_FALL = 0.5  # warn when a rate falls below half of what it was
 # Study pages the spider fetched and handed to the parser (tressless_crawler.spiders.studies).
-STUDY_PAGES_STAT = "parse/study_pages"
+STUDY_PAGES_STAT = STUDY_PAGES
 MAX_DROPPED_SHARE = 0.05  # more dropped study pages than this: a redesign or a block page
 
 
@@ -60,7 +80,7 @@ def fill_keys(kind: str, names: list[str]) -> list[str]:
     for name in names:
         key = _FILL_KEYS.get((kind, name))
         if key is None:
-            key = _FILL_KEYS[(kind, name)] = f"{FILL_PREFIX}/{kind}/{name}"
+            key = _FILL_KEYS[(kind, name)] = FILL.key(kind, name)
         keys.append(key)
     return keys
 
@@ -69,12 +89,11 @@ def fill_rates(stats: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     """kind -> field -> share of the run's items that had it."""
     rates: dict[str, dict[str, float]] = {}
     for item_type, kind in ITEM_KINDS.items():
-        total = stats.get(f"{FILL_PREFIX}/{kind}/_items", 0)
+        total = stats.get(FILL.key(kind, FILL_ITEMS), 0)
         if not total:
             continue
         rates[kind] = {
-            name: stats.get(f"{FILL_PREFIX}/{kind}/{name}", 0) / total
-            for name in tracked_fields(item_type)
+            name: stats.get(FILL.key(kind, name), 0) / total for name in tracked_fields(item_type)
         }
     return rates
 
@@ -85,9 +104,9 @@ def fill_rate_warnings(stats: Mapping[str, Any], previous: Mapping[str, Any] | N
     now, before = fill_rates(stats), fill_rates(previous)
     warnings = []
     for kind, rates in now.items():
-        if stats.get(f"{FILL_PREFIX}/{kind}/_items", 0) < MIN_ITEMS_FOR_WARNING:
+        if stats.get(FILL.key(kind, FILL_ITEMS), 0) < MIN_ITEMS_FOR_WARNING:
             continue
-        if previous.get(f"{FILL_PREFIX}/{kind}/_items", 0) < MIN_ITEMS_FOR_WARNING:
+        if previous.get(FILL.key(kind, FILL_ITEMS), 0) < MIN_ITEMS_FOR_WARNING:
             continue
         for name, rate in rates.items():
             old = before.get(kind, {}).get(name)
@@ -104,13 +123,14 @@ def dropped_share(stats: Mapping[str, Any]) -> float | None:
 
     None for runs that fetched no study page (a community crawl).
     """
-    fetched = stats.get(STUDY_PAGES_STAT, 0)
+    fetched = stats.get(STUDY_PAGES, 0)
     if not isinstance(fetched, int) or fetched <= 0:
         return None
     dropped = sum(
         value
         for key, value in stats.items()
-        if key.startswith(("parse/dropped/", "validate/dropped/")) and isinstance(value, int)
+        if key.startswith((PARSE_DROPPED.prefix, VALIDATE_DROPPED.prefix))
+        and isinstance(value, int)
     )
     return min(1.0, dropped / fetched)
 
@@ -120,14 +140,14 @@ def dropped_share_warnings(stats: Mapping[str, Any]) -> list[str]:
     if share is None or share <= MAX_DROPPED_SHARE:
         return []
     return [
-        f"{share:.0%} of the {stats[STUDY_PAGES_STAT]} study pages fetched were dropped "
+        f"{share:.0%} of the {stats[STUDY_PAGES]} study pages fetched were dropped "
         f"(more than {MAX_DROPPED_SHARE:.0%}): the site may have changed its markup or served "
         "block pages; see the dropped: rows for the reasons"
     ]
 
 
 def _dropped(stats: Mapping[str, Any]) -> dict[str, int]:
-    return {k: v for k, v in stats.items() if "/dropped/" in k and isinstance(v, int)}
+    return {k: v for k, v in stats.items() if DROP_MARKER in k and isinstance(v, int)}
 
 
 def _failed(stats: Mapping[str, Any]) -> dict[str, int]:
@@ -136,33 +156,33 @@ def _failed(stats: Mapping[str, Any]) -> dict[str, int]:
     rows = {
         k: v
         for k, v in stats.items()
-        if k.startswith("failures/") and k != "failures/count" and isinstance(v, int)
+        if k.startswith(FAILURES.prefix) and k != FAILURES_COUNT and isinstance(v, int)
     }
     rows.update(
         {
             k: v
             for k, v in stats.items()
-            if k in ("store/journaled", "store/journaled_items") and isinstance(v, int)
+            if k in (STORE_JOURNALED, STORE_JOURNALED_ITEMS) and isinstance(v, int)
         }
     )
     return rows
 
 
 def _duration(stats: Mapping[str, Any]) -> str:
-    seconds = stats.get("elapsed_time_seconds")
+    seconds = stats.get(SCRAPY_ELAPSED)
     return f"{float(seconds):.1f} s" if isinstance(seconds, (int, float)) else "-"
 
 
 def report_rows(stats: Mapping[str, Any]) -> dict[str, str]:
     rows = {
-        "pages fetched": str(stats.get("response_received_count", 0)),
-        "new": str(stats.get("store/new", 0)),
-        "updated": str(stats.get("store/updated", 0)),
-        "unchanged": str(stats.get("store/unchanged", 0)),
-        "gone (404/410)": str(stats.get("store/gone", 0)),
-        "errors": str(stats.get("log_count/ERROR", 0)),
+        "pages fetched": str(stats.get(SCRAPY_RESPONSES, 0)),
+        "new": str(stats.get(STORE_NEW, 0)),
+        "updated": str(stats.get(STORE_UPDATED, 0)),
+        "unchanged": str(stats.get(STORE_UNCHANGED, 0)),
+        "gone (404/410)": str(stats.get(STORE_GONE, 0)),
+        "errors": str(stats.get(SCRAPY_ERRORS, 0)),
         "duration": _duration(stats),
-        "finish reason": str(stats.get("finish_reason", "-")),
+        "finish reason": str(stats.get(SCRAPY_FINISH_REASON, "-")),
     }
     share = dropped_share(stats)
     if share is not None:

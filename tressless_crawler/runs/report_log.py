@@ -18,17 +18,24 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from tressless_crawler import defaults
 from tressless_crawler.db import runs
-from tressless_crawler.db.engine import make_engine
-from tressless_crawler.runs.recorder import RUN_ID_STAT
+from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.runs.report import (
-    FILL_PREFIX,
     ITEM_KINDS,
     dropped_share_warnings,
     fill_keys,
     fill_rate_warnings,
     filled_fields,
     render_report,
+)
+from tressless_crawler.stats import (
+    FILL,
+    FILL_ITEMS,
+    SCRAPY_FINISH_REASON,
+    STORE_JOURNAL_PATH,
+    STORE_JOURNALED,
+    STORE_JOURNALED_ITEMS,
 )
 
 logger = logging.getLogger(__name__)
@@ -38,11 +45,11 @@ FILL_FLUSH_ITEMS = 100  # the crawl_runs progress rows see counts at most this m
 
 class CrawlReport:
     def __init__(self, crawler: Crawler) -> None:
-        if not crawler.settings.getbool("CRAWL_REPORT_ENABLED", True):
+        if not defaults.getbool(crawler.settings, "CRAWL_REPORT_ENABLED"):
             raise NotConfigured("CRAWL_REPORT_ENABLED is off")
         self.crawler = crawler
         self.stats = crawler.stats
-        self.database_url = crawler.settings.get("DATABASE_URL")
+        self.database = CrawlDatabase.of(crawler)
         self.fills: dict[str, int] = {}  # stat key -> count not yet in the stats
         self.unflushed = 0
 
@@ -58,7 +65,7 @@ class CrawlReport:
         if kind is None or self.stats is None:
             return
         fills = self.fills
-        for key in (f"{FILL_PREFIX}/{kind}/_items", *fill_keys(kind, filled_fields(item))):
+        for key in (FILL.key(kind, FILL_ITEMS), *fill_keys(kind, filled_fields(item))):
             fills[key] = fills.get(key, 0) + 1
         self.unflushed += 1
         if self.unflushed >= FILL_FLUSH_ITEMS:
@@ -76,26 +83,23 @@ class CrawlReport:
         if self.stats is None:
             return
         stats = dict(self.stats.get_stats())
-        stats.setdefault("finish_reason", reason)
-        run_id = stats.get(RUN_ID_STAT)
+        stats.setdefault(SCRAPY_FINISH_REASON, reason)
+        database = self.database
+        run_id = database.run_id if database is not None else None
 
         def previous() -> dict[str, Any] | None:
-            if not self.database_url or run_id is None:
+            if database is None or run_id is None:
                 return None
-            engine = make_engine(self.database_url)
-            try:
-                run = runs.previous_run(engine, spider.name, before=run_id, finished_only=True)
-                return dict(run.stats) if run is not None else None
-            finally:
-                engine.dispose()
+            run = runs.previous_run(database.reader, spider.name, before=run_id, finished_only=True)
+            return dict(run.stats) if run is not None else None
 
         def log(before: dict[str, Any] | None) -> None:
             title = f"run {run_id}" if run_id is not None else "this run"
             text = render_report(title, stats, before)
-            if stats.get("store/journaled_items") or stats.get("store/journaled"):
+            if stats.get(STORE_JOURNALED_ITEMS) or stats.get(STORE_JOURNALED):
                 text += (
-                    f"\n{stats.get('store/journaled_items', 0)} item(s) are in the spool "
-                    f"{stats.get('store/journal_path', '-')}: load them with `scrapy db replay`"
+                    f"\n{stats.get(STORE_JOURNALED_ITEMS, 0)} item(s) are in the spool "
+                    f"{stats.get(STORE_JOURNAL_PATH, '-')}: load them with `scrapy db replay`"
                 )
             logger.info("Crawl report for '%s':\n%s", spider.name, text)
             for warning in fill_rate_warnings(stats, before):

@@ -24,6 +24,9 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from tressless_crawler import defaults
+from tressless_crawler.stats import BACKLOG_MAX
+
 FEED_PER_RESPONSE = 1
 META_KEY = "from_backlog"
 
@@ -45,8 +48,8 @@ class Backlog:
 
     @classmethod
     def for_crawler(cls, crawler: Crawler, make_request: Callable[[str], Request]) -> Backlog:
-        concurrency = crawler.settings.getint("CONCURRENT_REQUESTS", 16)
-        batch = crawler.settings.getint("BACKLOG_BATCH", 0) or max(64, 2 * concurrency)
+        concurrency = crawler.settings.getint("CONCURRENT_REQUESTS")
+        batch = defaults.getint(crawler.settings, "BACKLOG_BATCH") or max(64, 2 * concurrency)
         return cls(crawler, make_request, batch)
 
     def __len__(self) -> int:
@@ -56,7 +59,7 @@ class Backlog:
         """Keep ``url`` for later, or (backlog off) its request now."""
         if self.enabled:
             self.urls.append(url)
-            self.crawler.stats.max_value("backlog/max", len(self.urls))
+            self.crawler.stats.max_value(BACKLOG_MAX, len(self.urls))
         else:
             yield self.make_request(url)
 

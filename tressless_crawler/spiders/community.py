@@ -25,12 +25,12 @@ from scrapy.http import Response, TextResponse
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from tressless_crawler import defaults
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.cli.errors import check_arguments, check_url_argument
 from tressless_crawler.db import thread_writes
-from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.db.models import Page, Thread
-from tressless_crawler.db.schema import current_revision
 from tressless_crawler.exceptions import SpiderArgumentError
 from tressless_crawler.incremental.decisions import conditional_headers
 from tressless_crawler.incremental.known import Validators
@@ -39,6 +39,21 @@ from tressless_crawler.parsers.thread_html import parse_thread_html
 from tressless_crawler.parsers.thread_reddit import parse_more_children, parse_thread_reddit
 from tressless_crawler.runs.failures import FailureAccounting
 from tressless_crawler.spiders.expansion import Expansion, MoreRequest
+from tressless_crawler.stats import (
+    COMMUNITY_DUPLICATE_THREAD_URL,
+    COMMUNITY_GONE,
+    COMMUNITY_NOT_MODIFIED,
+    COMMUNITY_SKIPPED_HOST,
+    MORE_CAPPED,
+    MORE_COMMENTS,
+    MORE_DROPPED,
+    MORE_FAILED,
+    MORE_KEPT,
+    MORE_REQUESTS,
+    MORE_STUBS_LEFT,
+    PARSE_DROPPED,
+    PARSE_THREADS,
+)
 from tressless_crawler.urls import (
     REDDIT_COMMENTS_RE,
     Origins,
@@ -161,7 +176,7 @@ class ThreadRequests:
             return None
         post_id = thread_id_from_url(fetch)
         if post_id in self.requested:
-            self.spider.crawler.stats.inc_value("community/duplicate_thread_url")
+            self.spider.crawler.stats.inc_value(COMMUNITY_DUPLICATE_THREAD_URL)
             return None
         self.requested.add(post_id)  # type: ignore[arg-type]  # not None: a thread URL
         page_url = canonical_url(fetch, https=False)
@@ -192,7 +207,7 @@ class ThreadCallbacks:
         item = self.handle_thread(response, lambda: parse_thread_reddit(response.body, url))
         if item is None:
             return
-        cap = self.crawler.settings.getint("COMMUNITY_MAX_MORE_REQUESTS", 500)
+        cap = defaults.getint(self.crawler.settings, "COMMUNITY_MAX_MORE_REQUESTS")
         if cap <= 0 or not any(c.kind == "more" for c in item.comments):
             self.thread_fetched(response.meta, _page_of(response), item.post_id)
             yield item
@@ -207,7 +222,7 @@ class ThreadCallbacks:
             *GONE_STATUSES,
             304,
         ):
-            self.crawler.stats.inc_value("parse/dropped/not_html")
+            self.crawler.stats.inc_value(PARSE_DROPPED.key("not_html"))
             return
         item = self.handle_thread(response, lambda: parse_thread_html(response.text, response.url))
         if item is not None:
@@ -221,19 +236,19 @@ class ThreadCallbacks:
         post_id = thread_id_from_url(thread_url)
         if response.status == 304:
             self.thread_fetched(response.meta, _page_of(response), post_id)
-            stats.inc_value("community/not_modified")
+            stats.inc_value(COMMUNITY_NOT_MODIFIED)
             return None
         if response.status in GONE_STATUSES:
             self.thread_fetched(response.meta, _page_of(response), post_id)
-            stats.inc_value(f"community/gone/{response.status}")  # the store marks the row gone
+            stats.inc_value(COMMUNITY_GONE.key(response.status))  # the store marks the row gone
             return None
         result = parse()
         if isinstance(result, Drop):
             # a dropped page's validators are not kept (see parse_study)
-            stats.inc_value(f"parse/dropped/{result.reason}")
+            stats.inc_value(PARSE_DROPPED.key(result.reason))
             logger.warning("Dropped %s: %s %s", response.url, result.reason, result.detail)
             return None
-        stats.inc_value("parse/threads")
+        stats.inc_value(PARSE_THREADS)
         return result
 
     def thread_fetched(self, meta: dict[str, Any], page: dict[str, Any], key: str | None) -> None:
@@ -252,23 +267,21 @@ class ThreadCallbacks:
 
     def stored_comments(self, post_id: str) -> dict[str, str | None]:
         """The thread's comments from earlier crawls: not asked for again."""
-        engine = make_engine(self.crawler.settings.get("DATABASE_URL"))
+        database = CrawlDatabase.of(self.crawler)
         try:
-            if current_revision(engine) is None:
+            if database is None or not database.has_schema():
                 return {}
-            return thread_writes.stored_comments(engine, post_id)
+            return thread_writes.stored_comments(database.reader, post_id)
         except SQLAlchemyError as exc:  # the crawl goes on; the store reports the database
             logger.warning("Could not read the stored comments of %s: %s", post_id, exc)
             return {}
-        finally:
-            engine.dispose()
 
     def expand(self, state: Expansion, meta: dict[str, Any]) -> Iterator[Any]:
         """The next expansion request of the thread, or the finished thread."""
         stats = self.crawler.stats
         more = state.next_request()
         if more is not None:
-            stats.inc_value("community/more/requests")
+            stats.inc_value(MORE_REQUESTS)
             callback = self.parse_continue if more.parent_id else self.parse_more
             yield Request(
                 more.url,
@@ -284,7 +297,7 @@ class ThreadCallbacks:
             )
             return
         if state.capped:
-            stats.inc_value("community/more/capped")
+            stats.inc_value(MORE_CAPPED)
             logger.info(
                 "Thread %s: COMMUNITY_MAX_MORE_REQUESTS (%d) reached, %d stubs stored as stubs",
                 state.post_id,
@@ -294,9 +307,9 @@ class ThreadCallbacks:
         item = state.finish()
         left = sum(1 for c in item.comments if c.kind == "more")
         if left:
-            stats.inc_value("community/more/stubs_left", left)
+            stats.inc_value(MORE_STUBS_LEFT, left)
         if state.kept:
-            stats.inc_value("community/more/kept", state.kept)
+            stats.inc_value(MORE_KEPT, state.kept)
         self.thread_fetched(meta, state.page, state.post_id)
         yield item
 
@@ -323,18 +336,18 @@ class ThreadCallbacks:
         request = failure.request
         state, more = request.meta["expansion"], request.meta["more"]
         state.given_up.add(more.token)
-        self.crawler.stats.inc_value("community/more/failed")
+        self.crawler.stats.inc_value(MORE_FAILED)
         yield from self.expand(state, request.meta["thread_meta"])
 
     def _joined(self, state: Expansion, more: MoreRequest, result: Any) -> None:
         stats = self.crawler.stats
         if isinstance(result, Drop):
             state.given_up.add(more.token)
-            stats.inc_value(f"community/more/dropped/{result.reason}")
+            stats.inc_value(MORE_DROPPED.key(result.reason))
             logger.warning("Could not expand a stub of %s: %s", state.post_id, result.detail)
             return
         added = state.tree.expand(more.token, result, more.asked)
-        stats.inc_value("community/more/comments", sum(1 for c in result if c.kind != "more"))
+        stats.inc_value(MORE_COMMENTS, sum(1 for c in result if c.kind != "more"))
         if not added:
             state.given_up.add(more.token)
 
@@ -413,7 +426,7 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
                 if request is not None:
                     yield request
                 elif thread_id_from_url(url) not in self.threads.requested:
-                    self.crawler.stats.inc_value("community/skipped_host")
+                    self.crawler.stats.inc_value(COMMUNITY_SKIPPED_HOST)
         for request in self.listing_requests(f"{self.site_url}/community"):
             yield request
 
@@ -430,37 +443,29 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
 
     def card_urls(self) -> list[str]:
         """Thread URLs known from study cards (and earlier thread crawls)."""
-        engine = make_engine(self.crawler.settings.get("DATABASE_URL"))
-        try:
-            if current_revision(engine) is None:
-                return []
-            with engine.connect() as conn:
-                rows = conn.execute(
-                    select(Thread.url)
-                    .where(Thread.url.is_not(None), Thread.gone_at.is_(None))
-                    .order_by(Thread.id)
-                )
-                return [url for (url,) in rows if url is not None]  # none are: see where()
-        finally:
-            engine.dispose()
+        database = CrawlDatabase.of(self.crawler)
+        if database is None or not database.has_schema():
+            return []
+        with database.reader.connect() as conn:
+            rows = conn.execute(
+                select(Thread.url)
+                .where(Thread.url.is_not(None), Thread.gone_at.is_(None))
+                .order_by(Thread.id)
+            )
+            return [url for (url,) in rows if url is not None]  # none are: see where()
 
     def thread_pages(self) -> dict[str, Validators]:
         """What each thread URL answered last time: the validators of conditional requests."""
-        engine = make_engine(self.crawler.settings.get("DATABASE_URL"))
-        try:
-            if current_revision(engine) is None:
-                return {}
-            with engine.connect() as conn:
-                rows = conn.execute(
-                    select(Page.url, Page.etag, Page.last_modified, Page.status).where(
-                        Page.kind == "thread"
-                    )
+        database = CrawlDatabase.of(self.crawler)
+        if database is None or not database.has_schema():
+            return {}
+        with database.reader.connect() as conn:
+            rows = conn.execute(
+                select(Page.url, Page.etag, Page.last_modified, Page.status).where(
+                    Page.kind == "thread"
                 )
-                return {
-                    url: Validators(etag, modified, status) for url, etag, modified, status in rows
-                }
-        finally:
-            engine.dispose()
+            )
+            return {url: Validators(etag, modified, status) for url, etag, modified, status in rows}
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         assert self.threads is not None

@@ -36,10 +36,12 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from w3lib.encoding import read_bom
 
+from tressless_crawler import defaults
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.cli.errors import check_arguments, check_url_argument
-from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.db.runs import utcnow
+from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.distributed import mode as distributed
 from tressless_crawler.distributed.touched import RENEW_EVERY, Touched
 from tressless_crawler.exceptions import SpiderArgumentError
@@ -48,11 +50,28 @@ from tressless_crawler.incremental.known import KnownSite, load_known_site
 from tressless_crawler.items import Drop, StudyItem
 from tressless_crawler.parsers.study import read_study
 from tressless_crawler.runs.failures import FailureAccounting, record_failure
-from tressless_crawler.runs.report import STUDY_PAGES_STAT
 from tressless_crawler.scrapy_internals import DecompressionMaxSizeExceeded, wake_engine
 from tressless_crawler.spiders.backlog import Backlog
 from tressless_crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_origins
 from tressless_crawler.spiders.parse_worker import ParsePool
+from tressless_crawler.stats import (
+    DISCOVERY_ROBOTS_SITEMAPS,
+    DISCOVERY_SITEMAP_CUT,
+    DISCOVERY_SITEMAP_INVALID,
+    DISCOVERY_SITEMAP_OFFSITE,
+    DISCOVERY_SITEMAP_STUDIES,
+    DISCOVERY_SITEMAP_TOO_BIG,
+    INCREMENTAL_NOT_MODIFIED,
+    INCREMENTAL_REFETCH,
+    INCREMENTAL_SKIPPED_LASTMOD,
+    INCREMENTAL_SWEPT,
+    INCREMENTAL_SWEPT_THREADS,
+    PARSE_DROPPED,
+    PARSE_NOTES,
+    PARSE_STUDIES,
+    STUDIES_GONE,
+    STUDY_PAGES,
+)
 from tressless_crawler.urls import (
     Origins,
     canonical_url,
@@ -69,7 +88,7 @@ logger = logging.getLogger(__name__)
 
 GONE_STATUSES = (404, 410)
 # The sitemap protocol's limit of URLs per sitemap (and of sitemaps per index).
-SITEMAP_MAX_URLS = 50_000
+SITEMAP_MAX_URLS = DEFAULTS["SITEMAP_MAX_URLS"]
 
 
 def truthy(value: Any) -> bool:
@@ -137,9 +156,11 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             spider.threads = ThreadRequests(spider, spider.allowed_origins, spider.site_url)
         spider.allowed_domains = spider.allowed_origins.hosts
         spider.sitemap_max = crawler.settings.getint("SITEMAP_MAX_URLS", SITEMAP_MAX_URLS)
-        spider.max_age = timedelta(days=crawler.settings.getfloat("INCREMENTAL_MAX_AGE_DAYS", 30))
+        spider.max_age = timedelta(
+            days=defaults.getfloat(crawler.settings, "INCREMENTAL_MAX_AGE_DAYS")
+        )
         spider.backlog = Backlog.for_crawler(crawler, spider.study_request)
-        if crawler.settings.getint("PARSE_WORKERS", 0) > 0:
+        if defaults.getint(crawler.settings, "PARSE_WORKERS") > 0:
             spider.parse_pool = ParsePool(crawler.settings.getint("PARSE_WORKERS"))
             crawler.signals.connect(spider.parse_pool.close, signal=signals.spider_closed)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
@@ -196,11 +217,8 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         )
 
     def load_known(self) -> KnownSite:
-        engine = make_engine(self.crawler.settings.get("DATABASE_URL"))
-        try:
-            return load_known_site(engine)
-        finally:
-            engine.dispose()
+        database = CrawlDatabase.of(self.crawler)
+        return load_known_site(database.reader) if database is not None else KnownSite()
 
     def home_request(self) -> Request:
         return Request(
@@ -231,7 +249,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             self.touched.add(study_id)
         refetch = None if self.full else self.must_refetch(study_id)
         if refetch:  # in full: a 304 would keep what is stored
-            self.crawler.stats.inc_value(f"incremental/refetch_{refetch}")
+            self.crawler.stats.inc_value(INCREMENTAL_REFETCH.key(refetch))
         fresh = self.full or refetch
         headers = {} if fresh else conditional_headers(self.known.pages.get(canonical_url(url)))
         return Request(
@@ -252,7 +270,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             lastmod, self.known.last_seen.get(study_id), utcnow(), self.max_age
         ):
             self.touched.add(study_id)
-            self.crawler.stats.inc_value("incremental/skipped_lastmod")
+            self.crawler.stats.inc_value(INCREMENTAL_SKIPPED_LASTMOD)
             return True
         return False
 
@@ -298,7 +316,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             if count % RENEW_EVERY == 0:
                 self.touched.renew_sweep()
         self.touched.finish_sweep()
-        self.crawler.stats.set_value("incremental/swept", count)
+        self.crawler.stats.set_value(INCREMENTAL_SWEPT, count)
         if count:
             logger.info("Visiting %d known studies not reached through the sitemap", count)
         if count or threads:
@@ -319,7 +337,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             if request is not None:
                 self.crawler.engine.crawl(request)
                 count += 1
-        self.crawler.stats.set_value("incremental/swept_threads", count)
+        self.crawler.stats.set_value(INCREMENTAL_SWEPT_THREADS, count)
         if count:
             logger.info("Visiting %d community threads known from cards, never fetched", count)
         return count
@@ -344,7 +362,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         )
         listed = robots_sitemaps(text, response.url)
         sitemaps = [url for url in listed if self.on_site(url)]
-        self.crawler.stats.set_value("discovery/robots_sitemaps", len(sitemaps))
+        self.crawler.stats.set_value(DISCOVERY_ROBOTS_SITEMAPS, len(sitemaps))
         self.count_offsite(response.url, [url for url in listed if url not in sitemaps])
         if not sitemaps:
             logger.info(
@@ -368,7 +386,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             try:
                 body = gunzip(body, max_size=limit)
             except DecompressionMaxSizeExceeded:
-                stats.inc_value("discovery/sitemap_too_big")
+                stats.inc_value(DISCOVERY_SITEMAP_TOO_BIG)
                 logger.warning(
                     "Sitemap %s unpacks to more than DOWNLOAD_MAXSIZE (%d bytes): skipped",
                     response.url,
@@ -376,13 +394,13 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
                 )
                 return
             except (OSError, EOFError, ValueError):  # not gzip, or cut short
-                stats.inc_value("discovery/sitemap_invalid")
+                stats.inc_value(DISCOVERY_SITEMAP_INVALID)
                 logger.warning("Sitemap %s is not valid gzip", response.url)
                 return
         try:
             sitemap = Sitemap(body)
         except Exception:
-            stats.inc_value("discovery/sitemap_invalid")
+            stats.inc_value(DISCOVERY_SITEMAP_INVALID)
             logger.warning("Sitemap %s could not be parsed", response.url)
             return
         offsite: list[str] = []
@@ -400,13 +418,13 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             if sitemap.type == "sitemapindex":
                 yield from self.discovery_requests(loc, self.parse_sitemap)
             elif is_study_url(loc):
-                stats.inc_value("discovery/sitemap_studies")
+                stats.inc_value(DISCOVERY_SITEMAP_STUDIES)
                 if not self.skip_unchanged(loc, entry.get("lastmod")):
                     yield from self.queue_study(loc)
         self.count_offsite(response.url, offsite)
         if entries > self.sitemap_max:
             cut = entries - self.sitemap_max
-            stats.inc_value("discovery/sitemap_cut", cut)
+            stats.inc_value(DISCOVERY_SITEMAP_CUT, cut)
             logger.warning(
                 "Sitemap %s lists %d URLs, over the sitemap protocol's limit of %d: "
                 "the last %d were not read (SITEMAP_MAX_URLS)",
@@ -422,7 +440,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         """Sitemap entries off the site's origin: never fetched, counted, one line per source."""
         if not urls:
             return
-        self.crawler.stats.inc_value("discovery/sitemap_offsite", len(urls))
+        self.crawler.stats.inc_value(DISCOVERY_SITEMAP_OFFSITE, len(urls))
         logger.warning(
             "%s lists %d URL(s) off the site's origin %s, not fetched (first: %s)",
             source,
@@ -487,16 +505,16 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         stats = self.crawler.stats
         if response.status == 304:
             self.page_fetched(response)
-            stats.inc_value("incremental/not_modified")
+            stats.inc_value(INCREMENTAL_NOT_MODIFIED)
             return None
         if response.status in GONE_STATUSES:
             self.page_fetched(response)
-            stats.inc_value(f"studies/gone/{response.status}")  # the store marks the row gone
+            stats.inc_value(STUDIES_GONE.key(response.status))  # the store marks the row gone
             return None
-        stats.inc_value(STUDY_PAGES_STAT)
+        stats.inc_value(STUDY_PAGES)
         # A dropped page's validators are not kept: a soft 404 must not answer 304 next time.
         if not isinstance(response, TextResponse):
-            stats.inc_value("parse/dropped/not_html")
+            stats.inc_value(PARSE_DROPPED.key("not_html"))
             logger.warning(
                 "Not an HTML page at %s (%s)", response.url, response.headers.get("Content-Type")
             )
@@ -510,13 +528,13 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         stats = self.crawler.stats
         result, notes = parsed
         for note in notes:
-            stats.inc_value(f"parse/notes/{note}")
+            stats.inc_value(PARSE_NOTES.key(note))
         if isinstance(result, Drop):
-            stats.inc_value(f"parse/dropped/{result.reason}")
+            stats.inc_value(PARSE_DROPPED.key(result.reason))
             logger.warning("Dropped %s: %s %s", response.url, result.reason, result.detail)
             return
         self.page_fetched(response)
-        stats.inc_value("parse/studies")
+        stats.inc_value(PARSE_STUDIES)
         self.keep_site_scheme(result)
         yield result
         if follow:
