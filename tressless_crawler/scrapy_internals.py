@@ -27,6 +27,11 @@ pyproject.toml; docs/upgrading.md says what to check on an upgrade).
     Has the engine ask the scheduler for requests now, not at its next heartbeat (5 s),
     when the studies spider hands over requests it held back. Optional: without it the
     heartbeat picks them up.
+``Scraper._check_if_closing`` (:func:`let_scraper_close`)
+    A closing scraper finishes once nothing is in it, but checks that only when it starts
+    closing and after each response. ``scrapy reparse`` sends items and no responses: when
+    Ctrl-C stops it with items in the pipelines, it asks again once they are through, or the
+    command would wait for ever. Optional: without it such a shutdown needs a second Ctrl-C.
 ``Downloader._latercall`` (:func:`hold_downloader_slot`)
     The downloader sends nothing from a slot while ``Slot.latercall`` is pending (that is
     how it spaces requests by DOWNLOAD_DELAY), and ``_latercall(slot)`` is what it calls to
@@ -152,6 +157,26 @@ def wake_engine(crawler: Crawler) -> None:
         unavailable(crawler, error, "queued requests wait for the engine's heartbeat")
         return
     schedule()
+
+
+# --- the scraper ---------------------------------------------------------------------------
+def let_scraper_close(crawler: Crawler) -> None:
+    """Have a closing scraper check again whether it is done (``Scraper._check_if_closing``).
+
+    Optional: when this Scrapy has no such check, it waits for its next response.
+    """
+    internal = "Scraper._check_if_closing"
+    scraper = crawler.engine.scraper if crawler.engine is not None else None
+    slot = getattr(scraper, "slot", None)
+    closing = getattr(slot, "closing", None)
+    if closing is None or closing.called:
+        return
+    check = getattr(scraper, "_check_if_closing", None)
+    if not callable(check):
+        error = ScrapyInternalsError(internal, "the scraper has no _check_if_closing()")
+        unavailable(crawler, error, "a shutdown with items in the pipelines needs a second Ctrl-C")
+        return
+    check()
 
 
 # --- the downloader ------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from tressless_crawler.archive.extract import (
     reparse_task,
 )
 from tressless_crawler.archive.reader import Entry, FileIndex, archive_files, index_file
+from tressless_crawler.scrapy_internals import let_scraper_close
 from tressless_crawler.stats import (
     PARSE_DROPPED,
     PARSE_STUDIES,
@@ -280,15 +281,11 @@ class ReparseSpider(Spider):
         """Let a shutdown finish once the items in the pipelines are through. Scrapy's scraper
         checks whether it may close only when it starts closing and after each response; with
         items in flight then and no response to come, it would wait for ever."""
-        scraper = self.crawler.engine.scraper if self.crawler.engine else None
-        check = getattr(scraper, "_check_if_closing", None)
-        if scraper is None or check is None:
-            return
-        while scraper.slot is not None and scraper.slot.itemproc_size:
+        engine = self.crawler.engine
+        slot = engine.scraper.slot if engine is not None else None
+        while slot is not None and slot.itemproc_size:
             await asyncio.sleep(0.05)
-        closing = scraper.slot.closing if scraper.slot is not None else None
-        if closing is not None and not closing.called:
-            check()
+        let_scraper_close(self.crawler)
 
     def closed(self, reason: str) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
