@@ -53,7 +53,7 @@ class SpoolBusy(RuntimeError):
 
 class RefusedRequest(IgnoreRequest):
     """A request the crawler refuses on purpose; ``reason`` names the rule (a stat key part,
-    :mod:`tressless_crawler.runs.failures`)."""
+    :mod:`tressless_crawler.middlewares.failures`)."""
 
     reason = "refused"
 

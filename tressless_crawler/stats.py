@@ -134,7 +134,7 @@ STORE_IGNORED = _family("store/ignored/{}", "items of other classes, passed on u
 FILL = _family("fill/{}/{}", "items of a kind with the field filled (_items: items)")
 FILL_ITEMS = "_items"  # the field part of the count of items
 
-# --- Failures and retries (tressless_crawler.runs.failures, tressless_crawler.middlewares) -----
+# --- Failures and retries (tressless_crawler.middlewares) ------------------------------------
 FAILURES_COUNT = _key("failures/count", "requests that finally failed")
 FAILURES = _family("failures/{}", "requests that finally failed, by reason")
 GUARD = _family("guard/{}", "requests and redirects the guards refused, by reason")

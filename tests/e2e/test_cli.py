@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from tests.conftest import ROOT, SITE_DIR, run_scrapy, start_scrapy
 from tests.e2e.test_concurrency import hold_lock
-from tressless_crawler.cli import exit_codes as errors
+from tressless_crawler import exit_codes as errors
 from tressless_crawler.db.engine import make_engine
 from tressless_crawler.db.models import CrawlRun
 from tressless_crawler.demo.server import SiteServer

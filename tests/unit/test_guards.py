@@ -23,9 +23,9 @@ from tressless_crawler.middlewares.charset import (
     better_encoding,
     mostly_utf8,
 )
+from tressless_crawler.middlewares.failures import TOO_BIG_META, failure_reason
 from tressless_crawler.middlewares.guard import RedirectGuardMiddleware, RequestGuardMiddleware
 from tressless_crawler.parsers.study import parse_study
-from tressless_crawler.runs.failures import TOO_BIG_META, failure_reason
 from tressless_crawler.spiders.community import CommunitySpider
 from tressless_crawler.spiders.studies import SITEMAP_MAX_URLS, StudiesSpider
 from tressless_crawler.urls import (

@@ -24,15 +24,15 @@ from tressless_crawler import redact
 from tressless_crawler.exceptions import RefusedRequest
 from tressless_crawler.middlewares.backoff import BackoffRetryMiddleware, parse_retry_after
 from tressless_crawler.middlewares.charset import CharsetRepairMiddleware, better_encoding
+from tressless_crawler.middlewares.failures import (
+    failure_level,
+    failure_reason,
+    record_failure,
+)
 from tressless_crawler.middlewares.guard import (
     RedirectGuardMiddleware,
     RequestGuardMiddleware,
     host_allowed,
-)
-from tressless_crawler.runs.failures import (
-    failure_level,
-    failure_reason,
-    record_failure,
 )
 from tressless_crawler.runs.report import report_rows
 from tressless_crawler.spiders.studies import StudiesSpider
@@ -127,7 +127,7 @@ def test_failure_reasons_are_short_stat_keys(exc: BaseException, reason: str, le
 def test_a_failure_is_counted_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     crawler = crawler_for()
     request = Request(f"{SITE}/research/x-Ab12", meta={"retry_times": 3})
-    with caplog.at_level(logging.INFO, logger="tressless_crawler.runs.failures"):
+    with caplog.at_level(logging.INFO, logger="tressless_crawler.middlewares.failures"):
         record_failure(crawler, HttpError(Response(request.url, status=502)), request)
     assert crawler.stats.get_value("failures/http_502") == 1
     assert crawler.stats.get_value("failures/count") == 1

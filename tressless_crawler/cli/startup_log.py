@@ -25,7 +25,7 @@ STARTUP_RECORDS: dict[str, tuple[str, ...]] = {
     "scrapy.statscollectors": ("Dumping Scrapy stats",),
 }
 # Errors already reported in one line elsewhere: robots.txt that cannot be fetched is counted
-# and logged by tressless_crawler.runs.failures; Scrapy's own record repeats it with a traceback.
+# and logged by middlewares/failures.py; Scrapy's own record repeats it with a traceback.
 DUPLICATE_ERRORS: dict[str, tuple[str, ...]] = {
     "scrapy.downloadermiddlewares.robotstxt": ("Error downloading",),
 }

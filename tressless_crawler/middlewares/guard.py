@@ -45,7 +45,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from w3lib.url import canonicalize_url, safe_url_string
 
 from tressless_crawler.exceptions import RefusedRequest
-from tressless_crawler.runs.failures import TOO_BIG_META
+from tressless_crawler.middlewares.failures import TOO_BIG_META
 from tressless_crawler.stats import GUARD
 from tressless_crawler.urls import Origins
 
@@ -174,7 +174,7 @@ class BodySizeWatch:
 
     def __init__(self, crawler: Crawler) -> None:
         self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
-        for name in SIZE_LOGGERS:  # the spiders log the one line (tressless_crawler.runs.failures)
+        for name in SIZE_LOGGERS:  # the spiders log the one line (middlewares/failures.py)
             size_logger = logging.getLogger(name)
             if not any(isinstance(f, _SizeLinesFilter) for f in size_logger.filters):
                 size_logger.addFilter(_SizeLinesFilter())

@@ -151,7 +151,7 @@ def _dropped(stats: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _failed(stats: Mapping[str, Any]) -> dict[str, int]:
-    """Requests that finally failed, by reason (tressless_crawler.runs.failures), and spooled
+    """Requests that finally failed, by reason (tressless_crawler.middlewares.failures), and spooled
     batches (counted under their first name, ``store/journaled``)."""
     rows = {
         k: v

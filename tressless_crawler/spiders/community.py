@@ -35,9 +35,9 @@ from tressless_crawler.exceptions import SpiderArgumentError
 from tressless_crawler.incremental.decisions import conditional_headers
 from tressless_crawler.incremental.known import Validators
 from tressless_crawler.items import Drop, ThreadItem
+from tressless_crawler.middlewares.failures import FailureAccounting
 from tressless_crawler.parsers.thread_html import parse_thread_html
 from tressless_crawler.parsers.thread_reddit import parse_more_children, parse_thread_reddit
-from tressless_crawler.runs.failures import FailureAccounting
 from tressless_crawler.spiders.expansion import Expansion, MoreRequest
 from tressless_crawler.stats import (
     COMMUNITY_DUPLICATE_THREAD_URL,

@@ -48,8 +48,8 @@ from tressless_crawler.exceptions import SpiderArgumentError
 from tressless_crawler.incremental.decisions import conditional_headers, unchanged_since_seen
 from tressless_crawler.incremental.known import KnownSite, load_known_site
 from tressless_crawler.items import Drop, StudyItem
+from tressless_crawler.middlewares.failures import FailureAccounting, record_failure
 from tressless_crawler.parsers.study import read_study
-from tressless_crawler.runs.failures import FailureAccounting, record_failure
 from tressless_crawler.scrapy_internals import DecompressionMaxSizeExceeded, wake_engine
 from tressless_crawler.spiders.backlog import Backlog
 from tressless_crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_origins
