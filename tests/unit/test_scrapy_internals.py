@@ -103,6 +103,22 @@ def crawler_with(engine: object) -> Crawler:
     return crawler
 
 
+def test_let_scraper_close_finds_the_scrapers_closing_check() -> None:
+    """``Scraper._check_if_closing`` takes no argument, and the scraper's slot says whether it
+    is closing: what :func:`let_scraper_close` relies on."""
+    from scrapy.core.scraper import Scraper, Slot
+
+    check = getattr(Scraper, "_check_if_closing", None)
+    assert callable(check), "Scraper._check_if_closing moved: see docs/upgrading.md"
+    required = [
+        p
+        for p in inspect.signature(check).parameters.values()
+        if p.name != "self" and p.default is inspect.Parameter.empty
+    ]
+    assert not required, required
+    assert Slot(max_active_size=1).closing is None  # set to a Deferred when the scraper closes
+
+
 def test_a_required_internal_that_moved_fails_loudly() -> None:
     with pytest.raises(ScrapyInternalsError) as raised:
         engine_in_progress(crawler_with(EngineWithoutSlot()))
