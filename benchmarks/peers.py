@@ -315,8 +315,6 @@ def baseline_tree(rev: str, workdir: Path) -> Path:
     else:
         raise SystemExit(f"--baseline {rev}: no crawler package at that revision")
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
-    settings = "tressless_crawler" if (target / "tressless_crawler").is_dir() else "crawler"
-    (target / ".settings_module").write_text(f"{settings}.settings")
     return target
 
 
@@ -331,7 +329,8 @@ def crawl_baseline(tree: Path, site_url: str, where: Path) -> common.CrawlResult
         cmd += ["-s", f"{name}={value}"]
     where.mkdir(parents=True, exist_ok=True)
     env = {**common.crawl_env(), "PYTHONPATH": str(tree)}
-    env["SCRAPY_SETTINGS_MODULE"] = (tree / ".settings_module").read_text()
+    package = "tressless_crawler" if (tree / "tressless_crawler").is_dir() else "crawler"
+    env["SCRAPY_SETTINGS_MODULE"] = f"{package}.settings"
     return common.run_command(cmd, label="baseline", cwd=where, env=env)
 
 

@@ -89,6 +89,7 @@ class Hits:
         self.fault = fault
         self.times: list[float] = []
         self.resent: list[bool] = []  # the arrival is the client's re-send of the one before
+        self.reset_reused = False  # the last arrival came on a reused connection and was reset
         self.lock = threading.Lock()
 
     def __call__(self, request: FaultRequest) -> Fault | None:
@@ -97,10 +98,8 @@ class Hits:
             self.resent.append(self.reset_reused)
             self.times.append(time.monotonic())
             applies = fault is not None and (fault.times is None or request.hit <= fault.times)
-            self.reset_reused = request.reused and applies and fault is not None and fault.reset
+            self.reset_reused = applies and request.reused and fault.reset
         return fault
-
-    reset_reused = False
 
     def attempts(self) -> list[float]:
         """Arrival times of the crawler's attempts. Twisted re-sends a request at once, on a new
