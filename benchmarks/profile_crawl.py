@@ -149,7 +149,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--raw", type=Path, default=None, help="keep py-spy's raw stacks here")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SETTING=VALUE",
+        help="a setting of the crawl (repeat for more)",
+    )
     args = parser.parse_args(argv)
+    extra = dict(value.split("=", 1) for value in args.set)
     params = sitegen.Params(args.pages, sitegen.default_threads(args.pages))
     site = sitegen.build(params)
     workdir = Path(tempfile.mkdtemp(prefix="bench-profile-"))
@@ -194,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
                 label="profile",
                 workdir=workdir,
                 launcher=launcher,
+                settings=extra,
             )
             wall = time.perf_counter() - started
         header = (
@@ -203,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{result.pages_per_s:.0f} pages/s under the profiler, wall {wall:.0f} s, "
             f"exit {result.returncode}\n"
             f"settings: "
-            + ", ".join(f"{k}={v}" for k, v in common.LOCAL_CRAWL_SETTINGS.items())
+            + ", ".join(f"{k}={v}" for k, v in {**common.LOCAL_CRAWL_SETTINGS, **extra}.items())
             + "\n\n"
         )
         if args.tool == "py-spy":
