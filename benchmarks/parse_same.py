@@ -116,7 +116,9 @@ def _mutate(text: str, rng: random.Random) -> str:
         elif what < 0.6:
             text = text[:at] + rng.choice(["<", ">", "</div>", "<b>", "</a>", "<br>"]) + text[at:]
         elif what < 0.8:
-            text = text[:at] + rng.choice(["<!-- -->", " ", "\u200b", "[object Object]"]) + text[at:]
+            text = (
+                text[:at] + rng.choice(["<!-- -->", " ", "\u200b", "[object Object]"]) + text[at:]
+            )
         else:
             text = text[:at]
     return text

@@ -242,7 +242,16 @@ def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element], 
     """
     hide_invisible(root)
     walk = _Walk(_links_beside(root, preceding=True))
-    role_of = _ROLES.get
+    # The loop runs once per element and text node of the page: the walk's methods and the
+    # role table are looked up once, not at every event.
+    role_of, start, end, add, continues = (
+        _ROLES.get,
+        walk.open,
+        walk.close,
+        walk.add,
+        walk.continues,
+    )
+    roles = walk.roles
     walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
     skipped = False  # the subtree of the element just started was skipped
     for event, element in walker:
@@ -255,19 +264,19 @@ def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element], 
                 walker.skip_subtree()  # the next event is this element's "end"
                 skipped = True
                 continue
-            value = walk.open(element, role)
+            value = start(element, role)
         elif event == "end":
             if skipped:
                 skipped = False
             else:
-                walk.close(walk.roles.pop())
+                end(roles.pop())
             value = element.tail
-        elif walk.continues(element):
+        elif continues(element):
             continue
         else:
             value = element.tail
         if value:
-            walk.add(value)
+            add(value)
     walk.flush()
     walk.link_elements += _links_beside(root, preceding=False)
     return walk.chunks, walk.link_elements, walk.tree
@@ -298,7 +307,8 @@ class _Walk:
         """An element starts: what it does to the lines; the text it starts with."""
         self.roles.append(role)
         if role >= _BLOCK:  # a block, an h1, a br or an img ends the open line
-            self.flush()
+            if self.buffer:
+                self.flush()
             if role == _IMAGE:
                 self.chunks.append(_image(element, self.blocks[-1]))
                 return None
@@ -333,7 +343,8 @@ class _Walk:
         elif role == _BOLD:
             self.bold -= 1
         elif _BLOCK <= role <= _HEADING:
-            self.flush()
+            if self.buffer:
+                self.flush()
             if len(self.blocks) > 1:
                 self.tree.end[self.blocks.pop()] = len(self.chunks)
             if role == _CONTENT:
@@ -477,9 +488,14 @@ def _flush(buffer: list[_Piece], block: int, h1: int | None, chunks: list[Chunk]
     cleaned = [tx.clean_text(value) for value in values]
     pieces = tuple(filter(None, cleaned))
     spaced = join_pieces(pieces)
-    bold = all(piece[3] for piece, clean in zip(buffer, cleaned, strict=True) if clean)
     _, link, href, _ = buffer[0]
-    if all(piece[1] == link for piece in buffer):  # the whole line in one link (or none)
+    one_link = bold = True  # the whole line in one link (or none); all its text bold
+    for piece, clean in zip(buffer, cleaned, strict=True):
+        if piece[1] != link:
+            one_link = False
+        if clean and not piece[3]:
+            bold = False
+    if one_link:
         chunks.append(_one_link_line(text, spaced, pieces, block, link, href, h1, bold))
         return
     link, href, link_text, rest = _first_link(buffer, values, cleaned)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import string
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -78,15 +79,24 @@ def resolve(href: str | None, base: str, *, https: bool = True) -> str | None:
         return None
     try:
         if PLAIN_PATH_RE.fullmatch(href):
-            origin = urlsplit(base)
-            if origin.scheme in WEB_SCHEMES and origin.netloc.isascii():
-                upgrade = https and origin.scheme == "http" and origin.port is None
-                scheme = "https" if upgrade else origin.scheme
-                return f"{scheme}://{origin.netloc.lower()}{href.rstrip('/') or '/'}"
+            origin = _origin(base, https)
+            if origin is not None:
+                return f"{origin}{href.rstrip('/') or '/'}"
         joined = canonical_url(href, base, https=https)
         return joined if urlsplit(joined).scheme in WEB_SCHEMES else None
     except ValueError:  # a malformed link costs the link, not the page
         return None
+
+
+@lru_cache(maxsize=64)
+def _origin(base: str, https: bool) -> str | None:
+    """``scheme://host`` that ``resolve`` puts a plain path on, for every link of a page
+    (the same base); None when the base is not on an ASCII http(s) origin."""
+    origin = urlsplit(base)
+    if origin.scheme not in WEB_SCHEMES or not origin.netloc.isascii():
+        return None
+    upgrade = https and origin.scheme == "http" and origin.port is None
+    return f"{'https' if upgrade else origin.scheme}://{origin.netloc.lower()}"
 
 
 def absolute(href: str | None, base: str) -> str | None:

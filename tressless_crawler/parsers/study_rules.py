@@ -81,6 +81,9 @@ MAX_LABEL_LENGTH = max(map(len, FIELD_LABELS)) + 1  # with a colon
 SECTIONS = [rule for rule in RULES if rule.where == SECTION]
 SECTION_LABELS = {label: rule.name for rule in SECTIONS for label in rule.labels}
 SECTION_FIELDS = {rule.name: str(rule.field) for rule in SECTIONS}
+SECTION_INITIALS = "".join(
+    sorted({c for label in SECTION_LABELS for c in label[0] + label[0].upper()})
+)
 JOIN_LABEL = "join"  # printed next to "Related Community Posts"
 CARD_LABEL = "community"  # printed at the top of each community card
 CTA_INITIALS = "VvDd"  # the first letters of the calls to action
@@ -153,9 +156,12 @@ def is_cta(chunk: Chunk) -> bool:
     """A "View this study on" or "Discuss this study" line (both may share one line)."""
     cta = chunk.cta
     if cta is None:
-        cta = chunk.cta = _is_cta_text(chunk.spaced) or any(
-            _is_cta_text(text) for _, text in chunk.links
-        )
+        cta = _is_cta_text(chunk.spaced)
+        for _, text in chunk.links:
+            if cta:
+                break
+            cta = _is_cta_text(text)
+        chunk.cta = cta
     return cta
 
 
@@ -181,9 +187,20 @@ def section_head(chunk: Chunk) -> Head:
 
 
 def _head_of(chunk: Chunk) -> Head:
+    spaced = chunk.spaced
+    # Without a "/" there is no counter, and every section label starts with one of
+    # SECTION_INITIALS: a line starting with another printed ASCII character is no head
+    # (cleaning and case-folding leave a leading ASCII character other than a blank as it is).
+    first = spaced[:1]
+    if (
+        "/" not in spaced
+        and first.isascii()
+        and not first.isspace()
+        and first not in SECTION_INITIALS
+    ):
+        return None, None
     if chunk.is_image or entry_kind(chunk):
         return None, None
-    spaced = chunk.spaced
     counter = tx.parse_counter(spaced)
     rest = tx.clean_text(tx.COUNTER_RE.sub(" ", spaced) if counter else spaced)
     folded = rest.casefold()
@@ -267,4 +284,6 @@ def is_prominent(chunk: Chunk) -> bool:
 
 
 def is_punctuation(text: str) -> bool:
-    return bool(text) and not any(ch.isalnum() for ch in text)
+    if not text or text[0].isalnum():  # the usual answer, from the first character
+        return False
+    return not any(ch.isalnum() for ch in text)

@@ -18,6 +18,8 @@ CITATIONS_PREFIX_RE = re.compile(r"^\s*(?P<n>\d[\d,]*)\s*citations?\b\s*,?\s*", 
 UPVOTES_SUFFIX_RE = re.compile(r"(?P<n>\d+(?:[.,]\d+)*\s*[kKmM]?)\s*upvotes?\s*$", re.IGNORECASE)
 CATEGORY_RE = re.compile(r"^in\s+(?P<category>\S.*?)\s*$")
 MAX_CATEGORY_WORDS = 3
+# The letters an entry's meta line can start with: a month's (any case), or the "i" of "in".
+META_INITIALS = "".join(sorted({c for m in tx.MONTH_NAMES for c in m[0] + m[0].upper()})) + "i"
 
 
 def text_of(field: str) -> Callable[[str], Fields]:
@@ -67,6 +69,10 @@ def journal_from_lines(lines: list[str]) -> str | None:
 
 def entry_meta(spaced: str) -> tuple[bool, int | None, str | None, str | None, str]:
     """Split ``17 citations, May 2014 in “Journal” TLDR...`` into its optional parts."""
+    if spaced[:1].isascii() and spaced[:1].isalpha() and spaced[0] not in META_INITIALS:
+        # A line starting with a letter no month name or "in" starts with (most TLDRs and
+        # titles): no count, date or journal.
+        return False, None, None, None, spaced.strip(" ,")
     rest = spaced
     citations = published = journal = None
     match = CITATIONS_PREFIX_RE.match(rest)

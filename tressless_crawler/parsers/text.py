@@ -116,6 +116,12 @@ def clean_text(value: str | None) -> str:
     """
     if not value:
         return ""
+    text = value.strip()
+    # Most texts are one run of words between blanks (a paragraph indented in the markup):
+    # a printable text holds no whitespace but the space, and no invisible (format)
+    # character; without two spaces in a row there is then nothing to collapse.
+    if text.isprintable() and "  " not in text:
+        return text if text.isascii() else unicodedata.normalize("NFC", text)
     if value.isascii():  # no invisible characters, nothing to normalise
         return " ".join(value.split())
     if "\u200b" in value or "\u2060" in value or "\ufeff" in value:
