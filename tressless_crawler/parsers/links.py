@@ -79,32 +79,35 @@ def resolve(href: str | None, base: str, *, https: bool = True) -> str | None:
         return None
     try:
         if PLAIN_PATH_RE.fullmatch(href):
-            origin = _origin(base, https)
-            if origin is not None:
-                return f"{origin}{href.rstrip('/') or '/'}"
+            origin = _split_base(base)
+            if origin.scheme in WEB_SCHEMES and origin.netloc.isascii():
+                upgrade = https and origin.scheme == "http" and origin.port is None
+                scheme = "https" if upgrade else origin.scheme
+                return f"{scheme}://{origin.netloc.lower()}{href.rstrip('/') or '/'}"
         joined = canonical_url(href, base, https=https)
         return joined if urlsplit(joined).scheme in WEB_SCHEMES else None
     except ValueError:  # a malformed link costs the link, not the page
         return None
 
 
-@lru_cache(maxsize=64)
-def _origin(base: str, https: bool) -> str | None:
-    """``scheme://host`` that ``resolve`` puts a plain path on, for every link of a page
-    (the same base); None when the base is not on an ASCII http(s) origin."""
-    origin = urlsplit(base)
-    if origin.scheme not in WEB_SCHEMES or not origin.netloc.isascii():
-        return None
-    upgrade = https and origin.scheme == "http" and origin.port is None
-    return f"{'https' if upgrade else origin.scheme}://{origin.netloc.lower()}"
+# The page's URL, split once for all the links put on it.
+_split_base = lru_cache(maxsize=64)(urlsplit)
 
 
 def absolute(href: str | None, base: str) -> str | None:
-    """``href`` made absolute, query kept (image URLs need it); None unless http(s)."""
+    """``href`` made absolute, query kept (image URLs need it); None unless http(s).
+
+    A site-relative path of plain segments (the study's image) is put on the base's origin
+    without ``urljoin``: the same URL (tests/unit/test_links.py).
+    """
     href = (href or "").strip()
     if not href or href.startswith(("#", "data:", "javascript:")):
         return None
     try:
+        if PLAIN_PATH_RE.fullmatch(href):  # what urljoin comes to for a plain path
+            origin = _split_base(base)
+            if origin.scheme in WEB_SCHEMES and origin.netloc:
+                return f"{origin.scheme}://{origin.netloc}{href}"
         joined = urljoin(base, href)
         return joined if urlsplit(joined).scheme in WEB_SCHEMES else None
     except ValueError:

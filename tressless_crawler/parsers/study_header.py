@@ -47,7 +47,7 @@ SITE_AFFIX_RE = re.compile(
 MAX_AUTHORS = 60
 # A news byline ("By Jane Doe, Health Reporter"): the site prints its authors bare.
 BYLINE_RE = re.compile(r"^(?:by|von|par|por)\s", re.IGNORECASE)
-NOT_A_NAME = '?!:;“”"()[]|·•©'
+NOT_A_NAME = frozenset('?!:;“”"()[]|·•©')
 INITIAL_RE = re.compile(r"(?:^|\s)(?:\w|Jr|Sr)\.$")
 META_LINES = 3  # the date/journal line is among the header's first lines
 # Where the header's reading is: before the image and TLDR, after them, after the calls.
@@ -363,6 +363,6 @@ def _may_be_a_name(name: str) -> bool:
     return (
         len(name) <= 80
         and len(name.split()) <= 7
-        and not any(ch in name for ch in NOT_A_NAME)
-        and not any(ch.isdigit() for ch in name)
+        and NOT_A_NAME.isdisjoint(name)
+        and not any(map(str.isdigit, name))
     )

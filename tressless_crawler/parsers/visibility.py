@@ -4,6 +4,7 @@ attributes and by the page's own style rules."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from lxml import etree
 
@@ -19,18 +20,23 @@ HIDDEN_TAG = "template"  # what an element nobody sees becomes: one that never s
 # hidden then. Class names only ever say whether text is shown, never which field it is.
 VISUALLY_HIDDEN_CLASSES = ("sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text")
 CHROME_ROLES = ("navigation", "banner", "contentinfo", "dialog", "alertdialog", "search")
-# The attributes of candidates, found by libxml2 in one pass; _is_hidden decides. Class
-# names are looked for as substrings first, then as whole tokens.
+# The attributes of candidates, found by libxml2 in one query; _is_hidden decides. Class
+# names are looked for as substrings first, then as whole tokens. The same query brings the
+# root's <style> elements, for hidden_classes (a second search of the tree costs more).
 _ATTRIBUTES_XPATH = etree.XPath(
     "//@hidden | //@aria-modal | //@role | //@style | //@class[contains(., 'sr-only')"
-    " or contains(., 'isually') or contains(., 'screen-reader')]"
+    " or contains(., 'isually') or contains(., 'screen-reader')] | descendant-or-self::style"
 )
 _CLASS_XPATH = etree.XPath("//*[contains(@class, $name)]")
-# A style sheet that can hide anything says one of these (minified or with one space).
+# A style sheet that can hide anything says one of these (minified or with one space),
+# each found after a shorter word it holds: a search for a word absent from a long sheet
+# rules out two hints.
 _CSS_HINTS = (
-    "display:none", "display: none", "visibility:hidden", "visibility: hidden", "clip",
-    "width:1px", "width: 1px",
-)  # fmt: skip
+    ("none", ("display:none", "display: none")),
+    ("visibility", ("visibility:hidden", "visibility: hidden")),
+    ("clip", ("clip",)),
+    ("1px", ("width:1px", "width: 1px")),
+)
 # @import ...; @media (...) { rules } @font-face { declarations }: screen-dependent or no rules.
 _CSS_AT_BLOCK_RE = re.compile(r"@[^{};]*(?:;|\{(?:[^{}]*\{[^{}]*\})*[^{}]*\})")
 _CSS_RULE_RE = re.compile(r"([^{}]+)\{([^{}]*)\}")
@@ -41,9 +47,14 @@ _STYLE_HIDES_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I
 
 def hide_invisible(root: etree._Element) -> None:
     """Turn the elements nobody sees into elements the walk skips (their tails stay)."""
-    candidates = [value.getparent() for value in _ATTRIBUTES_XPATH(root)]
+    candidates, styles = [], []
+    for found in _ATTRIBUTES_XPATH(root):
+        if isinstance(found, str):  # an attribute
+            candidates.append(found.getparent())
+        else:
+            styles.append(found)
     hidden = [element for element in candidates if element is not None and _is_hidden(element)]
-    for name in hidden_classes(root):
+    for name in _classes_hidden_by(styles):
         hidden += [
             element
             for element in _CLASS_XPATH(root, name=name)
@@ -74,10 +85,14 @@ def hidden_classes(root: etree._Element) -> list[str]:
     (clipped away, or one pixel with its overflow hidden). Rules inside ``@media`` and
     compound selectors are left out: whether they apply depends on the screen.
     """
+    return _classes_hidden_by(root.iter("style"))
+
+
+def _classes_hidden_by(styles: Iterable[etree._Element]) -> list[str]:
     names: list[str] = []
-    for style in root.iter("style"):
+    for style in styles:
         css = style.text or ""
-        if not any(hint in css for hint in _CSS_HINTS):
+        if not any(word in css and any(h in css for h in hints) for word, hints in _CSS_HINTS):
             continue
         if "@" in css:
             css = _CSS_AT_BLOCK_RE.sub("", css)
