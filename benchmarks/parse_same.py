@@ -107,18 +107,28 @@ def mutated_pages(count: int) -> Iterator[Page]:
             yield "mutations", STUDY_URL, _mutate(text, rng)
 
 
+# Markup the parser treats with care: what hides, what links, what breaks a line or a phrase.
+SNIPPETS = (
+    "<", ">", "</div>", "<b>", "</a>", "<br>", "<!-- -->", " ", "\u200b", "\u00a0", "e\u0301",
+    "[object Object]", "<p hidden>TLDR x</p>", '<div role="navigation">Related</div>',
+    '<span class="sr-only">Related research</span>', '<i style="display:none">x</i>',
+    "<style>.q1{display:none}</style>", '<p class="q1">Authors</p>', "<h1>A Title</h1>",
+    '<a href="/research/a-b-Xy3">A study</a>', '<a href="/community/a-post-abc123">A post</a>',
+    "<strong>Title:</strong>", "3 / 10+ results", "May 2020 in “J”", "<header>Menu</header>",
+    '<link rel="canonical" href="/research/other-Zz9">', "<main>", "</main>", "<?pi x?>",
+)  # fmt: skip
+
+
 def _mutate(text: str, rng: random.Random) -> str:
     for _ in range(rng.randint(1, 6)):
         at = rng.randrange(len(text) + 1)
         what = rng.random()
-        if what < 0.4:
+        if what < 0.3:
             text = text[:at] + text[at + rng.randint(1, 400) :]
-        elif what < 0.6:
-            text = text[:at] + rng.choice(["<", ">", "</div>", "<b>", "</a>", "<br>"]) + text[at:]
         elif what < 0.8:
-            text = (
-                text[:at] + rng.choice(["<!-- -->", " ", "\u200b", "[object Object]"]) + text[at:]
-            )
+            text = text[:at] + rng.choice(SNIPPETS) + text[at:]
+        elif what < 0.9:
+            text = text + rng.choice(SNIPPETS)  # after </html>
         else:
             text = text[:at]
     return text
