@@ -79,11 +79,9 @@ def resolve(href: str | None, base: str, *, https: bool = True) -> str | None:
         return None
     try:
         if PLAIN_PATH_RE.fullmatch(href):
-            origin = _split_base(base)
-            if origin.scheme in WEB_SCHEMES and origin.netloc.isascii():
-                upgrade = https and origin.scheme == "http" and origin.port is None
-                scheme = "https" if upgrade else origin.scheme
-                return f"{scheme}://{origin.netloc.lower()}{href.rstrip('/') or '/'}"
+            origin = _canonical_origin(base, https)
+            if origin is not None:
+                return f"{origin}{href.rstrip('/') or '/'}"
         joined = canonical_url(href, base, https=https)
         return joined if urlsplit(joined).scheme in WEB_SCHEMES else None
     except ValueError:  # a malformed link costs the link, not the page
@@ -92,6 +90,17 @@ def resolve(href: str | None, base: str, *, https: bool = True) -> str | None:
 
 # The page's URL, split once for all the links put on it.
 _split_base = lru_cache(maxsize=64)(urlsplit)
+
+
+@lru_cache(maxsize=64)
+def _canonical_origin(base: str, https: bool) -> str | None:
+    """``scheme://host`` of ``base`` as ``canonical_url`` writes it, for ``resolve`` to put a
+    plain path on; None when that is not for the shortcut (not http(s), a non-ASCII host)."""
+    origin = _split_base(base)
+    if origin.scheme not in WEB_SCHEMES or not origin.netloc.isascii():
+        return None
+    upgrade = https and origin.scheme == "http" and origin.port is None
+    return f"{'https' if upgrade else origin.scheme}://{origin.netloc.lower()}"
 
 
 def absolute(href: str | None, base: str) -> str | None:

@@ -362,7 +362,7 @@ def _looks_like_authors(text: str) -> bool:
 def _may_be_a_name(name: str) -> bool:
     return (
         len(name) <= 80
-        and len(name.split()) <= 7
+        and tx.word_count(name, 8) <= 7
         and NOT_A_NAME.isdisjoint(name)
         and not any(map(str.isdigit, name))
     )

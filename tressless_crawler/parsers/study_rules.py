@@ -258,7 +258,7 @@ def is_nav_link(chunk: Chunk) -> bool:
     return (
         chunk.link is not None
         and chunk.link_text == chunk.text
-        and len(chunk.text.split()) <= MAX_NAV_WORDS
+        and tx.word_count(chunk.text, MAX_NAV_WORDS + 1) <= MAX_NAV_WORDS
         and entry_kind(chunk) is None
         and not is_cta(chunk)
         and not is_card_label(chunk)
@@ -277,7 +277,7 @@ def is_prominent(chunk: Chunk) -> bool:
     return (
         chunk.bold
         and chunk.link is None
-        and len(chunk.text.split()) >= MIN_TITLE_WORDS
+        and tx.word_count(chunk.text, MIN_TITLE_WORDS) >= MIN_TITLE_WORDS
         and is_plain(chunk)
         and section_head(chunk) == (None, None)
     )

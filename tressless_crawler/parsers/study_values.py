@@ -18,6 +18,8 @@ CITATIONS_PREFIX_RE = re.compile(r"^\s*(?P<n>\d[\d,]*)\s*citations?\b\s*,?\s*", 
 UPVOTES_SUFFIX_RE = re.compile(r"(?P<n>\d+(?:[.,]\d+)*\s*[kKmM]?)\s*upvotes?\s*$", re.IGNORECASE)
 CATEGORY_RE = re.compile(r"^in\s+(?P<category>\S.*?)\s*$")
 MAX_CATEGORY_WORDS = 3
+# The words every age of tx.AGE_RE ends with, matched alike: no line ends with an age without.
+AGE_END_RE = re.compile(r"(?:ago|now|today|yesterday)\Z", re.IGNORECASE)
 # The letters an entry's meta line can start with: a month's (any case), or the "i" of "in".
 META_INITIALS = "".join(sorted({c for m in tx.MONTH_NAMES for c in m[0] + m[0].upper()})) + "i"
 
@@ -61,10 +63,16 @@ def journal_from_lines(lines: list[str]) -> str | None:
     rest = lines[0][opening.end() :]
     if not rest.strip() and len(lines) > 1 and lines[1].strip() not in JOURNAL_CLOSE:
         rest = lines[1]
-    closing = min((rest.find(q) for q in JOURNAL_CLOSE if q in rest), default=-1)
+    closing = _closing_quote(rest)
     if closing >= 0:
         rest = rest[:closing]
     return tx.parse_journal(rest)
+
+
+def _closing_quote(text: str) -> int:
+    """Where the first closing quote of a journal's name is in ``text``; -1 without one."""
+    curly, straight = text.find(JOURNAL_CLOSE[0]), text.find(JOURNAL_CLOSE[1])
+    return curly if straight < 0 or 0 <= curly < straight else straight
 
 
 def entry_meta(spaced: str) -> tuple[bool, int | None, str | None, str | None, str]:
@@ -86,7 +94,7 @@ def entry_meta(spaced: str) -> tuple[bool, int | None, str | None, str | None, s
     opening = JOURNAL_OPEN_RE.match(rest)
     if opening and (citations is not None or published is not None or opening.end() < len(rest)):
         rest = rest[opening.end() :]
-        closing = min((rest.find(q) for q in JOURNAL_CLOSE if q in rest), default=-1)
+        closing = _closing_quote(rest)
         journal_text, rest = (rest[:closing], rest[closing + 1 :]) if closing >= 0 else (rest, "")
         journal = tx.parse_journal(journal_text)
         found = True
@@ -101,7 +109,9 @@ def card_meta(
     """Split ``in Treatment 2 upvotes 4 years ago`` (each part optional); None if not that."""
     rest = spaced.strip()
     age = upvotes = category = None
-    ages = [m for m in tx.AGE_RE.finditer(rest) if m.end() == len(rest)]
+    ages = []
+    if AGE_END_RE.search(rest, max(0, len(rest) - len("yesterday"))):  # else no age ends it
+        ages = [m for m in tx.AGE_RE.finditer(rest) if m.end() == len(rest)]
     if ages:
         age = tx.clean_text(ages[-1].group(0))
         rest = rest[: ages[-1].start()].strip()
@@ -118,7 +128,7 @@ def card_meta(
     if age is None and upvotes is None:
         if category is None or not allow_category:
             return None
-        if len(category.split()) > MAX_CATEGORY_WORDS:
+        if tx.word_count(category, MAX_CATEGORY_WORDS + 1) > MAX_CATEGORY_WORDS:
             return None
     return category, upvotes, age
 

@@ -27,6 +27,7 @@ __all__ = [
     "parse_month_year",
     "parse_source_cta",
     "strip_debris",
+    "word_count",
 ]
 
 # What a React app prints when it renders an object instead of a string.
@@ -127,6 +128,12 @@ def clean_text(value: str | None) -> str:
     if "\u200b" in value or "\u2060" in value or "\ufeff" in value:
         value = _INVISIBLE_RE.sub("", value)
     return unicodedata.normalize("NFC", " ".join(value.split()))
+
+
+def word_count(text: str, up_to: int) -> int:
+    """How many words ``text`` has, counted up to ``up_to``: enough to compare with a limit
+    without splitting a whole paragraph."""
+    return len(text.split(maxsplit=up_to - 1)) if up_to > 0 else 0
 
 
 def none_if_empty(value: str | None) -> str | None:
