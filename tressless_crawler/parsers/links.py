@@ -23,6 +23,9 @@ REL_FOLD = str.maketrans(string.ascii_uppercase + "\t\n\r", string.ascii_lowerca
 # empty segments) or for urlsplit to split off or remove (";", "?", "#", ":", whitespace).
 PLAIN_PATH_RE = re.compile(r"/|(?:/(?!\.\.?(?:/|$))[A-Za-z0-9_.~%+-]+)+/?")
 WEB_SCHEMES = ("http", "https")
+# An absolute http(s) URL in lower case of a plain host, port and path: urljoin gives it back
+# as it is, whatever the base.
+PLAIN_URL_RE = re.compile(rf"https?://[a-z0-9.-]+(?::[0-9]+)?(?:{PLAIN_PATH_RE.pattern})?")
 
 
 def page_url(link_elements: list[etree._Element], url: str, study: str) -> str:
@@ -106,13 +109,17 @@ def _canonical_origin(base: str, https: bool) -> str | None:
 def absolute(href: str | None, base: str) -> str | None:
     """``href`` made absolute, query kept (image URLs need it); None unless http(s).
 
-    A site-relative path of plain segments (the study's image) is put on the base's origin
-    without ``urljoin``: the same URL (tests/unit/test_links.py).
+    A plain absolute URL is kept, and a site-relative path of plain segments (the study's
+    image) is put on the base's origin, without ``urljoin``: the same URLs
+    (tests/unit/test_parser_shortcuts.py).
     """
     href = (href or "").strip()
     if not href or href.startswith(("#", "data:", "javascript:")):
         return None
     try:
+        if PLAIN_URL_RE.fullmatch(href):  # the source link, as a rule
+            _split_base(base)  # a malformed base fails urljoin all the same
+            return href
         if PLAIN_PATH_RE.fullmatch(href):  # what urljoin comes to for a plain path
             origin = _split_base(base)
             if origin.scheme in WEB_SCHEMES and origin.netloc:
