@@ -242,16 +242,7 @@ def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element], 
     """
     hide_invisible(root)
     walk = _Walk(_links_beside(root, preceding=True))
-    # The loop runs once per element and text node of the page: the walk's methods and the
-    # role table are looked up once, not at every event.
-    role_of, start, end, add, continues = (
-        _ROLES.get,
-        walk.open,
-        walk.close,
-        walk.add,
-        walk.continues,
-    )
-    roles = walk.roles
+    role_of = _ROLES.get
     walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
     skipped = False  # the subtree of the element just started was skipped
     for event, element in walker:
@@ -264,19 +255,19 @@ def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element], 
                 walker.skip_subtree()  # the next event is this element's "end"
                 skipped = True
                 continue
-            value = start(element, role)
+            value = walk.open(element, role)
         elif event == "end":
             if skipped:
                 skipped = False
             else:
-                end(roles.pop())
+                walk.close(walk.roles.pop())
             value = element.tail
-        elif continues(element):
+        elif walk.continues(element):
             continue
         else:
             value = element.tail
         if value:
-            add(value)
+            walk.add(value)
     walk.flush()
     walk.link_elements += _links_beside(root, preceding=False)
     return walk.chunks, walk.link_elements, walk.tree

@@ -44,6 +44,7 @@ SITE_AFFIX_RE = re.compile(
     rf"|^\s*{SITE_NAME}\s*$",
     re.IGNORECASE,
 )
+SITE_WORD = SITE_NAME.casefold()
 MAX_AUTHORS = 60
 # A news byline ("By Jane Doe, Health Reporter"): the site prints its authors bare.
 BYLINE_RE = re.compile(r"^(?:by|von|par|por)\s", re.IGNORECASE)
@@ -123,6 +124,8 @@ def _without_site_name(text: str | None) -> str | None:
     """A page title less the site's name before or after it; None when nothing is left."""
     if not text:
         return None
+    if SITE_WORD not in text.casefold():  # folds as the pattern matches: "ſ" is an "s"
+        return tx.none_if_empty(text)
     return tx.none_if_empty(SITE_AFFIX_RE.sub("", text))
 
 

@@ -160,7 +160,7 @@ def is_cta(chunk: Chunk) -> bool:
         for _, text in chunk.links:
             if cta:
                 break
-            cta = _is_cta_text(text)
+            cta = text != chunk.spaced and _is_cta_text(text)  # the line's text: answered
         chunk.cta = cta
     return cta
 
