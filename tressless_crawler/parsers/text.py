@@ -8,6 +8,7 @@ import calendar
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 __all__ = [
     "AGE_RE",
@@ -207,8 +208,13 @@ def month_year_at(text: str, pos: int = 0) -> re.Match[str] | None:
 
 def month_year_iso(match: re.Match[str]) -> str | None:
     """ "YYYY-MM" of a ``MONTH_YEAR_RE`` match; None for an unknown month or a year out of range."""
-    month = MONTH_NAMES.get(match.group("month").lower())
-    year = int(match.group("year"))
+    return _month_year_iso(*match.group("month", "year"))
+
+
+@lru_cache(maxsize=1024)  # a few hundred months and years, on every list entry of every page
+def _month_year_iso(month_name: str, year_text: str) -> str | None:
+    month = MONTH_NAMES.get(month_name.lower())
+    year = int(year_text)
     if month is None or not MIN_YEAR <= year <= MAX_YEAR:
         return None
     return f"{year:04d}-{month:02d}"
