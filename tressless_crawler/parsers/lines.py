@@ -370,8 +370,10 @@ class _Walk:
 
     def flush(self) -> None:
         """Close the open line."""
-        if self.buffer:
-            _flush(self.buffer, self.blocks[-1], self.h1s[-1] if self.h1s else None, self.chunks)
+        buffer = self.buffer
+        if buffer:
+            if len(buffer) > 1 or not buffer[0][0].isspace():  # a lone blank is no line
+                _flush(buffer, self.blocks[-1], self.h1s[-1] if self.h1s else None, self.chunks)
             self.buffer = []
 
 

@@ -258,8 +258,8 @@ def is_nav_link(chunk: Chunk) -> bool:
     return (
         chunk.link is not None
         and chunk.link_text == chunk.text
+        and entry_kind(chunk) is None  # known for every list line: asked first
         and tx.word_count(chunk.text, MAX_NAV_WORDS + 1) <= MAX_NAV_WORDS
-        and entry_kind(chunk) is None
         and not is_cta(chunk)
         and not is_card_label(chunk)
     )

@@ -115,7 +115,8 @@ def card_meta(
     if ages:
         age = tx.clean_text(ages[-1].group(0))
         rest = rest[: ages[-1].start()].strip()
-    up = UPVOTES_SUFFIX_RE.search(rest)
+    # "upvote" has no letter that matches another one ignoring case, as "s" matches "ſ".
+    up = UPVOTES_SUFFIX_RE.search(rest) if "upvote" in rest.lower() else None
     if up and (up.start() == 0 or rest[up.start() - 1].isspace()):
         upvotes = tx.compact_int(up.group("n"))
         rest = rest[: up.start()].strip()

@@ -23,6 +23,7 @@ CHROME_ROLES = ("navigation", "banner", "contentinfo", "dialog", "alertdialog", 
 # The attributes that make an element a candidate, for _is_hidden to decide; class names
 # are looked for as substrings first, then as whole tokens.
 _HIDING_ATTRIBUTES = frozenset({"hidden", "aria-modal", "role", "style"})
+_CLASS_ONLY = ["class"]
 _CLASS_XPATH = etree.XPath("//*[contains(@class, $name)]")
 # A style sheet that can hide anything says one of these (minified or with one space),
 # each found after a shorter word it holds: a search for a word absent from a long sheet
@@ -64,7 +65,10 @@ def _candidates(root: etree._Element) -> tuple[list[etree._Element], list[etree.
     for top in (*root.itersiblings(preceding=True), root, *root.itersiblings()):
         for element in top.iter(etree.Element):
             names = element.keys()
-            if names and (
+            if names == _CLASS_ONLY:  # most elements
+                if _may_hide_by_class(element.get("class")):
+                    candidates.append(element)
+            elif names and (
                 not _HIDING_ATTRIBUTES.isdisjoint(names)
                 or ("class" in names and _may_hide_by_class(element.get("class")))
             ):
