@@ -42,6 +42,7 @@ MONTH_NAMES.update(
     {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
 )
 MONTH_NAMES["sept"] = 9
+MONTH_PREFIXES = frozenset(name[:3] for name in MONTH_NAMES)
 MIN_YEAR, MAX_YEAR = 1900, 2099
 
 # A month name and a four-digit year, not glued to other letters or digits.
@@ -200,8 +201,11 @@ def month_year_at(text: str, pos: int = 0) -> re.Match[str] | None:
     """The valid ``<Month> <YYYY>`` starting exactly at ``pos``, else None.
 
     For callers that only take a date at the start of a line (after separators):
-    ``month_year_match`` would scan the whole line for one.
+    ``month_year_match`` would scan the whole line for one. A valid month's name starts with
+    the first three letters of one, in any case: the pattern is tried on those only.
     """
+    if text[pos : pos + 3].lower() not in MONTH_PREFIXES:
+        return None
     match = MONTH_YEAR_RE.match(text, pos)
     return match if match is not None and month_year_iso(match) is not None else None
 
