@@ -200,7 +200,7 @@ _Piece = tuple[str, int | None, str | None, bool]  # a text node: text, link ind
 _ROLES: dict[object, int] = {}  # element.tag (a comment's is a function) -> role
 
 
-@dataclass
+@dataclass(slots=True)
 class Blocks:
     """The block elements of a page: each one's parent and where its lines end.
 

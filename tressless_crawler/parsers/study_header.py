@@ -181,7 +181,7 @@ def header_end(chunks: list[Chunk], start: int) -> int:
 # -- the header -------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Header:
     """The header being read."""
 

@@ -25,7 +25,7 @@ from tressless_crawler.parsers.study_values import card_meta, entry_meta, once
 __all__ = ["read_lists"]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Section:
     kind: str
     counter: Counter | None = None
@@ -34,7 +34,7 @@ class _Section:
     labelled: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cursor:
     """The open section and the open entry while walking the lists."""
 
