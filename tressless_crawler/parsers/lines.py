@@ -381,13 +381,13 @@ class _Walk:
 def page_titles(root: etree._Element) -> tuple[str | None, str | None]:
     """The text of the page's ``<title>`` and its ``og:title``, as given (None when absent)."""
     title = og = None
-    head = root.find("head")
+    head = next(root.iterchildren("head"), None)  # find("head") without ElementPath
     if head is None:
         return None, None
-    element = head.find("title")
+    element = next(head.iterchildren("title"), None)
     if element is not None:
         title = tx.none_if_empty(element.text)
-    for meta in head.iterfind("meta"):
+    for meta in head.iterchildren("meta"):
         if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:title":
             og = tx.none_if_empty(meta.get("content"))
             break
