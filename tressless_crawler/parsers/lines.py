@@ -6,7 +6,6 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
-from itertools import compress
 from typing import Any
 
 from lxml import etree
@@ -475,16 +474,21 @@ def _flush(buffer: list[_Piece], block: int, h1: int | None, chunks: list[Chunk]
         if text:
             chunks.append(_one_link_line(text, text, (text,), block, link, href, h1, bold))
         return
-    values, link_of, _, bold_of = zip(*buffer, strict=True)
+    values = [piece[0] for piece in buffer]
     text = tx.clean_text("".join(values))
     if not text:
         return
-    cleaned = list(map(tx.clean_text, values))
+    cleaned = [tx.clean_text(value) for value in values]
     pieces = tuple(filter(None, cleaned))
     spaced = join_pieces(pieces)
     _, link, href, _ = buffer[0]
-    bold = all(compress(bold_of, cleaned))  # every piece with text is bold
-    if link_of.count(link) == len(link_of):  # the whole line in one link (or none)
+    one_link = bold = True  # the whole line in one link (or none); all its text bold
+    for piece, clean in zip(buffer, cleaned, strict=True):
+        if piece[1] != link:
+            one_link = False
+        if clean and not piece[3]:
+            bold = False
+    if one_link:
         chunks.append(_one_link_line(text, spaced, pieces, block, link, href, h1, bold))
         return
     link, href, link_text, rest = _first_link(buffer, values, cleaned)
@@ -513,7 +517,7 @@ def _one_link_line(
 
 
 def _first_link(
-    buffer: list[_Piece], values: tuple[str, ...], cleaned: list[str]
+    buffer: list[_Piece], values: list[str], cleaned: list[str]
 ) -> tuple[int | None, str | None, str, str]:
     """(index, href, text, the text after it) of what holds the start of a line of several
     links: a link, or no link (index None, no text)."""
