@@ -158,6 +158,8 @@ class CharsetRepairMiddleware:
         if not isinstance(response, TextResponse) or not response.body:
             return response
         used = response.encoding
+        if response.body.isascii() or (_canonical(used) == UTF8 and _decodes(response.body, UTF8)):
+            return response  # the usual page: nothing to repair, no invalid bytes to count
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         declared = declared_encoding(response.body, content_type) is not None
         better = better_encoding(response.body, used, declared, self.fallback)
