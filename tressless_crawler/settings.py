@@ -48,6 +48,19 @@ BACKLOG_BATCH = 0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Scrapy's list without the Twisted client's TunnelError, which the aiohttp client never raises
+# and whose module (Twisted's TLS stack) every crawl would import for it (docs/http-client.md).
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.CannotResolveHostError",
+    "scrapy.exceptions.DownloadConnectionRefusedError",
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    "builtins.OSError",  # an empty body the compression middleware cannot unpack
+]
 # Retries wait (tressless_crawler.middlewares.backoff): the server's Retry-After, capped at
 # RETRY_AFTER_MAX,
 # else RETRY_BACKOFF_BASE * 2^(n-1) s (at most RETRY_BACKOFF_MAX) with jitter.
