@@ -72,8 +72,9 @@ AREAS = (
 
 # Leaf frames of threads that wait (py-spy counts some of them as active): left out of the shares.
 IDLE_LEAVES = re.compile(
-    r"^(Condition\.wait|_worker|Queue\.get|EpollSelector\.select|select|wait) "
-    r"\((threading|concurrent/futures/thread|queue|selectors)\.py"
+    r"^(Condition\.wait|_worker|Queue\.get|EpollSelector\.select|select|wait"
+    r"|_ChannelShutdownManager\._run_safe_shutdown_loop) "  # aiodns' thread, blocked on a queue
+    r"\((threading|concurrent/futures/thread|queue|selectors|pycares/__init__)\.py"
 )
 
 FRAME_RE = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")

@@ -275,3 +275,35 @@ def test_parse_workers_store_what_the_crawl_s_own_process_does(site_server, tmp_
             assert "Parse workers: " in log and "A parse worker exited" not in log
     assert stored["2"] == stored["0"]
     assert set(stored["0"][0]) == set(MANIFEST["expected_study_ids"])
+
+
+TWISTED_CLIENT = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
+
+
+def test_the_aiohttp_client_stores_what_twisteds_does(site_server, tmp_path: Path) -> None:
+    """The crawl's HTTP client (docs/http-client.md) and the documented way back to Scrapy's
+    Twisted one: the same studies, snapshots and page counts."""
+    stored = {}
+    handlers = {
+        "aiohttp": None,
+        "twisted": json.dumps({"http": TWISTED_CLIENT, "https": TWISTED_CLIENT}),
+    }
+    for name, value in handlers.items():
+        where = tmp_path / name
+        where.mkdir()
+        url = f"sqlite:///{where / 'crawler.db'}"
+        extra = ("-s", f"DOWNLOAD_HANDLERS={value}") if value else ()
+        log = crawl(site_server, url, where, *extra)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            snapshots = {s.study_id: s.snapshot for s in session.execute(select(Study)).scalars()}
+            run = session.execute(select(CrawlRun)).scalar_one()
+            stored[name] = (snapshots, counts(url), (run.status, run.items_new, run.errors))
+        engine.dispose()
+        if name == "aiohttp":
+            assert "HTTP client: aiohttp" in log
+            assert "experimental" not in log  # said once at INFO, not warned at every start
+        else:
+            assert "HTTP client: aiohttp" not in log
+    assert stored["aiohttp"] == stored["twisted"]
+    assert set(stored["aiohttp"][0]) == set(MANIFEST["expected_study_ids"])

@@ -89,25 +89,28 @@ class Hits:
         self.fault = fault
         self.times: list[float] = []
         self.resent: list[bool] = []  # the arrival is the client's re-send of the one before
-        self.reset_reused = False  # the last arrival came on a reused connection and was reset
+        self.resend_due = False  # the last arrival was reset before any byte, and not a re-send
         self.lock = threading.Lock()
 
     def __call__(self, request: FaultRequest) -> Fault | None:
         fault = self.fault(request) if callable(self.fault) else self.fault
         with self.lock:
-            self.resent.append(self.reset_reused)
+            resent = self.resend_due
+            self.resent.append(resent)
             self.times.append(time.monotonic())
             applies = fault is not None and (fault.times is None or request.hit <= fault.times)
-            self.reset_reused = applies and request.reused and fault.reset
+            self.resend_due = bool(
+                applies and fault.reset and fault.truncate is None and not resent
+            )
         return fault
 
     def attempts(self) -> list[float]:
-        """Arrival times of the crawler's attempts. Twisted re-sends a request at once, on a new
-        connection, when a kept-alive one is reset before any answer: such a pair is one
-        attempt, however long the re-send took on a loaded machine."""
+        """Arrival times of the crawler's attempts. The HTTP client (aiohttp) sends a GET once
+        more, at once, when the connection is reset before any answer, and not a third time:
+        such a pair is one attempt, however long the re-send took on a loaded machine."""
         attempts: list[float] = []
         for at, resent in zip(self.times, self.resent, strict=True):
-            if not attempts or not (resent or at - attempts[-1] <= 0.05):
+            if not attempts or not resent:
                 attempts.append(at)
         return attempts
 

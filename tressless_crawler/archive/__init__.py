@@ -7,3 +7,6 @@ downloader middleware in ``middleware``); the response record's id goes into the
 today's parsers over it (``extract``) into the database through the item pipelines
 (``spider``), without a request. See docs/archive.md.
 """
+
+# What ``scrapy reparse --spider`` takes, and the kind of archived page each one re-reads.
+KINDS = {"studies": "study", "community": "thread"}

@@ -20,7 +20,12 @@ from scrapy.responsetypes import responsetypes
 
 from tressless_crawler.archive.reader import Archived, Entry, read_entries
 from tressless_crawler.items import Drop, StudyItem, ThreadItem
-from tressless_crawler.middlewares.charset import FALLBACK, better_encoding, declared_encoding
+from tressless_crawler.middlewares.charset import (
+    FALLBACK,
+    better_encoding,
+    declared_encoding,
+    fits_plainly,
+)
 from tressless_crawler.parsers.study import parse_study
 from tressless_crawler.parsers.text import approx_date_from_age
 from tressless_crawler.parsers.thread_html import parse_thread_html
@@ -53,6 +58,8 @@ Expansions = dict[str, Entry]
 def expansion_post(url: str) -> str | None:
     """The post id of an archived ``more`` expansion response (morechildren, or a "continue
     this thread" permalink), else None: such responses are parts of a thread, not pages."""
+    if ".json" not in url:  # both kinds end their path with it
+        return None
     parts = urlsplit(url)
     if parts.path.endswith("/api/morechildren.json"):
         link = parse_qs(parts.query).get("link_id", [""])[0]
@@ -115,7 +122,11 @@ def rebuild_response(archived: Archived, fallback: str = FALLBACK) -> tuple[Resp
     cls = responsetypes.from_args(headers=headers, url=archived.url, body=body)
     response = cls(url=archived.url, status=archived.status, headers=headers, body=body)
     repaired = False
-    if isinstance(response, TextResponse) and response.body:
+    if (
+        isinstance(response, TextResponse)
+        and response.body
+        and not fits_plainly(response.body, response.encoding)
+    ):
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         declared = declared_encoding(response.body, content_type) is not None
         better = better_encoding(response.body, response.encoding, declared, fallback)

@@ -65,7 +65,6 @@ from tressless_crawler.stats import (
 
 logger = logging.getLogger(__name__)
 
-KINDS = {"studies": "study", "community": "thread"}
 CHUNK = 64  # pages per worker task: large enough to amortise the hand-over
 ITEMS_IN_FLIGHT = 1000  # items in the pipelines at once: more wait for the store to catch up
 

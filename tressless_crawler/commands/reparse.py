@@ -16,8 +16,8 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from tressless_crawler import defaults
+from tressless_crawler.archive import KINDS
 from tressless_crawler.archive.reader import archive_files
-from tressless_crawler.archive.spider import KINDS, ReparseSpider
 from tressless_crawler.cli.command import ProjectCommand
 from tressless_crawler.commands.export import parse_since
 
@@ -62,6 +62,10 @@ class Command(ProjectCommand, ScrapyCommand):
                 print_help=False,
             )
         kinds = KINDS[opts.spider] if opts.spider else ",".join(KINDS.values())
+        # Here, not at the top: Scrapy imports every command to list them, and a crawl
+        # would pay for the reparse's worker pool and parsers.
+        from tressless_crawler.archive.spider import ReparseSpider
+
         self.crawler_process.crawl(
             ReparseSpider,
             kinds=kinds,

@@ -104,6 +104,15 @@ def declared_encoding(body: bytes, content_type: str | None) -> str | None:
     )
 
 
+def fits_plainly(body: bytes, used: str | None) -> bool:
+    """The usual page, settled without looking further: ASCII, or valid UTF-8 read as UTF-8.
+
+    ``better_encoding`` finds nothing better for such a page and it has no invalid bytes to
+    count; the check costs one decode of the body instead of several.
+    """
+    return body.isascii() or (_canonical(used) == UTF8 and _decodes(body, UTF8))
+
+
 def better_encoding(
     body: bytes, used: str | None, declared: bool = True, fallback: str = FALLBACK
 ) -> str | None:
@@ -158,6 +167,8 @@ class CharsetRepairMiddleware:
         if not isinstance(response, TextResponse) or not response.body:
             return response
         used = response.encoding
+        if fits_plainly(response.body, used):
+            return response
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         declared = declared_encoding(response.body, content_type) is not None
         better = better_encoding(response.body, used, declared, self.fallback)

@@ -11,10 +11,12 @@ a page we refused (WARNING) or policy (INFO).
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 from typing import Any
 
+import aiohttp
 from scrapy import Request
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -55,6 +57,10 @@ EXCEPTION_REASONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], 
     (tx_error.ConnectError, "connect_error"),
     ((DownloadFailedError, ResponseFailed), "download_failed"),
 )
+# What aiohttp raised behind a DownloadFailedError (its __cause__) when the server closed or
+# reset the connection before the response was whole (tressless_crawler.http_client).
+CONNECTION_LOST_CAUSES = (aiohttp.ServerDisconnectedError, ConnectionError)
+CONNECTION_LOST_ERRNOS = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE})
 # Words in a DownloadFailedError (Twisted's failures as text) saying the connection dropped.
 CONNECTION_LOST_WORDS = (
     "ConnectionLost",
@@ -95,8 +101,8 @@ def failure_reason(failure: Failure | BaseException, request: Request | None = N
     if isinstance(exc, DownloadCancelledError):
         too_big = "max size" in str(exc) or (request is not None and TOO_BIG_META in request.meta)
         return "too_big" if too_big else "cancelled"
-    if isinstance(exc, (DownloadFailedError, ResponseFailed)) and any(
-        w in str(exc) for w in CONNECTION_LOST_WORDS
+    if isinstance(exc, (DownloadFailedError, ResponseFailed)) and (
+        _connection_lost(exc.__cause__) or any(w in str(exc) for w in CONNECTION_LOST_WORDS)
     ):
         return "connection_lost"
     for types, reason in EXCEPTION_REASONS:
@@ -106,6 +112,12 @@ def failure_reason(failure: Failure | BaseException, request: Request | None = N
         message = str(exc).lower()
         return next((reason for text, reason in IGNORE_MESSAGES if text in message), "ignored")
     return _safe(type(exc).__name__)
+
+
+def _connection_lost(cause: BaseException | None) -> bool:
+    return isinstance(cause, CONNECTION_LOST_CAUSES) or (
+        isinstance(cause, OSError) and cause.errno in CONNECTION_LOST_ERRNOS
+    )
 
 
 def failure_level(reason: str) -> int:

@@ -153,6 +153,8 @@ def _key(url: str) -> str:
 # Scrapy's loggers that announce a body past DOWNLOAD_MAXSIZE before the request fails.
 SIZE_LOGGERS = (
     "scrapy.core.downloader.handlers.http11",
+    # where the aiohttp client's base class (tressless_crawler.http_client) says it
+    "scrapy.core.downloader.handlers._base_streaming",
     "scrapy.downloadermiddlewares.httpcompression",
 )
 
@@ -186,7 +188,7 @@ class BodySizeWatch:
         return int(request.meta.get("download_maxsize", self.maxsize) or 0)
 
     def headers_received(self, headers: Any, body_length: Any, request: Request, **_: Any) -> None:
-        # Twisted's UNKNOWN_LENGTH (a string) when the server announced no length.
+        # None (aiohttp), or Twisted's UNKNOWN_LENGTH (a string), when no length was announced.
         unknown = not isinstance(body_length, int) or body_length < 0
         if unknown and self.limit(request):
             self.received[request] = 0
