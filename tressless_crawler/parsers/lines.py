@@ -240,7 +240,7 @@ def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element], 
     ``aside``) outside the content elements. Comments never split a phrase: the text after
     one continues the text before it (React prints ``6<!-- --> / <!-- -->1000+``).
     """
-    hide_invisible(root)
+    elements = hide_invisible(root)  # held during the walk: their objects are made once
     walk = _Walk(_links_beside(root, preceding=True))
     role_of = _ROLES.get
     walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
@@ -270,6 +270,7 @@ def linearise(root: etree._Element) -> tuple[list[Chunk], list[etree._Element], 
             walk.add(value)
     walk.flush()
     walk.link_elements += _links_beside(root, preceding=False)
+    del elements
     return walk.chunks, walk.link_elements, walk.tree
 
 

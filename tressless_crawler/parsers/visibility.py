@@ -42,9 +42,15 @@ _CSS_ESCAPE_RE = re.compile(r"\\(.)")
 _STYLE_HIDES_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
-def hide_invisible(root: etree._Element) -> None:
-    """Turn the elements nobody sees into elements the walk skips (their tails stay)."""
-    candidates, styles = _candidates(root)
+def hide_invisible(root: etree._Element) -> list[etree._Element]:
+    """Turn the elements nobody sees into elements the walk skips (their tails stay).
+
+    Returns the root's elements: lxml makes an element's Python object when it is asked for
+    and drops it when nothing holds it, so a walk over the tree while they are held does not
+    make them again (3 % of the study parser's time).
+    """
+    elements: list[etree._Element] = []
+    candidates, styles = _candidates(root, elements)
     hidden = [element for element in candidates if _is_hidden(element)]
     for name in _classes_hidden_by(styles):
         hidden += [
@@ -55,15 +61,20 @@ def hide_invisible(root: etree._Element) -> None:
     for element in hidden:
         if isinstance(element.tag, str) and element.tag not in ("html", "body"):
             element.tag = HIDDEN_TAG
+    return elements
 
 
-def _candidates(root: etree._Element) -> tuple[list[etree._Element], list[etree._Element]]:
+def _candidates(
+    root: etree._Element, seen: list[etree._Element]
+) -> tuple[list[etree._Element], list[etree._Element]]:
     """The elements of the document (the root's, and any beside it) with an attribute that
     may hide them, and the root's ``<style>`` elements: one pass over the elements, which
-    costs less than an XPath query per attribute."""
+    costs less than an XPath query per attribute. The root's elements go to ``seen``."""
     candidates, styles = [], []
     for top in (*root.itersiblings(preceding=True), root, *root.itersiblings()):
         for element in top.iter(etree.Element):
+            if top is root:
+                seen.append(element)
             names = element.keys()
             if names == _CLASS_ONLY:  # most elements
                 if _may_hide_by_class(element.get("class")):
