@@ -252,3 +252,38 @@ def test_the_spider_hands_over_the_body_of_utf8_pages_only(
     source = page_source(response)
     assert isinstance(source, given)
     assert parse_study(source, url) == parse_study(response.text, url)
+
+
+def test_a_title_running_over_several_blocks_is_never_clipped_off() -> None:
+    """A mangled copy of a fixture study whose title is read from bold lines in two blocks,
+    the second beyond the block the clip keeps: the parser read past the end of the lines
+    (a parse_error drop); it now keeps the title's lines and judges the page."""
+    page = PAGES.parent / "not_study" / "mangled_study_title_over_blocks.html"
+    result = parse_study(
+        page.read_text(encoding="utf-8"), "https://tressless.com/research/a-b-Xy12"
+    )
+    assert isinstance(result, Drop)
+    assert result.reason == "not_a_study_page"
+
+
+def test_without_a_title_the_study_starts_at_its_labelled_date_line() -> None:
+    """A page with no title line: a banner's bold "TLDR Weekly" comes before the study's
+    "Published:" line, and is the site's, not the study's TLDR."""
+    page = (
+        "<html><head><title>Tressless</title></head><body>"
+        '<div><a href="/">Tressless</a> <a href="/research">Research</a></div>'
+        "<div><b>TLDR Weekly</b></div><p>tressless.com · Reader view · Research</p>"
+        "<p><b>Published:</b> March 2015 in “Dermatologic Surgery”</p>"
+        "<p><b>TLDR:</b> Round scars are hard to see.</p>"
+        "<p><b>Summary:</b> Scars compared in 40 patients.</p>"
+        "<h2>Similar Research</h2><p>1 / 1 results</p>"
+        '<a href="/research/fue-versus-strip-Fu3">FUE Versus Strip</a>'
+        "</body></html>"
+    )
+    item = parse_study(page, "https://tressless.com/research/fue-scars-Fue1")
+    assert isinstance(item, StudyItem), item
+    assert (item.published, item.tldr, item.summary) == (
+        "2015-03",
+        "Round scars are hard to see.",
+        "Scars compared in 40 patients.",
+    )

@@ -67,7 +67,9 @@ def _parse(page: str | bytes, url: str, notes: list[str]) -> StudyItem | Drop:
     at = page_url(link_elements, url, study)
     title_at, text = title(chunks, page_titles(root), notes)
     start = title_at[-1] + 1 if title_at else content_start(chunks)
-    chunks = clip(chunks, blocks, title_at[0] if title_at else start)
+    chunks = clip(
+        chunks, blocks, title_at[0] if title_at else start, title_at[-1] if title_at else None
+    )
     end = header_end(chunks, start)
     item = StudyItem(study_id=study_id(at), url=at, slug=study_slug_from_url(at), title=text)
     title_block = chunks[title_at[-1]].block if title_at else None

@@ -19,6 +19,7 @@ from tressless_crawler.parsers.study_rules import (
     field_label,
     is_card_label,
     is_cta,
+    is_date_line,
     is_list_line,
     is_meta_start,
     is_nav_link,
@@ -133,10 +134,11 @@ def _without_site_name(text: str | None) -> str | None:
 
 
 def content_start(chunks: list[Chunk]) -> int:
-    """Where the study's own lines start when no title line was seen: at its date line,
-    else at its first labelled line."""
+    """Where the study's own lines start when no title line was seen: at its date line
+    (a bold "TLDR Weekly" in the site's banner is labelled too, and comes first), else at its
+    first labelled line."""
     for i, chunk in enumerate(chunks):
-        if is_meta_start(chunk):
+        if is_date_line(chunk):
             return i
     for i, chunk in enumerate(chunks):
         if not is_plain(chunk):
@@ -144,10 +146,11 @@ def content_start(chunks: list[Chunk]) -> int:
     return 0
 
 
-def clip(chunks: list[Chunk], blocks: Blocks, first: int) -> list[Chunk]:
+def clip(chunks: list[Chunk], blocks: Blocks, first: int, keep: int | None = None) -> list[Chunk]:
     """The study's lines: up to the end of the block holding the title (line ``first``)
     and the last line of its lists, or without lists, the line after the title; or of the
-    outermost ``main``/``article``/``section`` holding that block.
+    outermost ``main``/``article``/``section`` holding that block. Never before line ``keep``
+    (the title's last line, when it runs over several blocks).
 
     What follows that block (a footer, a cookie banner, a newsletter box) is the site's,
     whatever labels it holds.
@@ -160,7 +163,8 @@ def clip(chunks: list[Chunk], blocks: Blocks, first: int) -> list[Chunk]:
     block = blocks.outermost_content(blocks.around(chunks[last].block, first))
     if not block:
         return chunks
-    return chunks[: blocks.end.get(block, len(chunks))]
+    end = blocks.end.get(block, len(chunks))
+    return chunks[: end if keep is None else max(end, keep + 1)]
 
 
 def header_end(chunks: list[Chunk], start: int) -> int:

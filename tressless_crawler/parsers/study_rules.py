@@ -272,6 +272,15 @@ def is_meta_start(chunk: Chunk) -> bool:
     return tx.month_year_at(chunk.spaced) is not None or bool(JOURNAL_OPEN_RE.match(chunk.spaced))
 
 
+def is_date_line(chunk: Chunk) -> bool:
+    """The study's date line: ``<Month> <YYYY> in “…”`` as it is, or behind its own label
+    ("Published: March 2015 in …")."""
+    if is_meta_start(chunk):
+        return True
+    labelled = field_label(chunk)
+    return labelled is not None and labelled[0].field == "published"
+
+
 def is_prominent(chunk: Chunk) -> bool:
     """A bold line of a few words that is no label, link or counter: a title's look."""
     return (
