@@ -133,8 +133,9 @@ ITEM_PIPELINES = {
 # yields one item and a few requests; 4 costs 45 us less per page than 16 (benchmarks/peers.md).
 CONCURRENT_ITEMS = 4
 # Worker processes that parse study pages (tressless_crawler.spiders.parse_worker): 0 parses
-# them in the crawl's own process.
-PARSE_WORKERS = 0
+# them in the crawl's own process; "auto" starts one where a second core is free and the crawl
+# is not paced (AutoThrottle off, no DOWNLOAD_DELAY): there the parse bounds its speed.
+PARSE_WORKERS = "auto"
 # Items buffered before one transaction writes them.
 STORE_BATCH_SIZE = 500
 # ... and the longest an item waits for its batch (s): what a crawl killed at a polite pace loses.

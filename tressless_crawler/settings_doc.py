@@ -201,8 +201,9 @@ TABLES: dict[str, list[Row]] = {
         row(
             "PARSE_WORKERS",
             meaning="worker processes that parse study pages, so a fast crawl uses a second core "
-            "(`0`: parsed in the crawl's process); worth it only where a core is free and the "
-            "crawl is not held back by politeness: [benchmarks](../benchmarks/peers.md)",
+            "(`0`: parsed in the crawl's process); `auto` starts one where a second core is free "
+            "and nothing paces the crawl (AutoThrottle off, no `DOWNLOAD_DELAY`), none for a "
+            "polite crawl of the real site: [benchmarks](../benchmarks/peers.md)",
         ),
         row(
             "REMOTE_CONTROL_ENABLED",

@@ -9,9 +9,15 @@ import re
 import signal
 from pathlib import Path
 
+import pytest
+from scrapy.settings import Settings
+
+from tressless_crawler import settings as project_settings
+from tressless_crawler.exceptions import CommandError
+from tressless_crawler.exit_codes import EXIT_USAGE
 from tressless_crawler.items import Drop
 from tressless_crawler.parsers.study import read_study
-from tressless_crawler.spiders.parse_worker import ParsePool
+from tressless_crawler.spiders.parse_worker import ParsePool, usable_cores, workers_for
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "study"
 SAVED_FROM_RE = re.compile(rb"<!--\s*saved from url=(?:\(\d+\))?(\S+)\s*-->")
@@ -76,3 +82,38 @@ def test_workers_exit_when_closed() -> None:
         return [p.poll() if p is not None else None for p in processes]
 
     assert asyncio.run(run()) == [0, 0]
+
+
+def crawl_settings(**values: object) -> Settings:
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    for name, value in values.items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+UNPACED = {"AUTOTHROTTLE_ENABLED": "0", "DOWNLOAD_DELAY": "0"}
+
+
+def test_auto_starts_one_worker_only_for_an_unpaced_crawl_with_a_free_core() -> None:
+    one_if_free = 1 if usable_cores() >= 2 else 0
+    assert project_settings.PARSE_WORKERS == "auto"
+    assert workers_for(crawl_settings()) == 0  # the real site's polite defaults
+    assert workers_for(crawl_settings(**UNPACED)) == one_if_free
+    assert workers_for(crawl_settings(**{**UNPACED, "AUTOTHROTTLE_ENABLED": "1"})) == 0
+    assert workers_for(crawl_settings(**{**UNPACED, "DOWNLOAD_DELAY": "0.5"})) == 0
+    assert workers_for(crawl_settings(**UNPACED, PARSE_WORKERS="AUTO ")) == one_if_free
+
+
+def test_a_number_of_workers_is_taken_as_it_is() -> None:
+    assert workers_for(crawl_settings(PARSE_WORKERS="0", **UNPACED)) == 0
+    assert workers_for(crawl_settings(PARSE_WORKERS="2")) == 2
+    assert workers_for(crawl_settings(PARSE_WORKERS=3)) == 3
+
+
+@pytest.mark.parametrize("value", ["lots", "-1", "1.5"])
+def test_a_wrong_value_is_one_clear_usage_error(value: str) -> None:
+    with pytest.raises(CommandError) as raised:
+        workers_for(crawl_settings(PARSE_WORKERS=value))
+    assert raised.value.code == EXIT_USAGE
+    assert f"PARSE_WORKERS={value!r} is not a number of worker processes" in raised.value.message

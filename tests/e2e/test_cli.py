@@ -212,6 +212,16 @@ def test_spider_arguments_are_checked(
     assert site_server.count() == 0  # refused before anything was fetched
 
 
+def test_a_wrong_parse_workers_setting_is_refused_before_any_request(
+    site_server, tmp_path: Path
+) -> None:
+    result = run_scrapy(
+        ["crawl", "studies"], {"SITE_URL": site_server.url, "PARSE_WORKERS": "lots"}, tmp_path
+    )
+    assert_fails(result, errors.EXIT_USAGE, "PARSE_WORKERS='lots' is not a number of worker")
+    assert site_server.count() == 0
+
+
 def test_a_study_url_that_does_not_exist(site_server, tmp_path: Path) -> None:
     result = run_scrapy(
         ["crawl", "studies", "-a", f"url={site_server.url}/research/no-such-study-ZZ99"],

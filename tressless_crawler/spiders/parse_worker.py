@@ -6,7 +6,9 @@ back its result; the item then goes through the pipelines and the store in the c
 process as before. Only the parse moves: the parser is a pure function of the page's bytes
 and URL, so the items are the same, and what is stored, when and by whom does not change (the
 crawl's process stays the database's only writer; a worker holds nothing that a kill could
-lose). Settings read: ``PARSE_WORKERS``.
+lose). Settings read: ``PARSE_WORKERS`` (``auto``: one worker where a second core is free
+and the crawl is not paced, see :func:`workers_for`), ``AUTOTHROTTLE_ENABLED``,
+``DOWNLOAD_DELAY``.
 
 The workers are plain child processes (``python -m tressless_crawler.spiders.parse_worker``)
 that talk over two pipes (a page goes as its bytes behind a small header, the answer comes back
@@ -29,10 +31,15 @@ import struct
 import subprocess
 import sys
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
+from tressless_crawler.exceptions import CommandError
+from tressless_crawler.exit_codes import EXIT_USAGE
 from tressless_crawler.items import Drop, StudyItem
 from tressless_crawler.parsers.study import read_study
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +50,40 @@ HEADER = struct.Struct("!I")
 Parsed = tuple[StudyItem | Drop, tuple[str, ...]]
 # (logger name, level, message) of the records a parse logged
 LogRecords = list[tuple[str, int, str]]
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, as a container sets it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def workers_for(settings: BaseSettings) -> int:
+    """The parse workers a crawl starts: ``PARSE_WORKERS``, or for ``auto`` one where a second
+    core is free and nothing paces the crawl, else none.
+
+    A paced crawl (AutoThrottle, or a DOWNLOAD_DELAY: the real site's defaults) waits on the
+    network and its parse costs nothing it would feel, so it spares the worker's memory (about
+    30 MB); an unpaced one is bound by its own process's CPU, of which the parse is a third.
+    """
+    value = settings.get("PARSE_WORKERS")
+    text = "auto" if value is None or value == "" else str(value).strip().lower()
+    if text == "auto":
+        paced = settings.getbool("AUTOTHROTTLE_ENABLED") or settings.getfloat("DOWNLOAD_DELAY") > 0
+        return 1 if not paced and usable_cores() >= 2 else 0
+    try:
+        workers = int(text)
+    except ValueError:
+        workers = -1
+    if workers < 0:
+        raise CommandError(
+            f"PARSE_WORKERS={value!r} is not a number of worker processes "
+            "(use auto, 0 to parse in the crawl's process, or 1, 2, ...)",
+            EXIT_USAGE,
+        )
+    return workers
 
 
 # --- The worker's side ----------------------------------------------------------------------

@@ -53,7 +53,7 @@ from tressless_crawler.parsers.study import read_study
 from tressless_crawler.scrapy_internals import DecompressionMaxSizeExceeded, wake_engine
 from tressless_crawler.spiders.backlog import Backlog
 from tressless_crawler.spiders.community import ThreadCallbacks, ThreadRequests, community_origins
-from tressless_crawler.spiders.parse_worker import ParsePool
+from tressless_crawler.spiders.parse_worker import ParsePool, workers_for
 from tressless_crawler.stats import (
     DISCOVERY_ROBOTS_SITEMAPS,
     DISCOVERY_SITEMAP_CUT,
@@ -160,8 +160,9 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             days=defaults.getfloat(crawler.settings, "INCREMENTAL_MAX_AGE_DAYS")
         )
         spider.backlog = Backlog.for_crawler(crawler, spider.study_request)
-        if defaults.getint(crawler.settings, "PARSE_WORKERS") > 0:
-            spider.parse_pool = ParsePool(crawler.settings.getint("PARSE_WORKERS"))
+        workers = workers_for(crawler.settings)
+        if workers > 0:
+            spider.parse_pool = ParsePool(workers)
             crawler.signals.connect(spider.parse_pool.close, signal=signals.spider_closed)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         if distributed.enabled(crawler.settings) and not distributed.seeding(crawler.settings):
