@@ -203,7 +203,9 @@ TABLES: dict[str, list[Row]] = {
             meaning="worker processes that parse study pages, so a fast crawl uses a second core "
             "(`0`: parsed in the crawl's process); `auto` starts one where a second core is free "
             "and nothing paces the crawl (AutoThrottle off, no `DOWNLOAD_DELAY`), none for a "
-            "polite crawl of the real site: [benchmarks](../benchmarks/peers.md)",
+            "polite crawl of the real site "
+            "([operations](operations.md#fast-crawls-on-a-free-core), "
+            "[benchmarks](../benchmarks/peers.md))",
         ),
         row(
             "REMOTE_CONTROL_ENABLED",

@@ -202,7 +202,8 @@ def test_our_requests_survive_the_trip_through_redis(
     _, data = ledger.pop() or ("", b"")
     back = SharedScheduler.decode(queue, data, spider)
     assert back.url == request.url
-    assert back.callback == spider.parse_study
+    assert back.callback == request.callback  # parse_study, or its worker form (PARSE_WORKERS)
+    assert back.callback in (spider.parse_study, spider.parse_study_in_worker)
     assert back.cb_kwargs == {"follow": True}
     assert back.meta == request.meta
     assert back.headers.get("If-None-Match") == b'"etag"'

@@ -97,12 +97,16 @@ UNPACED = {"AUTOTHROTTLE_ENABLED": "0", "DOWNLOAD_DELAY": "0"}
 
 def test_auto_starts_one_worker_only_for_an_unpaced_crawl_with_a_free_core() -> None:
     one_if_free = 1 if usable_cores() >= 2 else 0
-    assert project_settings.PARSE_WORKERS == "auto"
-    assert workers_for(crawl_settings()) == 0  # the real site's polite defaults
-    assert workers_for(crawl_settings(**UNPACED)) == one_if_free
-    assert workers_for(crawl_settings(**{**UNPACED, "AUTOTHROTTLE_ENABLED": "1"})) == 0
-    assert workers_for(crawl_settings(**{**UNPACED, "DOWNLOAD_DELAY": "0.5"})) == 0
+    assert workers_for(crawl_settings(PARSE_WORKERS="auto")) == 0  # the site's polite defaults
+    assert workers_for(crawl_settings(PARSE_WORKERS="auto", **UNPACED)) == one_if_free
+    paced = {**UNPACED, "AUTOTHROTTLE_ENABLED": "1"}
+    assert workers_for(crawl_settings(PARSE_WORKERS="auto", **paced)) == 0
+    delayed = {**UNPACED, "DOWNLOAD_DELAY": "0.5"}
+    assert workers_for(crawl_settings(PARSE_WORKERS="auto", **delayed)) == 0
     assert workers_for(crawl_settings(**UNPACED, PARSE_WORKERS="AUTO ")) == one_if_free
+    assert project_settings.PARSE_WORKERS == "auto"
+    assert workers_for(crawl_settings()) == 0  # the default, at the site's polite pace
+    assert workers_for(crawl_settings(**UNPACED)) == one_if_free
 
 
 def test_a_number_of_workers_is_taken_as_it_is() -> None:

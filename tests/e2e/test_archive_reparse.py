@@ -54,6 +54,8 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict:
                 "COMMUNITY_HOSTS": "127.0.0.1",
                 "DATABASE_URL": f"sqlite:///{db}",
                 "ARCHIVE": "warc",
+                # study pages parsed in a worker: stored in another order than the reparse's
+                "PARSE_WORKERS": "1",
                 "ARCHIVE_DIR": str(archive),
                 **STATS,
             },
@@ -173,6 +175,8 @@ def test_a_killed_crawl_leaves_readable_warc_files(tmp_path: Path) -> None:
                 "SITE_URL": server.url,
                 "DATABASE_URL": f"sqlite:///{tmp_path / 'crawler.db'}",
                 "ARCHIVE": "warc",
+                # study pages parsed in a worker: stored in another order than the reparse's
+                "PARSE_WORKERS": "1",
                 "ARCHIVE_DIR": str(archive),
                 "CONCURRENT_REQUESTS": "2",
             },

@@ -188,7 +188,9 @@ def _naive(value: datetime) -> datetime:
 def threads(
     engine: Engine, since: datetime | None = None, run: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    stmt = select(Thread).order_by(Thread.id)
+    # By the thread's own key, as studies go by study id: the order does not depend on the order
+    # in which a crawl happened to store them, so a reparse or a rerun exports the same file.
+    stmt = select(Thread).order_by(Thread.thread_key)
     if since is not None:
         stmt = stmt.where(Thread.changed_at >= since)
     if run is not None:
@@ -212,7 +214,7 @@ def comments(
     stmt = (
         select(Comment, Thread.post_id)
         .join(Thread, Thread.id == Comment.thread_id)
-        .order_by(Comment.thread_id, Comment.position)
+        .order_by(Thread.thread_key, Comment.position, Comment.comment_id)
     )
     if since is not None:
         stmt = stmt.where(Comment.changed_at >= since)
