@@ -6,6 +6,7 @@ import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -250,6 +251,16 @@ def test_incremental_crawl_sweeps_the_studies_only_links_reach(
     assert last.stats["incremental/swept"] >= 1
 
 
+def snapshots_and_run(url: str) -> tuple[dict[str, Any], CrawlRun]:
+    """The stored studies' snapshots by id, and the database's one crawl run."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        snapshots = {s.study_id: s.snapshot for s in session.execute(select(Study)).scalars()}
+        run = session.execute(select(CrawlRun)).scalar_one()
+    engine.dispose()
+    return snapshots, run
+
+
 def test_parse_workers_store_what_the_crawl_s_own_process_does(site_server, tmp_path: Path) -> None:
     """PARSE_WORKERS moves the parse to worker processes: the same studies, snapshots, runs
     and report, and the workers exit with the crawl."""
@@ -259,17 +270,13 @@ def test_parse_workers_store_what_the_crawl_s_own_process_does(site_server, tmp_
         where.mkdir()
         url = f"sqlite:///{where / 'crawler.db'}"
         log = crawl(site_server, url, where, "-s", f"PARSE_WORKERS={workers}")
-        engine = make_engine(url)
-        with Session(engine) as session:
-            snapshots = {s.study_id: s.snapshot for s in session.execute(select(Study)).scalars()}
-            run = session.execute(select(CrawlRun)).scalar_one()
-            stored[workers] = (
-                snapshots,
-                counts(url),
-                (run.status, run.items_new, run.items_dropped),
-                {k: v for k, v in run.stats.items() if k.startswith(("fill/", "parse/"))},
-            )
-        engine.dispose()
+        snapshots, run = snapshots_and_run(url)
+        stored[workers] = (
+            snapshots,
+            counts(url),
+            (run.status, run.items_new, run.items_dropped),
+            {k: v for k, v in run.stats.items() if k.startswith(("fill/", "parse/"))},
+        )
         if workers != "0":
             assert "Parsing study pages in 2 worker process(es)" in log
             assert "Parse workers: " in log and "A parse worker exited" not in log
@@ -294,12 +301,8 @@ def test_the_aiohttp_client_stores_what_twisteds_does(site_server, tmp_path: Pat
         url = f"sqlite:///{where / 'crawler.db'}"
         extra = ("-s", f"DOWNLOAD_HANDLERS={value}") if value else ()
         log = crawl(site_server, url, where, *extra)
-        engine = make_engine(url)
-        with Session(engine) as session:
-            snapshots = {s.study_id: s.snapshot for s in session.execute(select(Study)).scalars()}
-            run = session.execute(select(CrawlRun)).scalar_one()
-            stored[name] = (snapshots, counts(url), (run.status, run.items_new, run.errors))
-        engine.dispose()
+        snapshots, run = snapshots_and_run(url)
+        stored[name] = (snapshots, counts(url), (run.status, run.items_new, run.errors))
         if name == "aiohttp":
             assert "HTTP client: aiohttp" in log
             assert "experimental" not in log  # said once at INFO, not warned at every start

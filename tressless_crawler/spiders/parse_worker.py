@@ -33,6 +33,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
+from tressless_crawler import defaults
 from tressless_crawler.exceptions import CommandError
 from tressless_crawler.exit_codes import EXIT_USAGE
 from tressless_crawler.items import Drop, StudyItem
@@ -68,8 +69,8 @@ def workers_for(settings: BaseSettings) -> int:
     network and its parse costs nothing it would feel, so it spares the worker's memory (about
     30 MB); an unpaced one is bound by its own process's CPU, of which the parse is a third.
     """
-    value = settings.get("PARSE_WORKERS")
-    text = "auto" if value is None or value == "" else str(value).strip().lower()
+    value = defaults.get(settings, "PARSE_WORKERS")
+    text = str(value).strip().lower()
     if text == "auto":
         paced = settings.getbool("AUTOTHROTTLE_ENABLED") or settings.getfloat("DOWNLOAD_DELAY") > 0
         return 1 if not paced and usable_cores() >= 2 else 0
