@@ -33,9 +33,6 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
-from tressless_crawler import defaults
-from tressless_crawler.exceptions import CommandError
-from tressless_crawler.exit_codes import EXIT_USAGE
 from tressless_crawler.items import Drop, StudyItem
 from tressless_crawler.parsers.study import read_study
 
@@ -69,6 +66,12 @@ def workers_for(settings: BaseSettings) -> int:
     network and its parse costs nothing it would feel, so it spares the worker's memory (about
     30 MB); an unpaced one is bound by its own process's CPU, of which the parse is a third.
     """
+    # Here, not at the top: a worker process runs this module, and these import Scrapy, which
+    # would double its start-up for nothing it uses.
+    from tressless_crawler import defaults
+    from tressless_crawler.exceptions import CommandError
+    from tressless_crawler.exit_codes import EXIT_USAGE
+
     value = defaults.get(settings, "PARSE_WORKERS")
     text = str(value).strip().lower()
     if text == "auto":
