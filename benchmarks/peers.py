@@ -328,8 +328,8 @@ def crawl_baseline(tree: Path, site_url: str, where: Path) -> common.CrawlResult
     }.items():
         cmd += ["-s", f"{name}={value}"]
     where.mkdir(parents=True, exist_ok=True)
-    env = {**common.crawl_env(), "PYTHONPATH": str(tree)}
     package = "tressless_crawler" if (tree / "tressless_crawler").is_dir() else "crawler"
+    env = common.bytecode_env({**common.crawl_env(), "PYTHONPATH": str(tree)}, tree / package)
     env["SCRAPY_SETTINGS_MODULE"] = f"{package}.settings"
     return common.run_command(cmd, label="baseline", cwd=where, env=env)
 

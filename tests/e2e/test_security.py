@@ -239,6 +239,8 @@ def test_credentials_never_appear_in_logs_stats_records_reports_or_exports(
     scrapy("crawl", "studies", LOG_FILE=str(log_file), LOG_LEVEL="DEBUG")
     outputs.append(log_file.read_text(encoding="utf-8"))
     assert "Overridden settings" in outputs[-1] and "***" in outputs[-1]  # logged, redacted
+    # At DEBUG Scrapy's line for every page and item is there (and checked below for secrets).
+    assert "Crawled (200)" in outputs[-1] and "Scraped from <200" in outputs[-1]
     scrapy("report")
     for what, fmt in (("runs", "json"), ("runs", "csv"), ("studies", "csv"), ("studies", "jsonl")):
         out = tmp_path / f"{what}.{fmt}"

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import pickle
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 # A request: its number, whether the page is text (else bytes), the sizes of the URL and the
 # page, then both as bytes (not pickled: a page is 50 KB). An answer: the size of its pickle.
 REQUEST = struct.Struct("!IBII")
+PIPE_SIZE = 1 << 20  # Linux's default pipe-max-size for an unprivileged process
 HEADER = struct.Struct("!I")
 Parsed = tuple[StudyItem | Drop, tuple[str, ...]]
 # (logger name, level, message) of the records a parse logged
@@ -163,6 +165,13 @@ class _Answers(asyncio.Protocol):
         self.worker.lost()
 
 
+def _widen(fd: int) -> None:
+    """Give a pipe room for many pages (Linux: 64 KB by default, about one page), so that a
+    page goes in one write and the worker reads a queue of them without waking the crawl."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or over pipe-max-size
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+
+
 class _Worker:
     """One worker process and the parses it has not answered yet."""
 
@@ -177,6 +186,8 @@ class _Worker:
     async def start(self) -> None:
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
+        for fd in (to_worker_w, from_worker_r):
+            _widen(fd)
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", __name__, str(to_worker_r), str(from_worker_w)],
