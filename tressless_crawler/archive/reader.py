@@ -1,8 +1,8 @@
 """Reading WARC files back: an index of their responses, then the chosen records by offset.
 
-The crawl writes every record as a gzip member of its own, so a file is read with zlib
-directly: the index inflates each member once (in C) and keeps its offset and compressed
-length, and a record is later read with one ``read`` and one ``zlib.decompress``. Record
+The crawl writes every record as a gzip member of its own, so a file is inflated directly
+(ISA-L, see ``deflate``): the index inflates each member once (in C) and keeps its offset
+and compressed length, and a record is later read with one ``read`` and one inflate. Record
 and HTTP headers are parsed by warcio's own parsers, so they read as warcio reads them.
 A file whose members do not hold one record each (written by another tool) is read with
 warcio's ``ArchiveIterator`` instead.
@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 
+from tressless_crawler.archive import deflate
 from tressless_crawler.archive.writer import INDEX_VERSION, SUFFIX, index_path
 
 logger = logging.getLogger(__name__)
@@ -62,9 +62,8 @@ def parse_warc_date(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-CHUNK = 1 << 16  # compressed bytes read and fed to zlib at a time
+CHUNK = 1 << 16  # compressed bytes read and fed to the inflater at a time
 HEAD = 1 << 14  # decompressed bytes kept of each member for its headers
-GZIP = zlib.MAX_WBITS | 16
 # as ArchiveIterator's (no HTTP verification, no ARC conversion)
 LOADER = ArcWarcRecordLoader(verify_http=False, arc2warc=False)
 
@@ -77,15 +76,15 @@ def gzip_members(path: Path) -> Iterator[tuple[int, int, bytes, int, bool]]:
     """(offset, compressed length, first ``HEAD`` bytes, decompressed size, complete) of
     each gzip member of a file, in order.
 
-    A deflate stream carries no length, so every member is inflated to find its end; zlib
+    A deflate stream carries no length, so every member is inflated to find its end; that
     does that in C and only the head of each member is kept. A member cut short by the
-    end of the file comes last, ``complete`` False. zlib.error: bytes that are not gzip.
+    end of the file comes last, ``complete`` False. ``deflate.ERRORS``: bytes that are not gzip.
     """
     with open(path, "rb") as stream:
         pending = stream.read(CHUNK)
         offset = 0
         while pending:
-            inflater = zlib.decompressobj(GZIP)
+            inflater = deflate.inflater()
             head = b""
             size = 0
             fed = 0
@@ -165,7 +164,7 @@ def scan_file(path: Path) -> FileIndex:
                 entries.append(entry)
     except NotOnePerMember:
         return index_file_warcio(path)
-    except Exception as exc:  # zlib or header errors: damaged bytes
+    except Exception as exc:  # inflate or header errors: damaged bytes
         torn = True
         logger.warning(
             "%s ends in a damaged record after %d good ones (%s): the rest of the file is skipped",
@@ -282,7 +281,7 @@ def read_entries(path: str, entries: Iterable[Entry]) -> list[Archived]:
     with open(path, "rb") as stream:
         for entry in entries:
             stream.seek(entry.offset)
-            data = zlib.decompress(stream.read(entry.length), GZIP)
+            data = deflate.inflate(stream.read(entry.length))
             record = LOADER.parse_record_stream(io.BytesIO(data), known_format="warc")
             if record.rec_headers.get_header("WARC-Record-ID") != entry.record_id:
                 raise ValueError(f"{path} has no record {entry.record_id} at {entry.offset}")
