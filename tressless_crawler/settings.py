@@ -102,6 +102,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Meta-refresh redirects, found without decoding pages that have none.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "tressless_crawler.middlewares.meta_refresh.BodyMetaRefreshMiddleware": 580,
+    # Scrapy's 3xx redirects, without looking for the referer middleware that is off.
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "tressless_crawler.middlewares.redirects.RedirectMiddleware": 600,
     # Refuses redirects off the allowed hosts, to other schemes or in loops, before 600 follows.
     "tressless_crawler.middlewares.guard.RedirectGuardMiddleware": 610,
     # Every response as fetched, into the WARC archive (only with ARCHIVE=warc).
@@ -175,6 +178,9 @@ STATS_CLASS = "tressless_crawler.runs.stats_collector.CrawlStatsCollector"
 EXTENSIONS = {
     # Off (REMOTE_CONTROL_ENABLED above), and not even imported: it loads aiohttp's web server.
     "scrapy.extensions.remote_control.RemoteControl": None,
+    # Scrapy's feed exports only when FEEDS (or -o) asks for one: a receiver less per item.
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "tressless_crawler.export.feeds.FeedsWhenAsked": 0,
     # Before the recorder: its fill counts are in the stats the recorder keeps at the end.
     "tressless_crawler.runs.report_log.CrawlReport": 490,
     "tressless_crawler.runs.recorder.CrawlRunRecorder": 500,

@@ -310,3 +310,38 @@ def test_the_aiohttp_client_stores_what_twisteds_does(site_server, tmp_path: Pat
             assert "HTTP client: aiohttp" not in log
     assert stored["aiohttp"] == stored["twisted"]
     assert set(stored["aiohttp"][0]) == set(MANIFEST["expected_study_ids"])
+
+
+def enabled_extensions(log: str) -> str:
+    """The block of Scrapy's "Enabled extensions:" list in a crawl's log (LOG_DUMPS on)."""
+    lines = log.splitlines()
+    start = next(i for i, line in enumerate(lines) if "Enabled extensions:" in line)
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].rstrip().endswith("]"))
+    return "\n".join(lines[start : end + 1])
+
+
+def test_a_feed_asked_for_with_o_gets_every_stored_study(
+    site_server, db_url: str, tmp_path: Path
+) -> None:
+    """Scrapy's feed exports are loaded only when a feed is set; ``-o`` still writes one."""
+    feed = tmp_path / "items.jsonl"
+    log = crawl(site_server, db_url, tmp_path, "-o", str(feed), "-s", "LOG_DUMPS=1")
+    assert "FeedsWhenAsked" in enabled_extensions(log)
+    fed = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()]
+    assert {item["study_id"] for item in fed} == set(MANIFEST["expected_study_ids"])
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        stored = set(session.execute(select(Study.study_id)).scalars())
+    engine.dispose()
+    assert stored == set(MANIFEST["expected_study_ids"])
+
+
+def test_without_a_feed_no_feed_exporter_is_loaded_and_no_warning_is_noise(
+    site_server, db_url: str, tmp_path: Path
+) -> None:
+    log = crawl(site_server, db_url, tmp_path, "-s", "LOG_DUMPS=1")
+    assert "Feed" not in enabled_extensions(log)
+    # A warning is a problem to look at: the fixture site's duplicate study is the only one
+    # (no "Disabled ..." for components that are off, no redirect middleware missing Referer).
+    warnings = [line for line in log.splitlines() if " WARNING: " in line]
+    assert len(warnings) == 1 and "Dropped: duplicate study" in warnings[0], warnings

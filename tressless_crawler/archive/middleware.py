@@ -105,7 +105,7 @@ class ArchiveMiddleware:
             logger.error("Crawl refused: %s", exc)  # the one line to read in the log
             raise
         if off:
-            raise NotConfigured("ARCHIVE is off")
+            raise NotConfigured  # no reason: Scrapy logs one as a WARNING, in every crawl
         directory = Path(defaults.get(settings, "ARCHIVE_DIR"))
         max_size = settings.getint("ARCHIVE_MAX_SIZE", DEFAULT_MAX_SIZE)
         level = min(9, max(1, settings.getint("ARCHIVE_COMPRESS_LEVEL", COMPRESS_LEVEL)))

@@ -6,6 +6,8 @@ parsers read the bytes, so nothing else needs that text. w3lib's ``get_meta_refr
 can rule a refresh out on the bytes of an ASCII-compatible page. When it finds none in the
 first 16 KiB (at most four bytes a character: the 4,096 characters Scrapy reads, and more) the
 page is passed on untouched; otherwise Scrapy's own middleware decides, exactly as before.
+Like the 3xx redirects it drops a redirect's Referer without looking for Scrapy's referer
+middleware (``tressless_crawler.middlewares.redirects``).
 
 Settings: Scrapy's ``METAREFRESH_ENABLED``, ``METAREFRESH_IGNORE_TAGS``, ``METAREFRESH_MAXDELAY``.
 """
@@ -18,11 +20,13 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.settings import BaseSettings
 from w3lib.html import get_meta_refresh
 
+from tressless_crawler.middlewares.redirects import WithoutReferer
+
 # Scrapy reads 4,096 characters; no encoding w3lib scans as bytes takes more than 4 bytes each.
 SCANNED_BYTES = 4 * 4096
 
 
-class BodyMetaRefreshMiddleware(MetaRefreshMiddleware):
+class BodyMetaRefreshMiddleware(WithoutReferer, MetaRefreshMiddleware):
     """``MetaRefreshMiddleware`` that skips pages whose bytes hold no refresh tag."""
 
     def __init__(self, settings: BaseSettings) -> None:
