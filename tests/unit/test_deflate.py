@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import pickle
 import zlib
 
 import pytest
@@ -35,11 +36,13 @@ def test_levels_one_to_three_are_isa_l_s_and_four_to_nine_zlib_s() -> None:
         assert deflate.gzip_member(PAGE, level) == zlib_member(PAGE, level)
 
 
-def test_a_member_zlib_wrote_reads_back_and_a_cut_one_is_an_error() -> None:
+def test_a_member_zlib_wrote_reads_back_and_a_cut_one_is_an_error_that_pickles() -> None:
     member = zlib_member(PAGE, 6)
     assert deflate.inflate(member) == PAGE
-    with pytest.raises(deflate.ERRORS):
+    with pytest.raises(deflate.DamagedMember) as raised:
         deflate.inflate(member[: len(member) // 2])
+    # it crosses from a reparse worker to the crawl's process
+    assert pickle.loads(pickle.dumps(raised.value)).args == raised.value.args
 
 
 def test_the_streaming_inflater_finds_where_a_member_ends() -> None:

@@ -36,9 +36,17 @@ def gzip_member(data: bytes, level: int) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
+class DamagedMember(ValueError):
+    """A gzip member that does not inflate. ISA-L's own error cannot be pickled (its module is
+    not importable by its name), and a reparse worker's errors travel back to the crawl."""
+
+
 def inflate(member: bytes) -> bytes:
-    """One whole gzip member, inflated."""
-    return _inflate.decompress(member, GZIP)
+    """One whole gzip member, inflated (``DamagedMember`` if it does not inflate)."""
+    try:
+        return _inflate.decompress(member, GZIP)
+    except ERRORS as exc:
+        raise DamagedMember(f"a gzip member does not inflate: {exc}") from None
 
 
 def inflater() -> Any:

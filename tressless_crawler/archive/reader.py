@@ -76,8 +76,8 @@ def gzip_members(path: Path) -> Iterator[tuple[int, int, bytes, int, bool]]:
     """(offset, compressed length, first ``HEAD`` bytes, decompressed size, complete) of
     each gzip member of a file, in order.
 
-    A deflate stream carries no length, so every member is inflated to find its end; that
-    does that in C and only the head of each member is kept. A member cut short by the
+    A deflate stream carries no length, so every member is inflated (in C) to find its end,
+    and only the head of each member is kept. A member cut short by the
     end of the file comes last, ``complete`` False. ``deflate.ERRORS``: bytes that are not gzip.
     """
     with open(path, "rb") as stream:
