@@ -170,6 +170,9 @@ ARCHIVE_FILES = _key("archive/files", "WARC files written")
 REPARSE_FILES = _key("reparse/files", "WARC files read")
 REPARSE_RECORDS = _key("reparse/records", "records in them")
 REPARSE_TORN_FILES = _key("reparse/torn_files", "files cut short")
+REPARSE_DAMAGED_RECORDS = _key(
+    "reparse/damaged_records", "indexed records that no longer read (skipped)"
+)
 REPARSE_CHOSEN = _key("reparse/chosen", "pages chosen to parse (the latest of each URL)")
 REPARSE_WORKER_CPU_SECONDS = _key("reparse/worker_cpu_seconds", "CPU time of the workers")
 REPARSE_MAIN_CPU_SECONDS = _key("reparse/main_cpu_seconds", "CPU time of the main process's loop")

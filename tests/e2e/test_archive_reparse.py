@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
 import sqlite3
 import time
@@ -17,6 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from tests.conftest import SITE_DIR, run_scrapy, start_scrapy
 from tressless_crawler.archive.reader import archive_files, index_file, read_records
+from tressless_crawler.archive.writer import index_path
 from tressless_crawler.demo.server import SiteServer
 from tressless_crawler.export.queries import STUDY_META
 
@@ -164,6 +166,37 @@ def test_reparse_options_and_errors(crawled: dict, tmp_path: Path) -> None:
     empty = run_scrapy(["reparse"], {**settings, "ARCHIVE_DIR": str(tmp_path / "none")}, tmp_path)
     assert empty.returncode == 2 and "no WARC files under" in empty.stderr
     assert "Traceback" not in bad.stderr + empty.stderr
+
+
+def test_a_record_damaged_after_the_crawl_costs_that_page_only(
+    crawled: dict, tmp_path: Path
+) -> None:
+    """Bytes changed inside one record of a closed, indexed file (bit rot, a bad copy): the
+    reparse skips that page with one warning and a counted stat, and reads every other."""
+    archive = tmp_path / "archive"
+    shutil.copytree(crawled["archive"], archive)
+    stored = {s["url"] for s in crawled["exports"]["studies"]}
+    warc = next(p for p in archive_files(archive) if index_path(p).exists())
+    lines = index_path(warc).read_text(encoding="utf-8").splitlines()[1:]
+    offset, length, damaged_url = next(
+        (e[0], e[1], e[2]) for e in map(json.loads, lines) if e[2] in stored and e[5] == 200
+    )
+    with warc.open("r+b") as stream:  # the same size: the index still names the file
+        stream.seek(offset + length // 2)
+        middle = stream.read(32)
+        stream.seek(offset + length // 2)
+        stream.write(bytes(b ^ 0xFF for b in middle))
+    url = f"sqlite:///{tmp_path / 'reparsed.db'}"
+    settings = {"DATABASE_URL": url, "ARCHIVE_DIR": str(archive), **STATS}
+    result = run_scrapy(["reparse", "--spider", "studies"], settings, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "no longer reads" in line]
+    assert len(warnings) == 1 and damaged_url in warnings[0], warnings
+    assert "'reparse/damaged_records': 1" in final_stats(result.stderr)
+    assert "failed: reparse/damaged_records" in result.stderr  # in the crawl report
+    expected = [s for s in crawled["exports"]["studies"] if s["url"] != damaged_url]
+    assert export("studies", url, tmp_path) == expected
 
 
 def test_a_killed_crawl_leaves_readable_warc_files(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from tressless_crawler.spiders.studies import page_source
 from tressless_crawler.stats import (
     CHARSET_REPAIRED,
     COMMUNITY_GONE,
+    REPARSE_DAMAGED_RECORDS,
     REPARSE_EXPANDED_STUBS,
     STUDIES_GONE,
 )
@@ -101,6 +102,7 @@ class Reparsed:
     last_modified: str | None = None
     item: StudyItem | ThreadItem | None = None
     drop: tuple[str, str] | None = None  # (reason, detail)
+    damaged: str = ""  # why its record no longer reads: the page is skipped, its rows kept
     # stats to add (a plain dict: a Counter is rebuilt in Python when unpickled)
     stats: dict[str, int] = field(default_factory=dict)
 
@@ -229,6 +231,11 @@ def reparse_entries(
     ``expansions``, by post id)."""
     out = []
     for archived in read_entries(path, entries):
+        if archived.damage:
+            damaged = _damaged(archived)
+            if damaged is not None:
+                out.append(damaged)
+            continue
         if not archived.complete:
             continue
         page = reparse_one(archived, fallback)
@@ -240,6 +247,16 @@ def reparse_entries(
             answered = expand_archived(item, archived.url, found, fallback)
             page.count(REPARSE_EXPANDED_STUBS, answered)
         out.append(page)
+    return out
+
+
+def _damaged(archived: Archived) -> Reparsed | None:
+    page = page_of(archived.url)
+    if page is None:
+        return None
+    kind, key, url = page
+    out = Reparsed(kind, key, url, archived.status, archived.record_id, damaged=archived.damage)
+    out.count(REPARSE_DAMAGED_RECORDS)
     return out
 
 

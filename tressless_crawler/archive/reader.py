@@ -258,6 +258,7 @@ class Archived:
     headers: list[tuple[str, str]]
     body: bytes  # still content-encoded, as it came over the wire
     complete: bool = True  # False: the file ends inside this record's body
+    damage: str = ""  # why the record no longer reads (bytes changed since it was indexed)
 
 
 def read_records(path: str, offsets: Iterable[int]) -> list[Archived]:
@@ -273,7 +274,8 @@ def read_records(path: str, offsets: Iterable[int]) -> list[Archived]:
 
 def read_entries(path: str, entries: Iterable[Entry]) -> list[Archived]:
     """The responses of these index entries of one file: one read and one inflate each (a
-    file not written one record per gzip member is read through by warcio instead)."""
+    file not written one record per gzip member is read through by warcio instead). A
+    record that no longer reads comes back with its ``damage`` said, and the others read."""
     entries = list(entries)
     if any(entry.length <= 0 for entry in entries):
         return _read_through(path, entries)
@@ -281,12 +283,29 @@ def read_entries(path: str, entries: Iterable[Entry]) -> list[Archived]:
     with open(path, "rb") as stream:
         for entry in entries:
             stream.seek(entry.offset)
-            data = deflate.inflate(stream.read(entry.length))
-            record = LOADER.parse_record_stream(io.BytesIO(data), known_format="warc")
-            if record.rec_headers.get_header("WARC-Record-ID") != entry.record_id:
-                raise ValueError(f"{path} has no record {entry.record_id} at {entry.offset}")
-            out.append(_archived(record))
+            try:
+                data = deflate.inflate(stream.read(entry.length))
+                record = LOADER.parse_record_stream(io.BytesIO(data), known_format="warc")
+                if record.rec_headers.get_header("WARC-Record-ID") != entry.record_id:
+                    raise ValueError(f"no record {entry.record_id} at offset {entry.offset}")
+                out.append(_archived(record))
+            except Exception as exc:  # bytes changed since the index was written: this record
+                out.append(_damaged(entry, exc))
     return out
+
+
+def _damaged(entry: Entry, exc: Exception) -> Archived:
+    """The stand-in for a record that no longer reads: its entry, and why."""
+    return Archived(
+        url=entry.url,
+        record_id=entry.record_id,
+        fetched_at=entry.fetched_at,
+        status=entry.status,
+        headers=[],
+        body=b"",
+        complete=False,
+        damage=f"{type(exc).__name__}: {exc}"[:300],
+    )
 
 
 def _archived(record: ArcWarcRecord) -> Archived:

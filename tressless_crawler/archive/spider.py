@@ -314,6 +314,13 @@ class ReparseSpider(Spider):
         stats.inc_value(REPARSE_PAGES)
         for key, count in page.stats.items():
             stats.inc_value(key, count)
+        if page.damaged:
+            logger.warning(
+                "The archived record of %s no longer reads (%s): skipped, its stored rows kept",
+                page.url,
+                page.damaged,
+            )
+            return None
         if page.drop is not None:
             reason, detail = page.drop
             stats.inc_value(PARSE_DROPPED.key(reason))

@@ -20,6 +20,8 @@ from tressless_crawler.stats import (
     FILL,
     FILL_ITEMS,
     PARSE_DROPPED,
+    REPARSE_DAMAGED_RECORDS,
+    REPARSE_TORN_FILES,
     SCRAPY_ELAPSED,
     SCRAPY_ERRORS,
     SCRAPY_FINISH_REASON,
@@ -36,6 +38,7 @@ from tressless_crawler.stats import (
 
 FILL_PREFIX = FILL.prefix.rstrip("/")  # the names of tressless_crawler.stats, kept for importers
 ITEM_KINDS: dict[type, str] = {StudyItem: "studies", ThreadItem: "threads"}
+ARCHIVE_LOSSES = (REPARSE_TORN_FILES, REPARSE_DAMAGED_RECORDS)  # what a reparse could not read
 # Fields whose emptiness says nothing about the markup (flags, ids the URL gives).
 NOT_TRACKED = {
     "study_id",
@@ -151,8 +154,9 @@ def _dropped(stats: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _failed(stats: Mapping[str, Any]) -> dict[str, int]:
-    """Requests that finally failed, by reason (tressless_crawler.middlewares.failures), and spooled
-    batches (counted under their first name, ``store/journaled``)."""
+    """Requests that finally failed, by reason (tressless_crawler.middlewares.failures), spooled
+    batches (counted under their first name, ``store/journaled``) and archived records a
+    reparse could not read (torn files, damaged records)."""
     rows = {
         k: v
         for k, v in stats.items()
@@ -162,7 +166,7 @@ def _failed(stats: Mapping[str, Any]) -> dict[str, int]:
         {
             k: v
             for k, v in stats.items()
-            if k in (STORE_JOURNALED, STORE_JOURNALED_ITEMS) and isinstance(v, int)
+            if k in (STORE_JOURNALED, STORE_JOURNALED_ITEMS, *ARCHIVE_LOSSES) and isinstance(v, int)
         }
     )
     return rows
