@@ -1,13 +1,20 @@
 """Study pages parsed in worker processes (PARSE_WORKERS): the same answers as in the crawl's
-own process, also for pages given as text, dropped pages and after a worker dies."""
+own process, also for pages given as text, dropped pages and after a worker dies; workers
+forked from the crawl's process (as a crawl starts them) and started as fresh interpreters
+(where it cannot fork) alike."""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import re
 import signal
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from scrapy.settings import Settings
@@ -19,6 +26,7 @@ from tressless_crawler.items import Drop
 from tressless_crawler.parsers.study import read_study
 from tressless_crawler.spiders.parse_worker import ParsePool, usable_cores, workers_for
 
+T = TypeVar("T")
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "study"
 SAVED_FROM_RE = re.compile(rb"<!--\s*saved from url=(?:\(\d+\))?(\S+)\s*-->")
 
@@ -33,30 +41,54 @@ def saved_pages() -> list[tuple[bytes, str]]:
     return pages
 
 
-def test_workers_answer_as_read_study_does() -> None:
-    pages = saved_pages()
-    # Bytes as the spider gives a UTF-8 page, text as it gives any other, and a page with no
-    # study: a Drop, with its reason.
-    requests: list[tuple[str | bytes, str]] = [*pages, (pages[0][0].decode("utf-8"), pages[0][1])]
-    requests.append((b"<html><body>nothing</body></html>", "https://tressless.com/research/x-Ab1"))
+def new_pool(size: int, forked: bool) -> ParsePool:
+    pool = ParsePool(size)
+    if forked:
+        assert threading.active_count() == 1, threading.enumerate()  # else it may not fork
+        assert pool.fork_workers() and len(pool.workers) == size
+    return pool
 
+
+def scenario(forked: bool, run: Callable[..., T], *args: object) -> T:
+    """``run(forked, *args)`` here, or for forked workers in a fresh interpreter: a crawl forks
+    its workers before it has a thread, and the test process has threads left by others."""
+    if not forked:
+        return run(forked, *args)
+    with multiprocessing.get_context("spawn").Pool(1) as fresh:
+        return fresh.apply(run, (forked, *args))
+
+
+BOTH = pytest.mark.parametrize("forked", [True, False], ids=["forked", "started"])
+
+
+def answers_of(forked: bool, requests: list[tuple[str | bytes, str]]) -> list[object]:
     async def run() -> list[object]:
-        pool = ParsePool(2)
+        pool = new_pool(2, forked)
         try:
             return list(await asyncio.gather(*(pool.read_study(p, u) for p, u in requests)))
         finally:
             await pool.close()
 
-    answers = asyncio.run(run())
+    return asyncio.run(run())
+
+
+@BOTH
+def test_workers_answer_as_read_study_does(forked: bool) -> None:
+    pages = saved_pages()
+    # Bytes as the spider gives a UTF-8 page, text as it gives any other, and a page with no
+    # study: a Drop, with its reason.
+    requests: list[tuple[str | bytes, str]] = [*pages, (pages[0][0].decode("utf-8"), pages[0][1])]
+    requests.append((b"<html><body>nothing</body></html>", "https://tressless.com/research/x-Ab1"))
+    answers = scenario(forked, answers_of, requests)
     assert answers == [read_study(page, url) for page, url in requests]
     assert isinstance(answers[-1][0], Drop)  # type: ignore[index]
 
 
-def test_a_dead_worker_costs_no_page() -> None:
+def after_a_kill(forked: bool) -> tuple[list[object], int | None]:
     pages = saved_pages()
 
     async def run() -> tuple[list[object], int | None]:
-        pool = ParsePool(1)
+        pool = new_pool(1, forked)
         try:
             first = await pool.read_study(*pages[0])
             process = pool.workers[0].process
@@ -68,20 +100,42 @@ def test_a_dead_worker_costs_no_page() -> None:
         finally:
             await pool.close()
 
-    answers, code = asyncio.run(run())
+    return asyncio.run(run())
+
+
+@BOTH
+def test_a_dead_worker_costs_no_page(forked: bool) -> None:
+    answers, code = scenario(forked, after_a_kill)
     assert code == -signal.SIGKILL
-    assert answers == [read_study(page, url) for page, url in pages]
+    assert answers == [read_study(page, url) for page, url in saved_pages()]
 
 
-def test_workers_exit_when_closed() -> None:
+def exit_codes(forked: bool, pages: int) -> tuple[list[int | None], float]:
     async def run() -> list[int | None]:
-        pool = ParsePool(2)
-        await pool.read_study(*saved_pages()[0])
+        pool = new_pool(2, forked)
+        for page, url in saved_pages()[:pages]:
+            await pool.read_study(page, url)
         processes = [w.process for w in pool.workers]
         await pool.close()
         return [p.poll() if p is not None else None for p in processes]
 
-    assert asyncio.run(run()) == [0, 0]
+    started = time.monotonic()
+    codes = asyncio.run(run())
+    return codes, time.monotonic() - started
+
+
+@BOTH
+def test_workers_exit_when_closed(forked: bool) -> None:
+    codes, _ = scenario(forked, exit_codes, 1)
+    assert codes == [0, 0]
+
+
+def test_forked_workers_exit_when_closed_before_any_page() -> None:
+    """A crawl that parses no study page (robots.txt forbids them all, one URL that is no
+    study) still ends its forked workers at once."""
+    codes, seconds = scenario(True, exit_codes, 0)
+    assert codes == [0, 0]
+    assert seconds < 5  # not the 10 s a worker gets before it is killed
 
 
 def crawl_settings(**values: object) -> Settings:

@@ -278,7 +278,7 @@ def test_parse_workers_store_what_the_crawl_s_own_process_does(site_server, tmp_
             {k: v for k, v in run.stats.items() if k.startswith(("fill/", "parse/"))},
         )
         if workers != "0":
-            assert "Parsing study pages in 2 worker process(es)" in log
+            assert "Parsing study pages in 2 worker process(es) (forked)" in log
             assert "Parse workers: " in log and "A parse worker exited" not in log
     assert stored["2"] == stored["0"]
     assert set(stored["0"][0]) == set(MANIFEST["expected_study_ids"])

@@ -10,8 +10,12 @@ lose). Settings read: ``PARSE_WORKERS`` (``auto``: one worker where a second cor
 and the crawl is not paced, see :func:`workers_for`), ``AUTOTHROTTLE_ENABLED``,
 ``DOWNLOAD_DELAY``.
 
-The workers are plain child processes (``python -m tressless_crawler.spiders.parse_worker``)
-that talk over two pipes (a page goes as its bytes behind a small header, the answer comes back
+The workers are forked from the crawl's process when the spider is made, before the crawl
+has a thread of its own (the parser is imported already and the crawl's memory shared, so a
+worker starts in milliseconds; nothing the crawl made is collected in it, and it ignores the
+Ctrl-C the crawl handles); where the process cannot fork they are fresh interpreters
+(``python -m tressless_crawler.spiders.parse_worker``) started at the first page. Either way
+they talk over two pipes (a page goes as its bytes behind a small header, the answer comes back
 as a length-prefixed pickle); the crawl reads and writes the pipes from
 its event loop (no thread of its own, so no GIL contention with the reactor). A worker's log
 records are sent back with each answer and logged by the crawl. A worker that dies (killed,
@@ -25,12 +29,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import gc
 import logging
 import os
 import pickle
+import signal
 import struct
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -58,6 +66,11 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    """Whether a worker may be forked now: the platform forks and only this thread runs."""
+    return hasattr(os, "fork") and sys.platform != "darwin" and threading.active_count() == 1
 
 
 def workers_for(settings: BaseSettings) -> int:
@@ -172,34 +185,104 @@ def _widen(fd: int) -> None:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
 
 
+def _as_worker() -> None:
+    """In a forked worker: the crawl's signal handlers off (Ctrl-C reaches the whole process
+    group; the crawl decides, and the worker ends when its input does), and nothing the crawl
+    created is ever collected here (``gc.freeze``: no walk over the crawl's objects, no copy of
+    their memory pages, no finaliser closing a connection the crawl still uses)."""
+    gc.freeze()
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)  # the crawl's event loop's, shared after the fork
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _Forked:
+    """A forked worker, with what the crawl uses of ``subprocess.Popen``."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            with contextlib.suppress(ChildProcessError):
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"parse worker {self.pid}", timeout or 0)
+            time.sleep(0.01)
+        assert self.returncode is not None
+        return self.returncode
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+
 class _Worker:
     """One worker process and the parses it has not answered yet."""
 
     def __init__(self, pool: ParsePool) -> None:
         self.pool = pool
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | _Forked | None = None
+        self.ends: tuple[int, int] | None = None  # the crawl's ends of the two pipes
         self.requests: asyncio.WriteTransport | None = None
         self.answers: asyncio.ReadTransport | None = None
         self.waiting: dict[int, tuple[asyncio.Future[Parsed], str | bytes, str]] = {}
         self.alive = False
 
-    async def start(self) -> None:
+    def fork(self, inherited: list[int]) -> None:
+        """Start the worker now as a fork of the crawl's process: it has the parser imported
+        already, and shares the crawl's memory until either writes it. Only while the crawl
+        has no thread but its main one (no lock can then be held by a thread the fork leaves
+        behind); ``inherited``: the crawl's ends of the workers forked before, closed in this one
+        (else a worker would hold another's input open, and that one never see its end)."""
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         for fd in (to_worker_w, from_worker_r):
             _widen(fd)
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", __name__, str(to_worker_r), str(from_worker_w)],
-                pass_fds=(to_worker_r, from_worker_w),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                # The crawl's own import path: the project may run from a Scrapyd egg.
-                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
-            )
-        finally:
-            os.close(to_worker_r)
-            os.close(from_worker_w)
+        pid = os.fork()
+        if pid == 0:  # the worker: it never returns into the crawl's code
+            try:
+                for fd in (to_worker_w, from_worker_r, *inherited):
+                    os.close(fd)
+                _as_worker()
+                main([str(to_worker_r), str(from_worker_w)])
+            finally:
+                os._exit(0)
+        os.close(to_worker_r)
+        os.close(from_worker_w)
+        self.process = _Forked(pid)
+        self.ends = (to_worker_w, from_worker_r)
+
+    async def start(self) -> None:
+        if self.ends is None:  # not forked: a fresh interpreter
+            to_worker_r, to_worker_w = os.pipe()
+            from_worker_r, from_worker_w = os.pipe()
+            for fd in (to_worker_w, from_worker_r):
+                _widen(fd)
+            try:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", __name__, str(to_worker_r), str(from_worker_w)],
+                    pass_fds=(to_worker_r, from_worker_w),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    # The crawl's own import path: the project may run from a Scrapyd egg.
+                    env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+                )
+            finally:
+                os.close(to_worker_r)
+                os.close(from_worker_w)
+            self.ends = (to_worker_w, from_worker_r)
+        to_worker_w, from_worker_r = self.ends
         loop = asyncio.get_running_loop()
         self.requests, _ = await loop.connect_write_pipe(
             asyncio.Protocol, os.fdopen(to_worker_w, "wb", buffering=0)
@@ -255,6 +338,10 @@ class _Worker:
         self.alive = False
         if self.requests is not None:
             self.requests.close()  # the worker reads the end of its input and exits
+        elif self.ends is not None:  # forked, and no page came: the pipes never joined the loop
+            for fd in self.ends:
+                os.close(fd)
+            self.ends = None
         process = self.process
         if process is not None:
             try:
@@ -277,6 +364,27 @@ class ParsePool:
         self.seq = 0
         self.sent = 0
         self.failed = False
+        self.forked = False
+
+    def fork_workers(self) -> bool:
+        """Start the workers now, forked, when the crawl has no thread but its main one and
+        the platform forks; else they start from a fresh interpreter at the first page."""
+        if self.workers or not self.size or not _can_fork():
+            return False
+        inherited: list[int] = []
+        try:
+            for _ in range(self.size):
+                worker = _Worker(self)
+                worker.fork(inherited)
+                self.workers.append(worker)
+                assert worker.ends is not None
+                inherited.extend(worker.ends)
+        except OSError as exc:  # out of processes or memory: those started are kept
+            logger.warning("Could not fork a parse worker (%s): starting them later", exc)
+            if not self.workers:
+                return False
+        self.forked = True
+        return True
 
     async def read_study(self, page: str | bytes, url: str) -> Parsed:
         """``read_study(page, url)``, computed by a worker (in this process without one)."""
@@ -297,11 +405,15 @@ class ParsePool:
 
     async def _start_workers(self) -> None:
         try:
-            for _ in range(self.size):
-                worker = _Worker(self)
-                self.workers.append(worker)
+            if not self.forked:
+                self.workers = [_Worker(self) for _ in range(self.size)]
+            for worker in self.workers:
                 await worker.start()
-            logger.info("Parsing study pages in %d worker process(es)", self.size)
+            logger.info(
+                "Parsing study pages in %d worker process(es) (%s)",
+                len(self.workers),
+                "forked" if self.forked else "started",
+            )
         except Exception as exc:
             logger.warning("Could not start a parse worker (%s): parsing in this process", exc)
         finally:
