@@ -18,6 +18,7 @@ from typing import TypeVar
 
 import pytest
 from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
 
 from tressless_crawler import settings as project_settings
 from tressless_crawler.exceptions import CommandError
@@ -25,6 +26,7 @@ from tressless_crawler.exit_codes import EXIT_USAGE
 from tressless_crawler.items import Drop
 from tressless_crawler.parsers.study import read_study
 from tressless_crawler.spiders.parse_worker import ParsePool, usable_cores, workers_for
+from tressless_crawler.spiders.studies import StudiesSpider
 
 T = TypeVar("T")
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "study"
@@ -175,3 +177,11 @@ def test_a_wrong_value_is_one_clear_usage_error(value: str) -> None:
         workers_for(crawl_settings(PARSE_WORKERS=value))
     assert raised.value.code == EXIT_USAGE
     assert f"PARSE_WORKERS={value!r} is not a number of worker processes" in raised.value.message
+
+
+def test_a_spider_made_outside_a_crawl_forks_no_worker() -> None:
+    """Only a starting crawl forks its workers: a spider made to be looked at (tests, tools)
+    would leave them waiting until its process ends."""
+    crawler = get_crawler(StudiesSpider, {"SITE_URL": "http://127.0.0.1:8000", "PARSE_WORKERS": 1})
+    spider = StudiesSpider.from_crawler(crawler)
+    assert spider.parse_pool is not None and spider.parse_pool.workers == []

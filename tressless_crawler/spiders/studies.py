@@ -163,8 +163,9 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
         workers = workers_for(crawler.settings)
         if workers > 0:
             spider.parse_pool = ParsePool(workers)
-            # Forked now, before the crawl starts a thread; else started at the first page.
-            spider.parse_pool.fork_workers()
+            if crawler.crawling:  # a crawl starting (not a spider made to be looked at)
+                # Forked now, before the crawl starts a thread; else started at the first page.
+                spider.parse_pool.fork_workers()
             crawler.signals.connect(spider.parse_pool.close, signal=signals.spider_closed)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         if distributed.enabled(crawler.settings) and not distributed.seeding(crawler.settings):
