@@ -1,6 +1,7 @@
 """Where the memory of a crawl goes: peak RSS with the pending requests and live objects over time.
 
-``python benchmarks/memory.py --pages N [--no-store] [--trim] [--gc-every K] [--tracemalloc F]``
+``python benchmarks/memory.py --pages N [--no-store] [--trim] [--gc-every K] [--tracemalloc F]
+[--set SETTING=VALUE]``
 builds (or reuses) a site of N study pages, serves it and runs ``scrapy crawl studies`` into a
 fresh SQLite database with ``benchmarks/memprobe.py`` enabled (``benchmarks/memsettings.py``);
 it prints the peak RSS of the crawl process and, every probe, its RSS, the requests waiting in
@@ -46,6 +47,13 @@ def main(argv: list[str] | None = None) -> None:
         metavar="FRAMES",
         help="trace allocations (slow) and print the largest sites left at the end",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SETTING=VALUE",
+        help="a setting of the crawl (repeat for more), e.g. PARSE_WORKERS=0",
+    )
     args = parser.parse_args(argv)
     site = sitegen.build(sitegen.Params(args.pages, sitegen.default_threads(args.pages)))
     env = common.crawl_env()
@@ -58,6 +66,9 @@ def main(argv: list[str] | None = None) -> None:
         "MEMPROBE_TRIM": "1" if args.trim else "0",
         "MEMPROBE_TRACEMALLOC": str(args.tracemalloc),
     }
+    for item in args.set:
+        name, _, value = item.partition("=")
+        settings[name.strip()] = value
     spider = "studies"
     if args.no_store:
         from tressless_crawler.settings import ITEM_PIPELINES
