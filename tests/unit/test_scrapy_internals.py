@@ -234,8 +234,9 @@ def library_names(tree: ast.Module) -> set[str]:
 
 
 # Names of other objects that look private and are not: namedtuple's (and SQLAlchemy Row's)
-# public methods, and lxml's element class, which lxml documents under this name.
-PUBLIC_UNDERSCORED = {"_asdict", "_fields", "_replace", "_make", "_Element"}
+# public methods, lxml's element class, which lxml documents under this name, and os._exit, the
+# documented way for a forked child to end.
+PUBLIC_UNDERSCORED = {"_asdict", "_fields", "_replace", "_make", "_Element", "_exit"}
 # Objects of the package's own whose private helpers it calls: not a library's.
 OWN_OBJECTS = {"search", "threads"}
 
