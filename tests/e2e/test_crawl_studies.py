@@ -120,13 +120,17 @@ def test_single_url(site_server, db_url: str, tmp_path: Path) -> None:
     assert ids == [study_id]
 
 
-def test_listings_when_there_is_no_sitemap(site_server, sqlite_url: str, tmp_path: Path) -> None:
-    crawl(site_server, sqlite_url, tmp_path, "-a", "listings=1")
-    engine = make_engine(sqlite_url)
+def stored_study_ids(url: str) -> set[str]:
+    engine = make_engine(url)
     with engine.connect() as conn:
         ids = set(conn.execute(select(Study.study_id)).scalars())
     engine.dispose()
-    assert ids == set(MANIFEST["expected_study_ids"])
+    return ids
+
+
+def test_listings_when_there_is_no_sitemap(site_server, sqlite_url: str, tmp_path: Path) -> None:
+    crawl(site_server, sqlite_url, tmp_path, "-a", "listings=1")
+    assert stored_study_ids(sqlite_url) == set(MANIFEST["expected_study_ids"])
 
 
 def test_sitemap_studies_wait_as_urls_and_all_arrive(
@@ -329,11 +333,7 @@ def test_a_feed_asked_for_with_o_gets_every_stored_study(
     assert "FeedsWhenAsked" in enabled_extensions(log)
     fed = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()]
     assert {item["study_id"] for item in fed} == set(MANIFEST["expected_study_ids"])
-    engine = make_engine(db_url)
-    with Session(engine) as session:
-        stored = set(session.execute(select(Study.study_id)).scalars())
-    engine.dispose()
-    assert stored == set(MANIFEST["expected_study_ids"])
+    assert stored_study_ids(db_url) == set(MANIFEST["expected_study_ids"])
 
 
 def test_without_a_feed_no_feed_exporter_is_loaded_and_no_warning_is_noise(

@@ -6,8 +6,8 @@ every drop (a study is ~100 lines); the reason names the item already (``duplica
 
 Crawled pages and scraped items: Scrapy logs one DEBUG line for each, built and then thrown
 away by the handler at any LOG_LEVEL above DEBUG (the root logger passes everything, the
-handler filters). Building them was ~7 % of a reparse's main process and ~2 % of a crawl's, so
-they are built only when a handler would show them.
+handler filters). Building them was ~7 % of a reparse's main process (a crawl builds two a
+page), so they are built only when a handler would show them.
 """
 
 from __future__ import annotations

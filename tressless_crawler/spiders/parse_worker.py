@@ -178,11 +178,16 @@ class _Answers(asyncio.Protocol):
         self.worker.lost()
 
 
-def _widen(fd: int) -> None:
-    """Give a pipe room for many pages (Linux: 64 KB by default, about one page), so that a
-    page goes in one write and the worker reads a queue of them without waking the crawl."""
-    with contextlib.suppress(AttributeError, OSError):  # not Linux, or over pipe-max-size
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+def _pipes() -> tuple[int, int, int, int]:
+    """The two pipes of a worker (to it: read, write; from it: read, write), each with room
+    for many pages (Linux: 64 KB by default, about one page), so that a page goes in one write
+    and the worker reads a queue of them without waking the crawl."""
+    to_worker_r, to_worker_w = os.pipe()
+    from_worker_r, from_worker_w = os.pipe()
+    for fd in (to_worker_w, from_worker_r):
+        with contextlib.suppress(AttributeError, OSError):  # not Linux, or over pipe-max-size
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    return to_worker_r, to_worker_w, from_worker_r, from_worker_w
 
 
 def _as_worker() -> None:
@@ -245,10 +250,7 @@ class _Worker:
         has no thread but its main one (no lock can then be held by a thread the fork leaves
         behind); ``inherited``: the crawl's ends of the workers forked before, closed in this one
         (else a worker would hold another's input open, and that one never see its end)."""
-        to_worker_r, to_worker_w = os.pipe()
-        from_worker_r, from_worker_w = os.pipe()
-        for fd in (to_worker_w, from_worker_r):
-            _widen(fd)
+        to_worker_r, to_worker_w, from_worker_r, from_worker_w = _pipes()
         pid = os.fork()
         if pid == 0:  # the worker: it never returns into the crawl's code
             try:
@@ -265,10 +267,7 @@ class _Worker:
 
     async def start(self) -> None:
         if self.ends is None:  # not forked: a fresh interpreter
-            to_worker_r, to_worker_w = os.pipe()
-            from_worker_r, from_worker_w = os.pipe()
-            for fd in (to_worker_w, from_worker_r):
-                _widen(fd)
+            to_worker_r, to_worker_w, from_worker_r, from_worker_w = _pipes()
             try:
                 self.process = subprocess.Popen(
                     [sys.executable, "-m", __name__, str(to_worker_r), str(from_worker_w)],
@@ -364,7 +363,6 @@ class ParsePool:
         self.seq = 0
         self.sent = 0
         self.failed = False
-        self.forked = False
 
     def fork_workers(self) -> bool:
         """Start the workers now, forked, when the crawl has no thread but its main one and
@@ -381,10 +379,7 @@ class ParsePool:
                 inherited.extend(worker.ends)
         except OSError as exc:  # out of processes or memory: those started are kept
             logger.warning("Could not fork a parse worker (%s): starting them later", exc)
-            if not self.workers:
-                return False
-        self.forked = True
-        return True
+        return bool(self.workers)
 
     async def read_study(self, page: str | bytes, url: str) -> Parsed:
         """``read_study(page, url)``, computed by a worker (in this process without one)."""
@@ -405,14 +400,15 @@ class ParsePool:
 
     async def _start_workers(self) -> None:
         try:
-            if not self.forked:
+            if not self.workers:  # none forked: fresh interpreters
                 self.workers = [_Worker(self) for _ in range(self.size)]
             for worker in self.workers:
                 await worker.start()
+            forked = isinstance(self.workers[0].process, _Forked)
             logger.info(
                 "Parsing study pages in %d worker process(es) (%s)",
                 len(self.workers),
-                "forked" if self.forked else "started",
+                "forked" if forked else "started",
             )
         except Exception as exc:
             logger.warning("Could not start a parse worker (%s): parsing in this process", exc)
