@@ -6,7 +6,7 @@ end a command into the line a user reads and its exit code.
 
 from __future__ import annotations
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DropItem, IgnoreRequest
 
 from tressless_crawler.exit_codes import EXIT_FAILED, EXIT_USAGE
 
@@ -70,3 +70,9 @@ class QuerySyntaxError(ValueError):
 
 class ParquetUnavailable(RuntimeError):
     """pyarrow is not installed (:mod:`tressless_crawler.analysis.parquet`)."""
+
+
+class DuplicateItem(DropItem):
+    """A study or thread seen already in this crawl (raised by
+    :class:`tressless_crawler.pipelines.dedupe.DedupePipeline`): unlike other drops, its
+    content is stored, under the first URL it was read from."""

@@ -4,7 +4,11 @@
 (status and HTTP validators) to the store, outside the item stream, so that
 ``scrapy crawl ... -O items.jsonl`` keeps exporting only real items.
 Handlers receive: url, kind ("study" | "thread"), key (its id), status,
-etag, last_modified, warc_record_id (the archived response's record, with ARCHIVE on).
+etag, last_modified, warc_record_id (the archived response's record, with ARCHIVE on), and
+item: the item the page was read into, or None (a 304, a gone page). The store writes the
+record of a page read into an item in the same transaction as that item, never before it:
+validators that reached the database without their item would answer 304 to the next crawl,
+and the item would never be stored.
 
 ``worker_lost`` is sent by a distributed worker that found another worker of
 the same crawl dead (its heartbeat expired without a clean exit) and requeued
@@ -26,7 +30,7 @@ holding its items was stored.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -46,11 +50,13 @@ def send_page_fetched(
     key: str | None,
     url: str,
     warc_record_id: str | None = None,
+    item: Any = None,
 ) -> None:
     """Tell the store what ``url`` answered: status and the validators for the next crawl.
 
     ``warc_record_id``: the archived response's record when ``response`` is not the one
-    downloaded (a thread is recorded after its expansion requests); else read from it."""
+    downloaded (a thread is recorded after its expansion requests); else read from it.
+    ``item``: what the page was read into; sent before the item itself is yielded."""
     crawler.signals.send_catch_log(
         signal=page_fetched,
         url=url,
@@ -60,6 +66,7 @@ def send_page_fetched(
         etag=_header(response, b"ETag"),
         last_modified=_header(response, b"Last-Modified"),
         warc_record_id=warc_record_id or record_id(response),
+        item=item,
     )
 
 

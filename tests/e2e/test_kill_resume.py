@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,10 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import ROOT, SITE_DIR, run_scrapy, start_scrapy
 from tests.e2e.test_crash_resume import snapshot, wait_until_crawling
+from tressless_crawler.db.batch import Batch, write_batch
 from tressless_crawler.db.engine import make_engine
-from tressless_crawler.db.models import CrawlRun, Study
+from tressless_crawler.db.models import CrawlRun, Page, Study
+from tressless_crawler.db.schema import upgrade
 from tressless_crawler.demo.server import SiteServer
 from tressless_crawler.runs.jobdir import MARKER
 from tressless_crawler.urls import study_id_from_url
@@ -366,3 +369,35 @@ def test_a_kill_after_the_jobdir_seen_set_reached_the_disk_loses_nothing(
         engine.dispose()
     assert stored == studies, final.stderr[-3000:]
     assert statuses(sqlite_url) == ["interrupted", "finished"]
+
+
+def test_page_records_left_without_their_studies_do_not_keep_the_studies_out(
+    site: SiteServer, reference: dict[str, object], tmp_path: Path
+) -> None:
+    """A database in which pages' validators reached the disk and their studies did not (an
+    older crawler, killed between the two): the next crawl reads those pages in full instead
+    of taking the server's 304 for them, and stores every study."""
+    full = f"sqlite:///{tmp_path / 'full.db'}"
+    done = run_scrapy(["crawl", "studies"], {"SITE_URL": site.url, "DATABASE_URL": full}, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    columns = ("url", "kind", "key", "status", "etag", "last_modified")
+    engine = make_engine(full)
+    try:
+        with engine.connect() as conn:
+            batch = Batch()
+            for row in conn.execute(select(*(getattr(Page, c) for c in columns))):
+                batch.pages.append(dict(zip(columns, row, strict=True)))
+    finally:
+        engine.dispose()
+    assert any(p["etag"] for p in batch.pages), "the fixture site sends no validators"
+
+    left = f"sqlite:///{tmp_path / 'left.db'}"
+    engine = make_engine(left, immediate=True)
+    try:
+        upgrade(engine)
+        write_batch(engine, batch, None, datetime.now(UTC))  # the page records alone
+    finally:
+        engine.dispose()
+    again = run_scrapy(["crawl", "studies"], {"SITE_URL": site.url, "DATABASE_URL": left}, tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert snapshot(left) == reference

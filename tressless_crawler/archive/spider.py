@@ -335,6 +335,7 @@ class ReparseSpider(Spider):
             etag=page.etag,
             last_modified=page.last_modified,
             warc_record_id=page.record_id,
+            item=page.item,  # stored in the item's batch, never before it
         )
         if page.item is None:
             return None

@@ -33,6 +33,27 @@ class KnownSite:
     uncrawled_threads: list[str] = field(default_factory=list)
 
 
+GONE_STATUSES = (404, 410)
+
+
+def stored_threads(conn: Connection) -> set[str]:
+    """Post ids of the threads stored from their own page (not only known from a card)."""
+    rows = conn.execute(
+        select(Thread.post_id).where(Thread.source == "thread", Thread.gone_at.is_(None))
+    )
+    return {post_id for post_id in rows.scalars() if post_id}
+
+
+def trusted(status: int, key: str | None, stored: set[str]) -> bool:
+    """Whether a page's recorded validators may make the next request conditional.
+
+    A 304 keeps what is stored, so validators count only when the item read from the page is
+    stored: a database written by an older crawler (which could commit a page's record in an
+    earlier batch than its item, and be killed in between) otherwise keeps a study out for
+    good. A gone page's record stands on its own."""
+    return status in GONE_STATUSES or not key or key in stored
+
+
 def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -48,6 +69,7 @@ def load_known_site(engine: Engine) -> KnownSite:
             known.last_seen[study_id] = _utc(last_seen)
             known.study_urls[study_id] = url
         faulty = _runs_with_faulty_decoding(conn)
+        stored = {"study": set(known.last_seen), "thread": stored_threads(conn)}
         for page_url, etag, last_modified, status, kind, key, run_id in conn.execute(
             select(
                 Page.url,
@@ -59,6 +81,8 @@ def load_known_site(engine: Engine) -> KnownSite:
                 Page.run_id,
             )
         ):
+            if not trusted(status, key, stored.get(kind, set())):
+                continue
             known.pages[page_url] = Validators(etag, last_modified, status)
             if run_id in faulty and kind == "study" and key:
                 known.misdecoded.add(key)

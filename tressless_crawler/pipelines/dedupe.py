@@ -10,8 +10,8 @@ import logging
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 
+from tressless_crawler.exceptions import DuplicateItem
 from tressless_crawler.items import StudyItem, ThreadItem
 from tressless_crawler.stats import DEDUPE_DROPPED
 
@@ -39,6 +39,6 @@ class DedupePipeline:
             if self.stats is not None:
                 self.stats.inc_value(DEDUPE_DROPPED.key(kind))
             logger.debug("Dropped duplicate %s %s (%s)", kind, key, item.url)
-            raise DropItem(f"duplicate {kind} {key}: {item.url}")
+            raise DuplicateItem(f"duplicate {kind} {key}: {item.url}")
         seen.add(key)  # type: ignore[arg-type]
         return item

@@ -6,7 +6,12 @@ Settings: ``DATABASE_URL``, ``STORE_BATCH_SIZE``, ``STORE_FLUSH_SECONDS``,
 
 A batch is written when ``STORE_BATCH_SIZE`` items (and page records) wait, and at the latest
 ``STORE_FLUSH_SECONDS`` after the first of them arrived, so that a crawl killed at a polite pace
-loses at most those seconds of work. Every batch goes through
+loses at most those seconds of work. The record of a page read into an item (its status and
+validators, :data:`tressless_crawler.signals.page_fetched`) waits for that item and goes into
+the same batch: a crawl killed between the two never leaves validators that would answer 304
+for a study that was never stored. When the item is dropped, its page record is dropped too
+(the next crawl reads the page in full), except for a duplicate, whose content is stored
+under its first URL. Every batch goes through
 :func:`tressless_crawler.db.batch.write_batch` (one transaction), with the run id of the crawl's
 ``crawl_runs`` row, through the crawl's database
 (:class:`tressless_crawler.db.crawl_database.CrawlDatabase`). Around each batch the pipeline
@@ -30,6 +35,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
@@ -40,7 +46,7 @@ from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.db.engine import is_transient, redact_url
 from tressless_crawler.db.runs import utcnow
 from tressless_crawler.db.spool import SpoolWriter, spool_dir, spool_name
-from tressless_crawler.exceptions import SchemaOutdated
+from tressless_crawler.exceptions import DuplicateItem, SchemaOutdated
 from tressless_crawler.items import StudyItem, ThreadItem, as_dict
 from tressless_crawler.stats import (
     STORE_BATCH_FAILED,
@@ -83,6 +89,8 @@ class StorePipeline:
         self.degraded = False  # the last batch failed on a transient error: the database is down
         self.flush_seconds = max(0.0, flush_seconds)
         self.buffer = Batch()
+        # Page records waiting for the item read from the page: id(item) -> (item, record).
+        self.awaiting: dict[int, tuple[Any, dict[str, Any]]] = {}
         self.buffered_since: float | None = None  # when the oldest waiting entry arrived
         self.lock = asyncio.Lock()
         self.engine: Any = None
@@ -103,12 +111,28 @@ class StorePipeline:
             flush_seconds=defaults.getfloat(settings, "STORE_FLUSH_SECONDS"),
         )
         crawler.signals.connect(pipeline.page_fetched, signal=crawler_signals.page_fetched)
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(pipeline.item_failed, signal=signals.item_error)
         return pipeline
 
-    def page_fetched(self, **page: Any) -> None:
-        """Buffered with the items: validators are written in the same batches."""
+    def page_fetched(self, item: Any = None, **page: Any) -> None:
+        """Buffered with the items; the record of a page read into ``item`` waits for it."""
         page.pop("signal", None)
         page.pop("sender", None)
+        if item is not None:
+            self.awaiting[id(item)] = (item, page)
+        else:
+            self.buffer_page(page)
+
+    def item_dropped(self, item: Any, exception: BaseException | None = None, **_: Any) -> None:
+        waiting = self.awaiting.pop(id(item), None)
+        if waiting is not None and isinstance(exception, DuplicateItem):
+            self.buffer_page(waiting[1])  # its study is stored (or waits) under the first URL
+
+    def item_failed(self, item: Any, **_: Any) -> None:
+        self.awaiting.pop(id(item), None)
+
+    def buffer_page(self, page: dict[str, Any]) -> None:
         self.buffer.pages.append(page)
         if page["status"] in GONE_STATUSES and page.get("key"):
             self.buffer.gone.setdefault(page["kind"], {})[page["key"]] = page["status"]
@@ -147,6 +171,7 @@ class StorePipeline:
                     logger.exception("A timed write of the store failed")
 
     async def process_item(self, item: Any) -> Any:
+        waiting = self.awaiting.pop(id(item), None)
         if isinstance(item, StudyItem):
             self.buffer.studies.append(as_dict(item))
         elif isinstance(item, ThreadItem):
@@ -154,6 +179,8 @@ class StorePipeline:
         else:
             self._inc(STORE_IGNORED.key(type(item).__name__))
             return item
+        if waiting is not None:
+            self.buffer.pages.append(waiting[1])  # in the same batch as its item
         self._buffered()
         if len(self.buffer) >= self.batch_size:
             await self.flush(full_only=True)
@@ -163,6 +190,7 @@ class StorePipeline:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+        self.awaiting.clear()  # items that never reached the store: their pages are read again
         try:
             await self.flush()
         finally:

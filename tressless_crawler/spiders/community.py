@@ -33,7 +33,7 @@ from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.db.models import Page, Thread
 from tressless_crawler.exceptions import SpiderArgumentError
 from tressless_crawler.incremental.decisions import conditional_headers
-from tressless_crawler.incremental.known import Validators
+from tressless_crawler.incremental.known import Validators, stored_threads, trusted
 from tressless_crawler.items import Drop, ThreadItem
 from tressless_crawler.middlewares.failures import FailureAccounting
 from tressless_crawler.parsers.thread_html import parse_thread_html
@@ -209,7 +209,7 @@ class ThreadCallbacks:
             return
         cap = defaults.getint(self.crawler.settings, "COMMUNITY_MAX_MORE_REQUESTS")
         if cap <= 0 or not any(c.kind == "more" for c in item.comments):
-            self.thread_fetched(response.meta, _page_of(response), item.post_id)
+            self.thread_fetched(response.meta, _page_of(response), item.post_id, item)
             yield item
             return
         stored = await asyncio.to_thread(self.stored_comments, item.post_id or "")
@@ -226,7 +226,7 @@ class ThreadCallbacks:
             return
         item = self.handle_thread(response, lambda: parse_thread_html(response.text, response.url))
         if item is not None:
-            self.thread_fetched(response.meta, _page_of(response), item.post_id)
+            self.thread_fetched(response.meta, _page_of(response), item.post_id, item)
             yield item
 
     def handle_thread(self, response: Response, parse: Any) -> ThreadItem | None:
@@ -251,15 +251,22 @@ class ThreadCallbacks:
         stats.inc_value(PARSE_THREADS)
         return result
 
-    def thread_fetched(self, meta: dict[str, Any], page: dict[str, Any], key: str | None) -> None:
+    def thread_fetched(
+        self,
+        meta: dict[str, Any],
+        page: dict[str, Any],
+        key: str | None,
+        item: ThreadItem | None = None,
+    ) -> None:
         """What the thread's URL answered, for the next crawl's conditional request. Sent with
-        the item (after its expansion), so a crawl killed before fetches the thread again."""
+        the item (after its expansion) and stored in its batch, so a crawl killed before the
+        item was stored fetches the thread again."""
         url = meta.get("page_url") or canonical_url(
             meta.get("thread_url") or page["url"], https=False
         )
         response = Response(page["url"], status=page["status"], headers=page["headers"])
         crawler_signals.send_page_fetched(
-            self.crawler, response, "thread", key, url, page.get("warc_record_id")
+            self.crawler, response, "thread", key, url, page.get("warc_record_id"), item
         )
 
     # -- expanding "more" stubs (tressless_crawler.spiders.expansion)
@@ -310,7 +317,7 @@ class ThreadCallbacks:
             stats.inc_value(MORE_STUBS_LEFT, left)
         if state.kept:
             stats.inc_value(MORE_KEPT, state.kept)
-        self.thread_fetched(meta, state.page, state.post_id)
+        self.thread_fetched(meta, state.page, state.post_id, item)
         yield item
 
     def parse_more(self, response: Response) -> Iterator[Any]:
@@ -460,12 +467,17 @@ class CommunitySpider(ThreadCallbacks, FailureAccounting, Spider):
         if database is None or not database.has_schema():
             return {}
         with database.reader.connect() as conn:
+            stored = stored_threads(conn)
             rows = conn.execute(
-                select(Page.url, Page.etag, Page.last_modified, Page.status).where(
+                select(Page.url, Page.etag, Page.last_modified, Page.status, Page.key).where(
                     Page.kind == "thread"
                 )
             )
-            return {url: Validators(etag, modified, status) for url, etag, modified, status in rows}
+            return {
+                url: Validators(etag, modified, status)
+                for url, etag, modified, status, key in rows
+                if trusted(status, key, stored)
+            }
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         assert self.threads is not None

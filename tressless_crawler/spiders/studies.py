@@ -537,7 +537,7 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             stats.inc_value(PARSE_DROPPED.key(result.reason))
             logger.warning("Dropped %s: %s %s", response.url, result.reason, result.detail)
             return
-        self.page_fetched(response)
+        self.page_fetched(response, result)  # stored with the item, never before it
         stats.inc_value(PARSE_STUDIES)
         self.keep_site_scheme(result)
         yield result
@@ -567,13 +567,14 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
             if ref.url:
                 ref.url = on_site_scheme(ref.url, self.site_url)
 
-    def page_fetched(self, response: Response) -> None:
+    def page_fetched(self, response: Response, item: StudyItem | None = None) -> None:
         crawler_signals.send_page_fetched(
             self.crawler,
             response,
             "study",
             study_id_from_url(response.url),
             canonical_url(response.url),
+            item=item,
         )
 
     # --- helpers --------------------------------------------------------------
