@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import redis
+from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 from scrapy_redis.queue import PriorityQueue
@@ -19,6 +20,7 @@ from tressless_crawler.distributed.mode import DistributedCrawl, FrontierKeys
 from tressless_crawler.distributed.ratelimit import RESERVE, SharedRateLimitMiddleware
 from tressless_crawler.distributed.scheduler import SharedScheduler
 from tressless_crawler.distributed.touched import CHECK_CHUNK, SWEEP_CLAIM_TTL, Touched
+from tressless_crawler.items import ResearchRef, StudyItem
 from tressless_crawler.spiders.studies import StudiesSpider
 
 
@@ -235,3 +237,36 @@ def test_the_scheduler_opens_on_a_queue_left_by_an_earlier_crawl(
     crawler = get_crawler(StudiesSpider, settings)
     with pytest.raises(ValueError, match="SCHEDULER_QUEUE_CLASS"):
         SharedScheduler.from_crawler(crawler).open(StudiesSpider.from_crawler(crawler))
+
+
+def test_links_to_studies_another_worker_skipped_are_not_followed(
+    server: redis.Redis, redis_url: str, redis_prefix: str
+) -> None:
+    """A study another worker skipped as unchanged was never requested, so the shared
+    duplicate filter does not know it: the worker following a link to it asks the shared
+    touched set, as one process asks its own."""
+    site = "http://127.0.0.1:1"
+    settings = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": redis_prefix, "SITE_URL": site}
+    one, two = (StudiesSpider.from_crawler(get_crawler(StudiesSpider, settings)) for _ in "12")
+    two.touched.add("Sk1p")  # two skipped it (sitemap lastmod) ...
+    two.touched.flush()  # ... and said so before its requests settled
+
+    def ref(study_id: str) -> ResearchRef:
+        return ResearchRef(study_id=study_id, url=f"{site}/research/s-{study_id}")
+
+    item = StudyItem(
+        study_id="Lnk1",
+        cited=[ref("Sk1p"), ref("New1")],
+        related=[ref("New1"), ref("Lnk1")],
+    )
+    one.touched.add("Lnk1")  # its own page
+    response = HtmlResponse(f"{site}/research/s-Lnk1", body=b"")
+    followed = [r.url for r in one.follow_research(response, item)]
+    assert followed == [f"{site}/research/s-New1"]
+
+    alone = StudiesSpider.from_crawler(get_crawler(StudiesSpider, {"SITE_URL": site}))
+    alone.touched.add("Lnk1")
+    assert [r.url for r in alone.follow_research(response, item)] == [
+        f"{site}/research/s-Sk1p",
+        f"{site}/research/s-New1",
+    ]

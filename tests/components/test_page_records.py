@@ -23,6 +23,7 @@ from sqlalchemy import select
 from tests.conftest import FIXTURES
 from tressless_crawler import signals as crawler_signals
 from tressless_crawler.db.batch import Batch, write_batch
+from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.db.engine import make_engine
 from tressless_crawler.db.models import Page, Study
 from tressless_crawler.db.schema import upgrade
@@ -82,6 +83,12 @@ class Store:
             signal=signals.item_dropped, item=study, response=None, exception=exception, spider=None
         )
 
+    def close(self) -> None:
+        """What the crawl's engine_stopped does: the crawl's connections closed."""
+        database = CrawlDatabase.of(self.crawler)
+        assert database is not None
+        database.close()
+
     def failed(self, study: StudyItem) -> None:
         self.crawler.signals.send_catch_log(
             signal=signals.item_error, item=study, response=None, failure=None, spider=None
@@ -100,6 +107,7 @@ def test_a_page_record_waits_for_its_item_and_goes_into_the_same_batch(db_url: s
         between = stored(db_url)
         await store.pipeline.process_item(first)
         await store.pipeline.close_spider()
+        store.close()
         return between
 
     studies, pages = asyncio.run(run())
@@ -121,6 +129,7 @@ def test_records_without_an_item_are_stored_on_their_own(db_url: str) -> None:
         store.fetched(None, "Pr3", status=410)  # the next visit: gone
         store.fetched(None, "Pr4", status=404)  # never stored: no pages row
         await store.pipeline.close_spider()
+        store.close()
 
     asyncio.run(run())
     engine = make_engine(db_url)
@@ -149,6 +158,7 @@ def test_a_dropped_item_takes_its_page_record_along_a_duplicate_keeps_it(db_url:
         store.fetched(broken, "Pr7")
         store.failed(broken)  # a pipeline raised
         await store.pipeline.close_spider()
+        store.close()
 
     asyncio.run(run())
     studies, pages = stored(db_url)
@@ -168,6 +178,7 @@ def test_a_record_whose_item_never_reached_the_store_is_not_written_at_close(
         await store.pipeline.open_spider()
         store.fetched(item("Pr8"), "Pr8")
         await store.pipeline.close_spider()
+        store.close()
 
     asyncio.run(run())
     assert stored(db_url) == (set(), {})
@@ -231,7 +242,12 @@ def test_validators_of_a_thread_never_stored_from_its_page_are_not_used(
             pages = set(load_known_site(engine).pages)
         else:
             crawler = get_crawler(CommunitySpider, {"DATABASE_URL": db_url, "SITE_URL": SITE})
-            pages = set(CommunitySpider.from_crawler(crawler).thread_pages())
+            try:
+                pages = set(CommunitySpider.from_crawler(crawler).thread_pages())
+            finally:
+                database = CrawlDatabase.of(crawler)
+                assert database is not None
+                database.close()
     finally:
         engine.dispose()
     assert pages == {fetched}

@@ -11,10 +11,13 @@ worker's ids are in Redis.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from tressless_crawler.distributed.mode import FrontierKeys
+
+logger = logging.getLogger(__name__)
 
 CHECK_CHUNK = 5000  # ids asked about per SMISMEMBER
 SWEEP_CLAIM_TTL = 30  # seconds a sweep's claim lives unless its worker renews it
@@ -72,6 +75,17 @@ class Touched:
             seen = self.server.smismember(self.key, chunk)
             left.extend(sid for sid, hit in zip(chunk, seen, strict=True) if not hit)
         return left
+
+    def untouched_if_known(self, study_ids: list[str]) -> list[str]:
+        """:meth:`untouched`, or all of ``study_ids`` when Redis cannot be asked: at worst a
+        page fetched twice, never one left out."""
+        from redis.exceptions import RedisError  # only on a shared frontier: redis is loaded
+
+        try:
+            return self.untouched(study_ids)
+        except RedisError as exc:
+            logger.debug("Could not ask which studies other workers touched: %s", exc)
+            return list(study_ids)
 
     # The sweep's claim expires unless renewed, so that a worker dying in the middle of a
     # sweep leaves it to the next one (requests it had queued are in the duplicate filter).

@@ -47,7 +47,7 @@ from tressless_crawler.distributed.touched import RENEW_EVERY, Touched
 from tressless_crawler.exceptions import SpiderArgumentError
 from tressless_crawler.incremental.decisions import conditional_headers, unchanged_since_seen
 from tressless_crawler.incremental.known import KnownSite, load_known_site
-from tressless_crawler.items import Drop, StudyItem
+from tressless_crawler.items import Drop, ResearchRef, StudyItem
 from tressless_crawler.middlewares.failures import FailureAccounting, record_failure
 from tressless_crawler.parsers.study import read_study
 from tressless_crawler.scrapy_internals import DecompressionMaxSizeExceeded, wake_engine
@@ -550,12 +550,27 @@ class StudiesSpider(ThreadCallbacks, FailureAccounting, Spider):
                     yield request
 
     def follow_research(self, response: Response, item: StudyItem) -> Iterator[Request]:
-        for ref in [*item.cited, *item.related]:
-            if ref.study_id in self.touched:
-                continue  # requested already, or skipped as unchanged by this run
-            if ref.url and is_study_url(ref.url) and self.on_site(ref.url):
+        refs = [
+            ref
+            for ref in [*item.cited, *item.related]
+            if ref.study_id not in self.touched  # requested already, or skipped as unchanged
+            and ref.url
+            and is_study_url(ref.url)
+            and self.on_site(ref.url)
+        ]
+        if refs and self.touched.shared:
+            refs = self.untouched_by_others(refs)
+        for ref in refs:
+            if ref.study_id not in self.touched and ref.url:  # a page may cite a study twice
                 # The ref URL is canonical (https); fetch it on the site's own scheme and port.
                 yield self.study_request(rebase_on_site(ref.url, self.site_url))
+
+    def untouched_by_others(self, refs: list[ResearchRef]) -> list[ResearchRef]:
+        """On a shared frontier: ``refs`` less the studies another worker touched. A study
+        another worker skipped as unchanged was never requested, so the shared duplicate
+        filter would not stop a request of it (as this process's own skips do)."""
+        left = set(self.touched.untouched_if_known([ref.study_id for ref in refs if ref.study_id]))
+        return [ref for ref in refs if not ref.study_id or ref.study_id in left]
 
     def keep_site_scheme(self, item: StudyItem) -> None:
         """The site's own URLs in the item on SITE_URL's scheme and port (a mirror over http)."""
