@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tressless_crawler.db import runs, schema, snapshots
 from tressless_crawler.db import study_writes as store
-from tressless_crawler.db.engine import make_engine
+from tressless_crawler.db.engine import DEFERRED, make_engine
 from tressless_crawler.db.models import (
     Author,
     History,
@@ -397,3 +397,23 @@ def test_a_404_of_a_url_never_stored_leaves_no_pages_row(engine) -> None:
     with Session(engine) as session:
         rows = dict(session.execute(select(Page.url, Page.status)).all())
     assert rows == {known: 404}  # the stored page's answer changed; the dead link left none
+
+
+def test_a_sqlite_engine_keeps_one_connection_between_uses(sqlite_url: str) -> None:
+    """Each SQLite connection holds its own prepared statements and page cache: the crawl's
+    one engine keeps one, and a second, opened while the first is busy, is closed on return."""
+    engine = make_engine(sqlite_url, immediate=True)
+    reader = engine.execution_options(**{DEFERRED: True})  # as CrawlDatabase.reader
+    try:
+        schema.upgrade(engine)
+        with engine.connect() as first, reader.connect() as second:
+            # Both usable at once: a reader never waits for the writer's connection.
+            assert first.exec_driver_sql("SELECT 1").scalar() == 1
+            assert second.exec_driver_sql("SELECT 2").scalar() == 2
+            assert engine.pool.checkedout() == 2
+        assert engine.pool.checkedin() == 1
+        with engine.connect() as again:
+            assert again.exec_driver_sql("SELECT 3").scalar() == 3
+            assert engine.pool.checkedin() == 0
+    finally:
+        engine.dispose()

@@ -19,6 +19,13 @@ logger = logging.getLogger(__name__)
 # size make statements of varying text (IN lists, multi-row VALUES ... RETURNING), each prepared
 # once and then held: with 128 of them a long crawl's memory grows by tens of MB.
 SQLITE_CACHED_STATEMENTS = 16
+# Connections a SQLite engine keeps open between uses. Each holds its own prepared statements
+# (a batch's multi-row statements run to megabytes) and page cache. One crawl's engine serves
+# the store, the run recorder and the crawl lock from different threads; the default pool kept
+# every connection so opened (two in a crawl), the store's writes went round them and each
+# grew its own copy (+15 MB peak RSS over a 50,000-page crawl, benchmarks/README.md). A connection opened because the kept
+# one is busy (SQLite has one writer at a time anyway) is closed when it is given back.
+SQLITE_POOL_SIZE = 1
 # Execution option of an engine made with ``immediate``: its transactions begin as plain
 # (deferred) ones, for reads that need not wait for another writer (``CrawlDatabase.reader``).
 DEFERRED = "tressless_deferred_begin"
@@ -51,6 +58,8 @@ def make_engine(
         engine = create_engine(
             url,
             connect_args={"timeout": busy_timeout, "cached_statements": SQLITE_CACHED_STATEMENTS},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=-1,  # no limit: a reader never waits for a writer's connection
             json_serializer=json_serializer,
             json_deserializer=json_deserializer,
             **kwargs,  # type: ignore[arg-type]
