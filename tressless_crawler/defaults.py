@@ -16,6 +16,7 @@ from typing import Any
 from scrapy.settings import BaseSettings
 
 from tressless_crawler import settings as _project
+from tressless_crawler.exceptions import SettingValueError
 
 DEFAULTS: Mapping[str, Any] = MappingProxyType(
     {name: value for name, value in vars(_project).items() if name.isupper()}
@@ -29,12 +30,29 @@ def get(settings: BaseSettings, name: str) -> Any:
 
 
 def getint(settings: BaseSettings, name: str) -> int:
-    return settings.getint(name, DEFAULTS[name])
+    try:
+        return settings.getint(name, DEFAULTS[name])
+    except ValueError:
+        raise bad_value(settings, name, "a whole number") from None
 
 
 def getfloat(settings: BaseSettings, name: str) -> float:
-    return settings.getfloat(name, DEFAULTS[name])
+    try:
+        return settings.getfloat(name, DEFAULTS[name])
+    except ValueError:
+        raise bad_value(settings, name, "a number") from None
 
 
 def getbool(settings: BaseSettings, name: str) -> bool:
-    return settings.getbool(name, DEFAULTS[name])
+    try:
+        return settings.getbool(name, DEFAULTS[name])
+    except ValueError:
+        raise bad_value(settings, name, "1/0 or true/false") from None
+
+
+def bad_value(settings: BaseSettings, name: str, kind: str) -> SettingValueError:
+    """The one-line error for a setting that does not read as ``kind``."""
+    return SettingValueError(
+        f"setting {name}={settings.get(name)!r} is not {kind} (default {DEFAULTS[name]!r}): "
+        f"fix it in -s {name}=... or the settings"
+    )

@@ -27,6 +27,15 @@ class SpiderArgumentError(CommandError, ValueError):
         super().__init__(message, EXIT_USAGE)
 
 
+class SettingValueError(CommandError, ValueError):
+    """A setting whose value cannot be read as the kind of value it takes (``-s
+    STORE_BATCH_SIZE=abc``): raised by :mod:`tressless_crawler.defaults` and
+    :mod:`tressless_crawler.cli.settings_check`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, EXIT_USAGE)
+
+
 class SchemaOutdated(RuntimeError):
     """The database has an older (or unknown) schema than this crawler needs
     (:mod:`tressless_crawler.db.schema`)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 EXIT_OK = 0  # finished, with work done or nothing to do
 EXIT_FAILED = 1  # the crawl or command failed (an unexpected error: see the log)
-EXIT_USAGE = 2  # a wrong command line: option, argument, -a value
+EXIT_USAGE = 2  # a wrong command line: option, argument, -a value, -s value
 EXIT_DATABASE = 3  # DATABASE_URL cannot be used (scheme, server, role, database, no schema)
 EXIT_OUTPUT = 4  # the output file cannot be written
 EXIT_UNREACHABLE = 5  # the site could not be reached: no page answered

@@ -188,13 +188,13 @@ EXTENSIONS = {
 }
 # One crawl per spider and database at a time; a dead holder's lock is stale after this.
 CRAWL_LOCK_ENABLED = True
-CRAWL_LOCK_STALE_SECONDS = 120
+CRAWL_LOCK_STALE_SECONDS = 120.0
 # A running crawl's crawl_runs row gets its figures so far this often (0: only at the end).
-CRAWL_PROGRESS_SECONDS = 30
+CRAWL_PROGRESS_SECONDS = 30.0
 # The crawl report at the end of a crawl's log (tressless_crawler.runs.report_log).
 CRAWL_REPORT_ENABLED = True
 # Incremental crawls refetch (conditionally) pages not seen for this long, whatever lastmod says.
-INCREMENTAL_MAX_AGE_DAYS = 30
+INCREMENTAL_MAX_AGE_DAYS = 30.0
 
 # --- Several processes, one frontier (only with REDIS_URL) ---------------------
 # The add-on switches to scrapy-redis when REDIS_URL is set and does nothing otherwise.

@@ -222,6 +222,42 @@ def test_a_wrong_parse_workers_setting_is_refused_before_any_request(
     assert site_server.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("args", "setting", "says"),
+    [
+        (["crawl", "studies"], "STORE_BATCH_SIZE=abc", "STORE_BATCH_SIZE='abc' is not a whole"),
+        (["crawl", "studies"], "CONCURRENT_REQUESTS=lots", "CONCURRENT_REQUESTS='lots'"),
+        (["crawl", "community"], "ROBOTSTXT_OBEY=yes", "ROBOTSTXT_OBEY='yes' is not 1/0"),
+        (["crawl", "studies"], "STORE_BATCH_SIZE=1.5", "STORE_BATCH_SIZE='1.5' is not a whole"),
+        (["export", "studies", "-o", "x.csv"], "SQLITE_BUSY_TIMEOUT=30s", "SQLITE_BUSY_TIMEOUT"),
+    ],
+    ids=["project", "scrapy", "bool", "whole-number", "export"],
+)
+def test_a_setting_that_does_not_read_is_named_in_one_line(
+    site_server, sqlite_url: str, tmp_path: Path, args: list[str], setting: str, says: str
+) -> None:
+    """A typo in -s: one line naming the setting, exit 2, nothing fetched, and no crawl run
+    left "running" (the run is refused before it opens, or closed as it fails)."""
+    name, value = setting.split("=", 1)
+    settings = {"SITE_URL": site_server.url, "DATABASE_URL": sqlite_url, name: value}
+    if args[0] == "export":  # a database to read
+        done = run_scrapy(["crawl", "studies"], {**settings, name: "30"}, tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        site_server.reset_requests()
+    result = run_scrapy(args, settings, tmp_path)
+    assert_fails(result, errors.EXIT_USAGE, says, f"-s {name}=")
+    assert site_server.count() == 0
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.connect() as conn:
+            statuses = list(conn.execute(select(CrawlRun.status)).scalars())
+    except Exception:  # no database at all: refused before it was made
+        statuses = []
+    finally:
+        engine.dispose()
+    assert "running" not in statuses
+
+
 def test_a_study_url_that_does_not_exist(site_server, tmp_path: Path) -> None:
     result = run_scrapy(
         ["crawl", "studies", "-a", f"url={site_server.url}/research/no-such-study-ZZ99"],

@@ -5,6 +5,8 @@
   the real site's delays; export and report logged at INFO). Here they are applied again
   above the project's and below ``-s``/``-L`` and the spiders' own settings.
 * Startup dumps go to DEBUG (:mod:`tressless_crawler.cli.startup_log`).
+* A setting whose text does not read as its kind of value is refused before the command runs
+  (:mod:`tressless_crawler.cli.settings_check`).
 * An exception becomes one line on stderr and an exit code (:mod:`tressless_crawler.cli.errors`);
   ``--traceback`` (or ``-L DEBUG``) adds the traceback.
 
@@ -27,6 +29,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
 from tressless_crawler.cli.errors import explain, missing_sqlite_file
+from tressless_crawler.cli.settings_check import check_setting_values
 from tressless_crawler.cli.startup_log import quiet_startup
 from tressless_crawler.exceptions import CommandError
 from tressless_crawler.exit_codes import EXIT_USAGE
@@ -65,6 +68,8 @@ class ProjectCommand(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
+            assert self.settings is not None
+            check_setting_values(self.settings)
             self.main(args, opts)
         except UsageError as exc:
             if not str(exc):

@@ -23,8 +23,9 @@ SQLITE_CACHED_STATEMENTS = 16
 # (a batch's multi-row statements run to megabytes) and page cache. One crawl's engine serves
 # the store, the run recorder and the crawl lock from different threads; the default pool kept
 # every connection so opened (two in a crawl), the store's writes went round them and each
-# grew its own copy (+15 MB peak RSS over a 50,000-page crawl, benchmarks/README.md). A connection opened because the kept
-# one is busy (SQLite has one writer at a time anyway) is closed when it is given back.
+# grew its own copy (+15 MB peak RSS over a 50,000-page crawl, benchmarks/README.md). A
+# connection opened because the kept one is busy (SQLite has one writer at a time anyway) is
+# closed when it is given back.
 SQLITE_POOL_SIZE = 1
 # Execution option of an engine made with ``immediate``: its transactions begin as plain
 # (deferred) ones, for reads that need not wait for another writer (``CrawlDatabase.reader``).
