@@ -22,7 +22,7 @@ from tests.conftest import ROOT, SITE_DIR, run_scrapy, start_scrapy
 from tests.e2e.test_concurrency import hold_lock
 from tressless_crawler import exit_codes as errors
 from tressless_crawler.db.engine import make_engine
-from tressless_crawler.db.models import CrawlRun
+from tressless_crawler.db.models import CrawlLock, CrawlRun
 from tressless_crawler.demo.server import SiteServer
 
 pytestmark = pytest.mark.e2e
@@ -256,6 +256,40 @@ def test_a_setting_that_does_not_read_is_named_in_one_line(
     finally:
         engine.dispose()
     assert "running" not in statuses
+
+
+def test_a_class_path_that_does_not_import_is_named_and_its_run_closed(
+    site_server, sqlite_url: str, tmp_path: Path
+) -> None:
+    """A crawl that fails before its spider opens (here: a pipeline that does not import)
+    says which module, closes the run it had opened and releases its lock: the same command
+    with the setting fixed runs at once."""
+    settings = {"SITE_URL": site_server.url, "DATABASE_URL": sqlite_url}
+    broken = {**settings, "ITEM_PIPELINES": '{"nope_pipelines.Store": 800}'}
+    result = run_scrapy(["crawl", "studies"], broken, tmp_path)
+    assert_fails(result, errors.EXIT_FAILED, "cannot import nope_pipelines", "ITEM_PIPELINES")
+    assert "driver" not in last_line(result)
+    assert site_server.count() == 0
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.connect() as conn:
+            runs = conn.execute(select(CrawlRun.status, CrawlRun.finish_reason)).all()
+            locks = conn.execute(select(CrawlLock.name)).all()
+    finally:
+        engine.dispose()
+    assert [tuple(run) for run in runs] == [("failed", "start_error")]
+    assert locks == []
+    fixed = run_scrapy(["crawl", "studies"], settings, tmp_path)
+    assert fixed.returncode == 0, fixed.stderr[-3000:]
+    assert "died without closing" not in fixed.stderr
+
+
+def test_a_database_driver_that_is_not_installed(site_server, tmp_path: Path) -> None:
+    url = "postgresql+psycopg2://crawler@127.0.0.1/crawler"
+    result = run_scrapy(
+        ["crawl", "studies"], {"SITE_URL": site_server.url, "DATABASE_URL": url}, tmp_path
+    )
+    assert_fails(result, errors.EXIT_DATABASE, "needs a driver that is not installed (psycopg2)")
 
 
 def test_a_study_url_that_does_not_exist(site_server, tmp_path: Path) -> None:

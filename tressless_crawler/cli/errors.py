@@ -12,6 +12,8 @@ from __future__ import annotations
 import errno
 import inspect
 import logging
+import os
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,9 +110,22 @@ def explain(exc: BaseException, database_url: str = "") -> Problem:
     database = _database_problem(exc, database_url)
     if database is not None:
         return database
+    if isinstance(exc, ModuleNotFoundError):
+        return Problem(
+            f"cannot import {exc.name or 'a module'} ({exc}): check the class paths in the "
+            "settings (ITEM_PIPELINES, DOWNLOADER_MIDDLEWARES, EXTENSIONS, ...), or install "
+            "the missing package",
+            EXIT_FAILED,
+        )
     if isinstance(exc, OSError):
         return Problem(_os_error(exc), EXIT_FAILED)
     return Problem(f"failed: {type(exc).__name__}: {exc} ({TRACEBACK_HINT})", EXIT_FAILED, False)
+
+
+def _raised_by_sqlalchemy(exc: BaseException) -> bool:
+    """The import failed while SQLAlchemy loaded a database driver (not a setting's class)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(f"{os.sep}sqlalchemy{os.sep}" in frame.filename for frame in frames)
 
 
 def _refusal(exc: BaseException) -> Problem | None:
@@ -138,7 +153,7 @@ def _database_problem(exc: BaseException, url: str) -> Problem | None:
             "postgresql+psycopg://user@host/database",
             EXIT_DATABASE,
         )
-    if isinstance(exc, ModuleNotFoundError) and url:
+    if isinstance(exc, ModuleNotFoundError) and url and _raised_by_sqlalchemy(exc):
         return Problem(
             f"{where} needs a driver that is not installed ({exc.name}); "
             "use sqlite:/// or postgresql+psycopg://",

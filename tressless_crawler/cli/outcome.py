@@ -91,6 +91,10 @@ def run_crawl(
     watch = CrawlWatch(crawler)
     watch.follow(process.crawl(crawler, **spider_args))
     process.start()
+    if watch.errors:
+        from tressless_crawler.runs.recorder import abandon_run
+
+        abandon_run(crawler)  # a crawl that failed to start leaves no run "running"
     return watch
 
 

@@ -19,6 +19,7 @@ from tressless_crawler import defaults
 from tressless_crawler.archive import KINDS
 from tressless_crawler.archive.reader import archive_files
 from tressless_crawler.cli.command import ProjectCommand
+from tressless_crawler.cli.outcome import run_crawl
 from tressless_crawler.commands.export import parse_since
 
 
@@ -66,13 +67,18 @@ class Command(ProjectCommand, ScrapyCommand):
         # would pay for the reparse's worker pool and parsers.
         from tressless_crawler.archive.spider import ReparseSpider
 
-        self.crawler_process.crawl(
-            ReparseSpider,
-            kinds=kinds,
-            since=since,
-            workers=opts.workers,
-            progress=sys.stderr.isatty() and not opts.no_progress,
+        crawler = self.crawler_process.create_crawler(ReparseSpider)
+        watch = run_crawl(
+            self.crawler_process,
+            crawler,
+            {
+                "kinds": kinds,
+                "since": since,
+                "workers": opts.workers,
+                "progress": sys.stderr.isatty() and not opts.no_progress,
+            },
         )
-        self.crawler_process.start()
+        if watch.errors:
+            raise watch.errors[0]  # one line and its exit code (ProjectCommand.fail)
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1

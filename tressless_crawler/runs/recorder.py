@@ -99,6 +99,7 @@ class CrawlRunRecorder:
         self.heartbeat: task.LoopingCall | None = None
         self.progress: task.LoopingCall | None = None
         self.status: str | None = None  # how the run ended, once it has
+        self.closing = False  # spider_closed has begun: it ends the run
         self.run_id = self.prepare()
         database.run_id = self.run_id
 
@@ -220,7 +221,35 @@ class CrawlRunRecorder:
                 requeued,
             )
 
+    def abandon(self, reason: str) -> None:
+        """The run's end when the crawl failed before spider_closed (see :func:`abandon_run`)."""
+        if self.closing or self.status is not None:
+            return
+        for loop in (self.heartbeat, self.progress):
+            if loop is not None and loop.running:
+                loop.stop()
+        stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats is not None else {}
+        try:
+            self.status = close_run(
+                self.engine,
+                self.name,
+                self.run_id,
+                reason,
+                stats,
+                runs.utcnow(),
+                use_lock=self.use_lock and self.last_worker(),
+                spool_dir=self.spool_dir,
+                frontier=self.frontier,
+            )
+        except Exception as exc:  # the crawl's own error is what the user reads
+            logger.warning("Could not close crawl run %d: %s", self.run_id, exc)
+            return
+        finally:
+            self.database.close()
+        logger.info("Crawl run %d %s (%s)", self.run_id, self.status, reason)
+
     async def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.closing = True
         for loop in (self.heartbeat, self.progress):
             if loop is not None and loop.running:
                 loop.stop()
@@ -264,6 +293,20 @@ class CrawlRunRecorder:
         # How the run ended, for the exit code of `scrapy crawl` (tressless_crawler.cli.outcome).
         if self.crawler.stats.get_value(RUN_STATUS_STAT) is None:
             self.crawler.stats.set_value(RUN_STATUS_STAT, status)
+
+
+def abandon_run(crawler: Crawler, reason: str = "start_error") -> None:
+    """End the run of a crawl that failed before its spider closed (a component that could not
+    be made, a class path that does not import): without this its row would stay "running"
+    and its lock held until the next crawl found them. Called by ``scrapy crawl`` once the
+    crawl is over; a recorder whose spider closed has ended its run already."""
+    try:
+        extensions = crawler.extensions
+    except (AttributeError, RuntimeError):  # failed before the extensions were made: no run
+        return
+    for recorder in getattr(extensions, "middlewares", ()):
+        if isinstance(recorder, CrawlRunRecorder):
+            recorder.abandon(reason)
 
 
 def close_run(
