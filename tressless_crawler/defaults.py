@@ -52,7 +52,4 @@ def getbool(settings: BaseSettings, name: str) -> bool:
 
 def bad_value(settings: BaseSettings, name: str, kind: str) -> SettingValueError:
     """The one-line error for a setting that does not read as ``kind``."""
-    return SettingValueError(
-        f"setting {name}={settings.get(name)!r} is not {kind} (default {DEFAULTS[name]!r}): "
-        f"fix it in -s {name}=... or the settings"
-    )
+    return SettingValueError(name, settings.get(name), kind, DEFAULTS[name])

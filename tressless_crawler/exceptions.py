@@ -32,8 +32,12 @@ class SettingValueError(CommandError, ValueError):
     STORE_BATCH_SIZE=abc``): raised by :mod:`tressless_crawler.defaults` and
     :mod:`tressless_crawler.cli.settings_check`."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, EXIT_USAGE)
+    def __init__(self, name: str, value: object, kind: str, default: object) -> None:
+        super().__init__(
+            f"setting {name}={value!r} is not {kind} (default {default!r}): "
+            f"fix it in -s {name}=... or the settings",
+            EXIT_USAGE,
+        )
 
 
 class SchemaOutdated(RuntimeError):

@@ -41,10 +41,7 @@ def check_setting_values(settings: BaseSettings) -> None:
         else:
             continue
         if not reads:
-            raise SettingValueError(
-                f"setting {name}={value!r} is not {kind} (default {default!r}): "
-                f"fix it in -s {name}=... or the settings"
-            )
+            raise SettingValueError(name, value, kind, default)
 
 
 def _reads(getter: Any, name: str) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, select
 
 from tressless_crawler.db.models import CrawlRun, Page, ResearchLink, Study, Thread
 from tressless_crawler.db.schema import current_revision
+from tressless_crawler.db.study_writes import GONE_STATUSES
 from tressless_crawler.stats import CHARSET_REPAIRED_AS
 
 
@@ -31,9 +32,6 @@ class KnownSite:
     # Threads known only from study cards, never crawled themselves (a crawl that followed
     # the cards died before it reached them): thread url list, oldest first.
     uncrawled_threads: list[str] = field(default_factory=list)
-
-
-GONE_STATUSES = (404, 410)
 
 
 def stored_threads(conn: Connection) -> set[str]:
