@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -38,10 +38,16 @@ def doc_examples() -> list[str]:
 
 
 def plain(value: Any) -> Any:
-    """A value as both databases give it: times as UTC text, numbers as int."""
+    """A value as both databases give it: times as UTC text, numbers as int.
+
+    PostgreSQL gives a view's time as an aware datetime; SQLite as the stored text, which
+    must say its offset (UTC) itself.
+    """
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+", value):
+        assert value.utcoffset() is not None, value
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d.*", value):
+        assert re.fullmatch(r".{19}\.\d{6}\+00:00", value), f"a time without its offset: {value}"
         return value[:19]
     if isinstance(value, Decimal):
         return int(value)

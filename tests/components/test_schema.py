@@ -152,3 +152,54 @@ def test_upgrade_to_0005_keeps_parent_ids_and_links_stored_parents(db_url: str) 
         rows = conn.execute(text("SELECT comment_id, parent_id FROM comments ORDER BY 1")).all()
         assert rows == [("c1", None), ("c2", "c1")]
     engine.dispose()
+
+
+def test_upgrade_to_0010_gives_sqlite_times_their_offset_and_downgrades(db_url: str) -> None:
+    """Times written before 0010 (SQLite text without an offset) read as the same UTC moments
+    after it, and the file's own text then says UTC; PostgreSQL's moments are untouched."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import select
+
+    from tressless_crawler.db.models import CrawlRun, Page
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(schema.alembic_config(connection=conn), "0009")
+        conn.execute(
+            text(
+                "INSERT INTO crawl_runs (id, spider, started_at, finished_at, status, "
+                "pages_fetched, items_new, items_updated, items_unchanged, items_dropped, "
+                "errors, settings, stats) VALUES (1, 'studies', :started, NULL, 'running', "
+                "0, 0, 0, 0, '{}', 0, '{}', '{}')"
+            ),
+            {"started": "2020-10-31 03:59:49.123456"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO pages (url, kind, status, fetched_at, run_id) VALUES "
+                "('https://tressless.com/research/a-1', 'study', 200, :at, 1)"
+            ),
+            {"at": "2020-11-01 00:00:00.000000"},
+        )
+    raw = text("SELECT (SELECT started_at FROM crawl_runs), (SELECT fetched_at FROM pages)")
+    assert schema.upgrade(engine) == "upgraded"
+    with engine.connect() as conn:
+        started, finished = conn.execute(select(CrawlRun.started_at, CrawlRun.finished_at)).one()
+        fetched = conn.execute(select(Page.fetched_at)).scalar_one()
+        if engine.dialect.name == "sqlite":
+            assert conn.execute(raw).one() == (
+                "2020-10-31 03:59:49.123456+00:00",
+                "2020-11-01 00:00:00.000000+00:00",
+            )
+    assert started == datetime(2020, 10, 31, 3, 59, 49, 123456, tzinfo=UTC)
+    assert fetched == datetime(2020, 11, 1, tzinfo=UTC) and finished is None
+    with engine.begin() as conn:
+        command.downgrade(schema.alembic_config(connection=conn), "0009")
+        if engine.dialect.name == "sqlite":
+            assert conn.execute(raw).one() == (
+                "2020-10-31 03:59:49.123456",
+                "2020-11-01 00:00:00.000000",
+            )
+    engine.dispose()

@@ -15,15 +15,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from tests.components.test_store import study
 from tests.conftest import run_scrapy
-from tressless_crawler.db import runs, schema
+from tressless_crawler.db import models, runs, schema
 from tressless_crawler.db import study_writes as store
 from tressless_crawler.db import thread_writes as thread_store
 from tressless_crawler.db.engine import make_engine
-from tressless_crawler.db.types import utc_iso
+from tressless_crawler.db.types import UTCDateTime, utc_iso
 from tressless_crawler.export import queries
 from tressless_crawler.items import CommentItem, ThreadItem
 
@@ -113,3 +113,31 @@ def test_the_report_says_its_times_in_utc(postgres_url: str, tmp_path: Path) -> 
 )
 def test_utc_iso(value: object, text: object) -> None:
     assert utc_iso(value) == text
+
+
+def test_a_sqlite_file_holds_every_time_with_its_offset(sqlite_url: str) -> None:
+    """Whoever opens the SQLite file itself (sqlite3, Datasette, pandas) reads UTC times."""
+    write_crawl(sqlite_url)
+    engine = make_engine(sqlite_url)
+    seen = 0
+    try:
+        with engine.connect() as conn:
+            for table in models.Base.metadata.sorted_tables:
+                for column in table.c:
+                    if not isinstance(column.type, UTCDateTime):
+                        continue
+                    name = column.name
+                    query = f"SELECT {name} FROM {table.name} WHERE {name} IS NOT NULL"
+                    for (value,) in conn.execute(text(query)):
+                        seen += 1
+                        assert re.fullmatch(
+                            r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\+00:00", value
+                        ), (table.name, column.name, value)
+            # SQLite's own date functions read the text as that moment
+            assert (
+                conn.execute(text("SELECT datetime(started_at) FROM crawl_runs")).scalar_one()
+                == "2020-10-31 03:59:49"
+            )
+    finally:
+        engine.dispose()
+    assert seen >= 15  # runs, pages-free crawl: studies, history, threads, comments
