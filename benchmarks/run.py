@@ -10,7 +10,9 @@ process (``benchmarks/server.py``) and prints, with a target and PASS/FAIL for e
    ``scrapy bench`` (Scrapy's own link-following spider on its own local server, run here with
    the same concurrency) - target >= 0.8;
 2. the parse cost per page (``parse_study`` of the page's body, as the spider calls it)
-   against a bare ``lxml.html.fromstring`` of the same bytes - target <= 2.0x; with, for
+   against a bare ``lxml.html.fromstring`` of the same bytes, for information (its old target,
+   <= 2.0x, gave way to what users feel: the crawl against its peers and ``scrapy reparse``
+   against the crawl, ``benchmarks/peers.py`` and ``benchmarks/reparse.py``); with, also for
    information, ``parse_study``'s CPU time stage by stage and three floors: lxml's parse plus
    a Python loop that visits every element and does nothing, and lxml's parse plus the page's
    visible text as Python strings, got in C two ways (one XPath query; ``strip_elements`` of
@@ -426,9 +428,9 @@ def run(
         (f"2. parse_study per page ({p['pages']} pages)", f"{p['parse_ms']:.2f} ms", "", "info")
     )
     rows.append(("   lxml.html.fromstring, same bytes", f"{p['lxml_ms']:.2f} ms", "", "info"))
-    rows.append(
-        ("   parse_study / lxml", f"{p['ratio']:.1f}x", "<= 2.0x", verdict(p["ratio"] <= 2.0))
-    )
+    # No target: "<= 2.0x lxml" was replaced by what users feel, the crawl against its peers
+    # and the reparse against the crawl (benchmarks/peers.py, benchmarks/reparse.py).
+    rows.append(("   parse_study / lxml", f"{p['ratio']:.1f}x", "", "info"))
     rows.append(("   parse_study / lxml, CPU time", f"{p['cpu_ratio']:.1f}x", "", "info"))
     stored, total = p["non_study_stored"]
     rows.append(
