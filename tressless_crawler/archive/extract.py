@@ -19,6 +19,7 @@ from scrapy.http import Headers, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 
 from tressless_crawler.archive.reader import Archived, Entry, read_entries
+from tressless_crawler.http_status import GONE_STATUSES
 from tressless_crawler.items import Drop, StudyItem, ThreadItem
 from tressless_crawler.middlewares.charset import (
     FALLBACK,
@@ -48,7 +49,6 @@ from tressless_crawler.urls import (
     thread_id_from_url,
 )
 
-GONE_STATUSES = (404, 410)
 CONTENT_STATUSES = (200, *GONE_STATUSES)
 MAX_BODY = 64 * 1024 * 1024
 CONTINUE_RE = re.compile(r"/comments/([A-Za-z0-9]+)/_/[A-Za-z0-9]+\.json$")

@@ -51,12 +51,12 @@ from tressless_crawler.db.sql import (
     unnest_params,
     unnest_rows,
 )
+from tressless_crawler.http_status import GONE_STATUSES
 
 logger = logging.getLogger(__name__)
 
 # Any constant works; it only has to be the same for every crawler process.
 WRITE_LOCK_KEY = 0x7E55_1E55
-GONE_STATUSES = (404, 410)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, select
 
 from tressless_crawler.db.models import CrawlRun, Page, ResearchLink, Study, Thread
 from tressless_crawler.db.schema import current_revision
-from tressless_crawler.db.study_writes import GONE_STATUSES
+from tressless_crawler.http_status import GONE_STATUSES
 from tressless_crawler.stats import CHARSET_REPAIRED_AS
 
 

@@ -47,6 +47,7 @@ from tressless_crawler.db.engine import is_transient, redact_url
 from tressless_crawler.db.runs import utcnow
 from tressless_crawler.db.spool import SpoolWriter, spool_dir, spool_name
 from tressless_crawler.exceptions import DuplicateItem, SchemaOutdated
+from tressless_crawler.http_status import GONE_STATUSES
 from tressless_crawler.items import StudyItem, ThreadItem, as_dict
 from tressless_crawler.stats import (
     STORE_BATCH_FAILED,
@@ -60,8 +61,6 @@ from tressless_crawler.stats import (
 )
 
 logger = logging.getLogger(__name__)
-
-GONE_STATUSES = (404, 410)
 
 
 class StorePipeline:

@@ -32,6 +32,7 @@ from tressless_crawler.db import thread_writes
 from tressless_crawler.db.crawl_database import CrawlDatabase
 from tressless_crawler.db.models import Page, Thread
 from tressless_crawler.exceptions import SpiderArgumentError
+from tressless_crawler.http_status import GONE_STATUSES
 from tressless_crawler.incremental.decisions import conditional_headers
 from tressless_crawler.incremental.known import Validators, stored_threads, trusted
 from tressless_crawler.items import Drop, ThreadItem
@@ -66,8 +67,6 @@ from tressless_crawler.urls import (
 )
 
 logger = logging.getLogger(__name__)
-
-GONE_STATUSES = (404, 410)
 
 
 def hosts_setting(value: Any) -> list[str]:

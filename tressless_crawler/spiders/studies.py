@@ -45,6 +45,7 @@ from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.distributed import mode as distributed
 from tressless_crawler.distributed.touched import RENEW_EVERY, Touched
 from tressless_crawler.exceptions import SpiderArgumentError
+from tressless_crawler.http_status import GONE_STATUSES
 from tressless_crawler.incremental.decisions import conditional_headers, unchanged_since_seen
 from tressless_crawler.incremental.known import KnownSite, load_known_site
 from tressless_crawler.items import Drop, ResearchRef, StudyItem
@@ -86,7 +87,6 @@ from tressless_crawler.urls import (
 
 logger = logging.getLogger(__name__)
 
-GONE_STATUSES = (404, 410)
 # The sitemap protocol's limit of URLs per sitemap (and of sitemaps per index).
 SITEMAP_MAX_URLS = DEFAULTS["SITEMAP_MAX_URLS"]
 
