@@ -203,3 +203,27 @@ def test_upgrade_to_0010_gives_sqlite_times_their_offset_and_downgrades(db_url: 
                 "2020-11-01 00:00:00.000000",
             )
     engine.dispose()
+
+
+def test_head_revision_is_the_newest_migration_script() -> None:
+    """A database at HEAD_REVISION is taken as current without Alembic: it must be the
+    revision the scripts end at (a new migration needs HEAD_REVISION moved with it)."""
+    assert schema.scripts_head() == schema.HEAD_REVISION
+
+
+def test_the_revision_read_directly_is_alembics(db_url: str) -> None:
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(db_url)
+    try:
+        assert schema.current_revision(engine) is None  # empty: no version table
+        schema.upgrade(engine)
+        with engine.connect() as conn:
+            alembic_says = MigrationContext.configure(conn).get_current_revision()
+        assert schema.current_revision(engine) == alembic_says == schema.HEAD_REVISION
+        with engine.begin() as conn:  # two heads: Alembic's own error, as before
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('9999')"))
+        with pytest.raises(Exception, match="more than one head"):
+            schema.current_revision(engine)
+    finally:
+        engine.dispose()
