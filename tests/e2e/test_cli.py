@@ -258,6 +258,42 @@ def test_a_setting_that_does_not_read_is_named_in_one_line(
     assert "running" not in statuses
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["crawl", "studies", "--ful"], "unknown option --ful: `scrapy crawl -h`"),
+        (
+            ["crawl", "studies", "--loglevl", "DEBUG"],
+            "unknown option --loglevl (did you mean --loglevel?)",
+        ),
+        (
+            ["export", "studies", "--formt", "csv"],
+            "unknown option --formt (did you mean --format?)",
+        ),
+        (["report", "--spidr", "studies"], "unknown option --spidr (did you mean --spider?)"),
+        (["reparse", "--workrs", "2"], "unknown option --workrs (did you mean --workers?)"),
+    ],
+)
+def test_an_unknown_option_is_named_with_the_nearest_known_one(
+    site_server, sqlite_url: str, tmp_path: Path, args: list[str], says: str
+) -> None:
+    """Scrapy hands options it does not know to the command as arguments: `crawl studies
+    --ful` said "more than one spider", `export studies --formt csv` "say what to export"."""
+    result = run_scrapy(args, {"SITE_URL": site_server.url, "DATABASE_URL": sqlite_url}, tmp_path)
+    assert_fails(result, errors.EXIT_USAGE, says)
+    assert site_server.count() == 0
+    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()  # no run was opened
+
+
+def test_search_takes_words_that_start_with_a_dash(sqlite_url: str, tmp_path: Path) -> None:
+    made = run_scrapy(["db", "upgrade"], {"DATABASE_URL": sqlite_url}, tmp_path)
+    assert made.returncode == 0, made.stderr[-2000:]
+    result = run_scrapy(
+        ["search", "dutasteride", "-topical"], {"DATABASE_URL": sqlite_url}, tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 def test_a_class_path_that_does_not_import_is_named_and_its_run_closed(
     site_server, sqlite_url: str, tmp_path: Path
 ) -> None:

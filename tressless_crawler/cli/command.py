@@ -7,6 +7,12 @@
 * Startup dumps go to DEBUG (:mod:`tressless_crawler.cli.startup_log`).
 * A setting whose text does not read as its kind of value is refused before the command runs
   (:mod:`tressless_crawler.cli.settings_check`).
+* An option it does not know is refused by name, with the nearest known one. Scrapy parses a
+  command line with ``parse_known_args`` and hands what it does not know to the command as
+  arguments: ``scrapy crawl studies --ful`` said "running 'scrapy crawl' with more than one
+  spider is not supported", ``scrapy export studies --formt csv`` "say what to export".
+  Arguments after ``--`` are arguments whatever they look like; ``scrapy search`` takes words
+  that start with ``-`` (a word to leave out) as they are.
 * An exception becomes one line on stderr and an exit code (:mod:`tressless_crawler.cli.errors`);
   ``--traceback`` (or ``-L DEBUG``) adds the traceback.
 
@@ -18,6 +24,7 @@ Commands subclass :class:`ProjectCommand` before Scrapy's class and put their wo
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import os
 import sys
@@ -49,8 +56,37 @@ def apply_command_defaults(settings: Settings, defaults: dict[str, Any]) -> None
             settings.set(name, value, priority=COMMAND_DEFAULTS_PRIORITY)
 
 
+def unknown_option(args: list[str]) -> str | None:
+    """The first argument before ``--`` that is written as an option (``-x``, ``--name``)."""
+    for arg in args:
+        if arg == "--":
+            return None
+        if len(arg) > 1 and arg.startswith("-") and not _is_number(arg):
+            return arg
+    return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def option_hint(option: str, opts: argparse.Namespace) -> str:
+    """`` (did you mean --format?)`` when a known option's name is close to ``option``."""
+    name = option.split("=", 1)[0]
+    known = ["--" + dest.replace("_", "-") for dest in vars(opts)]
+    match = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    return f" (did you mean {match[0]}?)" if match else ""
+
+
 class ProjectCommand(ScrapyCommand):
     """Base of the project's commands: see the module's docstring."""
+
+    # Arguments that are free text, where a word may start with "-" (search's left-out words).
+    free_text_args = False
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -69,6 +105,8 @@ class ProjectCommand(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
             assert self.settings is not None
+            if not self.free_text_args:
+                args = self.known_arguments(args, opts)
             check_setting_values(self.settings)
             self.main(args, opts)
         except UsageError as exc:
@@ -80,6 +118,20 @@ class ProjectCommand(ScrapyCommand):
 
     def main(self, args: list[str], opts: argparse.Namespace) -> None:
         raise NotImplementedError
+
+    def known_arguments(self, args: list[str], opts: argparse.Namespace) -> list[str]:
+        """``args`` without a ``--`` separator, once none of them is an unknown option."""
+        option = unknown_option(args)
+        if option is not None:
+            command = type(self).__module__.rsplit(".", 1)[-1]  # Scrapy names it so
+            raise CommandError(
+                f"unknown option {option}{option_hint(option, opts)}: "
+                f"`scrapy {command} -h` lists the options",
+                EXIT_USAGE,
+            )
+        if "--" in args:
+            args = [*args[: args.index("--")], *args[args.index("--") + 1 :]]
+        return args
 
     def fail(self, exc: BaseException, opts: argparse.Namespace) -> None:
         assert self.settings is not None

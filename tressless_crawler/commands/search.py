@@ -25,6 +25,7 @@ from tressless_crawler.export.writers import json_text
 
 
 class Command(ProjectCommand, ScrapyCommand):
+    free_text_args = True  # "dutasteride -topical": a word to leave out starts with "-"
     requires_project = True
     requires_crawler_process = False
     default_settings = {"LOG_LEVEL": "WARNING"}
