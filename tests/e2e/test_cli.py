@@ -230,8 +230,39 @@ def test_a_wrong_parse_workers_setting_is_refused_before_any_request(
         (["crawl", "community"], "ROBOTSTXT_OBEY=yes", "ROBOTSTXT_OBEY='yes' is not 1/0"),
         (["crawl", "studies"], "STORE_BATCH_SIZE=1.5", "STORE_BATCH_SIZE='1.5' is not a whole"),
         (["export", "studies", "-o", "x.csv"], "SQLITE_BUSY_TIMEOUT=30s", "SQLITE_BUSY_TIMEOUT"),
+        # in range: a concurrency of 0 waited for ever; a negative delay means nothing
+        (["crawl", "studies"], "CONCURRENT_REQUESTS=0", "'0' is not a whole number at least 1"),
+        (["crawl", "studies"], "STORE_BATCH_SIZE=-5", "'-5' is not a whole number at least 1"),
+        (["crawl", "studies"], "DOWNLOAD_DELAY=-1", "DOWNLOAD_DELAY='-1' is not a number 0 or"),
+        (["export", "studies", "-o", "x.csv"], "STORE_BATCH_SIZE=0", "STORE_BATCH_SIZE='0'"),
+        # what a crawl needs: SITE_URL=tressless.com failed at its first request, htps:// after
+        # retrying every start request, ARCHIVE=warcc with exit 1
+        (["crawl", "studies"], "SITE_URL=tressless.com", "'tressless.com' is not an http(s) URL"),
+        (["crawl", "studies"], "SITE_URL=htps://127.0.0.1:9", "is not an http(s) URL"),
+        (["crawl", "studies"], "ARCHIVE=warcc", "ARCHIVE='warcc' is not warc, or off"),
+        (["crawl", "studies"], "REDIS_URL=user:pw@127.0.0.1:6379", "'***@127.0.0.1:6379' is not"),
+        (
+            ["crawl", "community"],
+            "COMMUNITY_HOSTS=tressless.com,https://www.reddit.com",
+            "COMMUNITY_HOSTS='https://www.reddit.com' is not a comma-separated list of host",
+        ),
     ],
-    ids=["project", "scrapy", "bool", "whole-number", "export"],
+    ids=[
+        "project",
+        "scrapy",
+        "bool",
+        "whole-number",
+        "export",
+        "concurrency-0",
+        "batch-negative",
+        "delay-negative",
+        "export-range",
+        "site-no-scheme",
+        "site-bad-scheme",
+        "archive-format",
+        "redis-no-scheme",
+        "community-hosts",
+    ],
 )
 def test_a_setting_that_does_not_read_is_named_in_one_line(
     site_server, sqlite_url: str, tmp_path: Path, args: list[str], setting: str, says: str
@@ -246,6 +277,7 @@ def test_a_setting_that_does_not_read_is_named_in_one_line(
         site_server.reset_requests()
     result = run_scrapy(args, settings, tmp_path)
     assert_fails(result, errors.EXIT_USAGE, says, f"-s {name}=")
+    assert ":pw@" not in result.stderr  # a password in a malformed URL is not shown
     assert site_server.count() == 0
     engine = make_engine(sqlite_url)
     try:
@@ -292,6 +324,25 @@ def test_search_takes_words_that_start_with_a_dash(sqlite_url: str, tmp_path: Pa
         ["search", "dutasteride", "-topical"], {"DATABASE_URL": sqlite_url}, tmp_path
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("setting", ["ARCHIVE_DIR", "SPOOL_DIR"])
+def test_a_directory_the_crawl_cannot_write_is_named_before_any_request(
+    site_server, sqlite_url: str, tmp_path: Path, setting: str
+) -> None:
+    """An archive that cannot be written failed at the first page to archive; a spool that
+    cannot be made loses the batches the database refuses. Both are refused at the start."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    settings = {
+        "SITE_URL": site_server.url,
+        "DATABASE_URL": sqlite_url,
+        "ARCHIVE": "warc",
+        setting: str(blocker / "inside"),
+    }
+    result = run_scrapy(["crawl", "studies"], settings, tmp_path)
+    assert_fails(result, errors.EXIT_OUTPUT, f"{setting} {blocker / 'inside'} cannot be")
+    assert site_server.count() == 0
 
 
 def test_a_class_path_that_does_not_import_is_named_and_its_run_closed(

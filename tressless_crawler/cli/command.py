@@ -5,7 +5,9 @@
   the real site's delays; export and report logged at INFO). Here they are applied again
   above the project's and below ``-s``/``-L`` and the spiders' own settings.
 * Startup dumps go to DEBUG (:mod:`tressless_crawler.cli.startup_log`).
-* A setting whose text does not read as its kind of value is refused before the command runs
+* A setting whose text does not read as its kind of value, or a number out of its range, is
+  refused before the command runs; for a command that crawls, so are a site or Redis URL that
+  is not one and an archive directory that cannot be written
   (:mod:`tressless_crawler.cli.settings_check`).
 * An option it does not know is refused by name, with the nearest known one. Scrapy parses a
   command line with ``parse_known_args`` and hands what it does not know to the command as
@@ -36,7 +38,11 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
 from tressless_crawler.cli.errors import explain, missing_sqlite_file
-from tressless_crawler.cli.settings_check import check_setting_values
+from tressless_crawler.cli.settings_check import (
+    check_crawl_settings,
+    check_setting_ranges,
+    check_setting_values,
+)
 from tressless_crawler.cli.startup_log import quiet_startup
 from tressless_crawler.exceptions import CommandError
 from tressless_crawler.exit_codes import EXIT_USAGE
@@ -87,6 +93,8 @@ class ProjectCommand(ScrapyCommand):
 
     # Arguments that are free text, where a word may start with "-" (search's left-out words).
     free_text_args = False
+    # Whether it crawls the site: its site, Redis and archive settings are checked first.
+    crawls_site = False
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -108,6 +116,9 @@ class ProjectCommand(ScrapyCommand):
             if not self.free_text_args:
                 args = self.known_arguments(args, opts)
             check_setting_values(self.settings)
+            check_setting_ranges(self.settings)
+            if self.crawls_site:
+                check_crawl_settings(self.settings)
             self.main(args, opts)
         except UsageError as exc:
             if not str(exc):

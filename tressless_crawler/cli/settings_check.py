@@ -1,6 +1,8 @@
 """Settings checked before a command runs: a value that cannot be read as the kind of value its
-setting takes (``-s STORE_BATCH_SIZE=abc``, ``-s ROBOTSTXT_OBEY=yes``) is refused with one line
-naming the setting, before a crawl opens its run row or takes its lock.
+setting takes (``-s STORE_BATCH_SIZE=abc``, ``-s ROBOTSTXT_OBEY=yes``), or a number out of its
+setting's range (``-s CONCURRENT_REQUESTS=0`` waited for ever), is refused with one line naming
+the setting, before a crawl opens its run row or takes its lock; for a crawl, so are a site or
+Redis URL that is not one and an archive directory that cannot be written.
 
 The kind is that of the setting's default: true/false, a whole number for the project's int
 defaults (:mod:`tressless_crawler.defaults`, read with ``getint``), a number otherwise (Scrapy
@@ -10,12 +12,21 @@ checked: those are what a user typed.
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.settings import BaseSettings, default_settings
 
+from tressless_crawler import defaults
+from tressless_crawler.archive.middleware import archive_format
+from tressless_crawler.db.spool import spool_dir
 from tressless_crawler.defaults import DEFAULTS
-from tressless_crawler.exceptions import SettingValueError
+from tressless_crawler.exceptions import CommandError, SettingValueError
+from tressless_crawler.exit_codes import EXIT_OUTPUT
 
 
 def default_of(name: str) -> Any:
@@ -50,3 +61,135 @@ def _reads(getter: Any, name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# -- values in range ---------------------------------------------------------------------------
+
+# Numbers a setting cannot take whatever its kind: a concurrency of 0 waits for ever, a
+# negative delay or retry count means nothing. (least value, whether it may be equal, words)
+AT_LEAST_ONE = (1.0, True, "at least 1")
+AT_LEAST_ZERO = (0.0, True, "0 or more")
+ABOVE_ZERO = (0.0, False, "above 0")
+NUMBER_RANGES: dict[str, tuple[float, bool, str]] = {
+    "CONCURRENT_REQUESTS": AT_LEAST_ONE,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": AT_LEAST_ONE,
+    "CONCURRENT_ITEMS": AT_LEAST_ONE,
+    "STORE_BATCH_SIZE": AT_LEAST_ONE,
+    "SITEMAP_MAX_URLS": AT_LEAST_ONE,
+    "ARCHIVE_MAX_SIZE": AT_LEAST_ONE,
+    "DOWNLOAD_DELAY": AT_LEAST_ZERO,
+    "DOWNLOAD_MAXSIZE": AT_LEAST_ZERO,
+    "DOWNLOAD_WARNSIZE": AT_LEAST_ZERO,
+    "RETRY_TIMES": AT_LEAST_ZERO,
+    "RETRY_BACKOFF_BASE": AT_LEAST_ZERO,
+    "RETRY_BACKOFF_MAX": AT_LEAST_ZERO,
+    "RETRY_AFTER_MAX": AT_LEAST_ZERO,
+    "REDIRECT_MAX_TIMES": AT_LEAST_ZERO,
+    "STORE_RETRY_TIMES": AT_LEAST_ZERO,
+    "STORE_RETRY_BACKOFF": AT_LEAST_ZERO,
+    "COMMUNITY_MAX_MORE_REQUESTS": AT_LEAST_ZERO,
+    "AUTOTHROTTLE_START_DELAY": AT_LEAST_ZERO,
+    "AUTOTHROTTLE_MAX_DELAY": AT_LEAST_ZERO,
+    "CRAWL_PROGRESS_SECONDS": AT_LEAST_ZERO,  # 0: off
+    "STORE_FLUSH_SECONDS": AT_LEAST_ZERO,  # 0: off
+    "DOWNLOAD_TIMEOUT": ABOVE_ZERO,
+    "CRAWL_LOCK_STALE_SECONDS": ABOVE_ZERO,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": ABOVE_ZERO,
+}
+
+
+def check_setting_ranges(settings: BaseSettings) -> None:
+    """Raise :class:`SettingValueError` for the first number out of its setting's range."""
+    for name, (least, inclusive, words) in NUMBER_RANGES.items():
+        raw = settings.attributes[name].value if name in settings.attributes else None
+        if raw is None or raw == "":
+            continue
+        value = settings.getfloat(name)  # its kind was checked first
+        if value < least or (value == least and not inclusive):
+            whole = isinstance(default_of(name), int) and not isinstance(default_of(name), bool)
+            kind = f"{'a whole number' if whole else 'a number'} {words}"
+            raise SettingValueError(name, raw, kind, default_of(name))
+
+
+# -- what a crawl needs of its settings --------------------------------------------------------
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def check_crawl_settings(settings: BaseSettings) -> None:
+    """What ``scrapy crawl`` and ``scrapy seed`` need of the site, Redis and archive settings,
+    checked before the crawl opens its run or sends a request: ``SITE_URL=tressless.com``
+    failed at its first request, ``htps://`` after retrying every start request, an unwritable
+    ``ARCHIVE_DIR`` only when the first page was to be archived."""
+    site = str(settings.get("SITE_URL") or "")
+    if site:
+        parts = urlsplit(site.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise SettingValueError(
+                "SITE_URL", _shown(site), "an http(s) URL with a host", default_of("SITE_URL")
+            )
+    redis_url = str(settings.get("REDIS_URL") or "").strip()
+    if redis_url and urlsplit(redis_url).scheme.lower() not in REDIS_SCHEMES:
+        kind = "a redis://, rediss:// or unix:// URL (or empty: no Redis)"
+        raise SettingValueError("REDIS_URL", _shown(redis_url), kind, default_of("REDIS_URL"))
+    for host in str(settings.get("COMMUNITY_HOSTS") or "").split(","):
+        host = host.strip()
+        if host and not HOST_RE.fullmatch(host):
+            kind = "a comma-separated list of host names (tressless.com,www.reddit.com)"
+            raise SettingValueError("COMMUNITY_HOSTS", host, kind, default_of("COMMUNITY_HOSTS"))
+    try:
+        archive = archive_format(settings.get("ARCHIVE"))
+    except ValueError:
+        raise SettingValueError(
+            "ARCHIVE", settings.get("ARCHIVE"), "warc, or off", default_of("ARCHIVE")
+        ) from None
+    if archive is not None:
+        _writable("ARCHIVE_DIR", str(defaults.get(settings, "ARCHIVE_DIR")))
+    _could_be_made("SPOOL_DIR", spool_dir(settings))
+
+
+HOST_RE = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?(?::\d{1,5})?"
+)
+
+
+def _shown(value: str) -> str:
+    """A URL as an error may show it: what precedes an ``@`` may be a password."""
+    return f"***@{value.rsplit('@', 1)[1]}" if "@" in value else value
+
+
+def _could_be_made(name: str, directory: str) -> None:
+    """The spool is made only when the database refuses a batch, and a batch that cannot be
+    spooled then is lost: its directory, or the nearest that exists on its path, must be a
+    directory this user may write (checked without making anything)."""
+    path = Path(directory).expanduser().absolute()
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        problem = f"{existing} is not a directory"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"{existing} cannot be written"
+    else:
+        return
+    raise CommandError(
+        f"{name} {directory} cannot be used ({problem}): point -s {name}=... at a directory "
+        "this user can write",
+        EXIT_OUTPUT,
+    )
+
+
+def _writable(name: str, directory: str) -> None:
+    """The directory is made (the crawl would make it at its first write) and a file can be
+    written in it."""
+    path = Path(directory).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise CommandError(
+            f"{name} {directory} cannot be written ({exc.strerror or exc}): point "
+            f"-s {name}=... at a directory this user can write",
+            EXIT_OUTPUT,
+        ) from None

@@ -21,6 +21,8 @@ from tressless_crawler.scrapy_internals import create_crawler
 
 
 class Command(ProjectCommand, ScrapyCrawlCommand):
+    crawls_site = True
+
     def main(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) < 1:
             raise UsageError

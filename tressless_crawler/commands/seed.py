@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 
 class Command(ProjectCommand, CrawlCommand):
+    crawls_site = True
     requires_project = True
 
     def syntax(self) -> str:
