@@ -243,8 +243,8 @@ def test_a_wrong_parse_workers_setting_is_refused_before_any_request(
         (["crawl", "studies"], "REDIS_URL=user:pw@127.0.0.1:6379", "'***@127.0.0.1:6379' is not"),
         (
             ["crawl", "community"],
-            "COMMUNITY_HOSTS=tressless.com,https://www.reddit.com",
-            "COMMUNITY_HOSTS='https://www.reddit.com' is not a comma-separated list of host",
+            "COMMUNITY_HOSTS=tressless.com,https://www.reddit.com,ftp://www.reddit.com",
+            "COMMUNITY_HOSTS='ftp://www.reddit.com' is not a list of hosts: host, host:port",
         ),
     ],
     ids=[

@@ -13,7 +13,6 @@ checked: those are what a user typed.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from tressless_crawler.db.spool import spool_dir
 from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.exceptions import CommandError, SettingValueError
 from tressless_crawler.exit_codes import EXIT_OUTPUT
+from tressless_crawler.urls import host_origins
 
 
 def default_of(name: str) -> Any:
@@ -132,11 +132,12 @@ def check_crawl_settings(settings: BaseSettings) -> None:
     if redis_url and urlsplit(redis_url).scheme.lower() not in REDIS_SCHEMES:
         kind = "a redis://, rediss:// or unix:// URL (or empty: no Redis)"
         raise SettingValueError("REDIS_URL", _shown(redis_url), kind, default_of("REDIS_URL"))
-    for host in str(settings.get("COMMUNITY_HOSTS") or "").split(","):
-        host = host.strip()
-        if host and not HOST_RE.fullmatch(host):
-            kind = "a comma-separated list of host names (tressless.com,www.reddit.com)"
-            raise SettingValueError("COMMUNITY_HOSTS", host, kind, default_of("COMMUNITY_HOSTS"))
+    for entry in settings.getlist("COMMUNITY_HOSTS"):
+        entry = str(entry).strip()
+        # an entry that allows no origin was left out without a word
+        if entry and (not host_origins(entry) or any(c.isspace() for c in entry)):
+            kind = "a list of hosts: host, host:port or http(s)://host[:port], comma-separated"
+            raise SettingValueError("COMMUNITY_HOSTS", entry, kind, default_of("COMMUNITY_HOSTS"))
     try:
         archive = archive_format(settings.get("ARCHIVE"))
     except ValueError:
@@ -146,11 +147,6 @@ def check_crawl_settings(settings: BaseSettings) -> None:
     if archive is not None:
         _writable("ARCHIVE_DIR", str(defaults.get(settings, "ARCHIVE_DIR")))
     _could_be_made("SPOOL_DIR", spool_dir(settings))
-
-
-HOST_RE = re.compile(
-    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?(?::\d{1,5})?"
-)
 
 
 def _shown(value: str) -> str:
