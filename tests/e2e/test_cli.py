@@ -345,6 +345,22 @@ def test_a_directory_the_crawl_cannot_write_is_named_before_any_request(
     assert site_server.count() == 0
 
 
+def test_the_default_spool_where_it_cannot_be_made_is_a_warning_not_a_refusal(
+    site_server, sqlite_url: str, tmp_path: Path
+) -> None:
+    """SPOOL_DIR left at its default (data/journal, relative) under a working directory where
+    it cannot be made: the crawl runs, and says that a refused batch would be lost."""
+    workdir = tmp_path / "service"
+    workdir.mkdir()
+    (workdir / "data").write_text("a file where the default spool's parent would be")
+    settings = {"SITE_URL": site_server.url, "DATABASE_URL": sqlite_url}
+    result = run_scrapy(["crawl", "studies"], settings, workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "SPOOL_DIR data/journal cannot be used (" in result.stderr
+    assert "is not a directory): point -s SPOOL_DIR=" in result.stderr
+    assert site_server.count() > 0
+
+
 def test_a_class_path_that_does_not_import_is_named_and_its_run_closed(
     site_server, sqlite_url: str, tmp_path: Path
 ) -> None:

@@ -12,6 +12,7 @@ checked: those are what a user typed.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -22,11 +23,14 @@ from scrapy.settings import BaseSettings, default_settings
 
 from tressless_crawler import defaults
 from tressless_crawler.archive.middleware import archive_format
+from tressless_crawler.db.spool import DEFAULT_DIR as DEFAULT_SPOOL_DIR
 from tressless_crawler.db.spool import spool_dir
 from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.exceptions import CommandError, SettingValueError
 from tressless_crawler.exit_codes import EXIT_OUTPUT
 from tressless_crawler.urls import host_origins
+
+logger = logging.getLogger(__name__)
 
 
 def default_of(name: str) -> Any:
@@ -146,7 +150,18 @@ def check_crawl_settings(settings: BaseSettings) -> None:
         ) from None
     if archive is not None:
         _writable("ARCHIVE_DIR", str(defaults.get(settings, "ARCHIVE_DIR")))
-    _could_be_made("SPOOL_DIR", spool_dir(settings))
+    spool = spool_dir(settings)
+    problem = _cannot_be_made(spool)
+    if problem is not None:
+        message = (
+            f"SPOOL_DIR {spool} cannot be used ({problem}): point -s SPOOL_DIR=... at a "
+            "directory this user can write"
+        )
+        if spool != DEFAULT_SPOOL_DIR:  # chosen, and mistyped: refused
+            raise CommandError(message, EXIT_OUTPUT)
+        # the default, under a working directory this user cannot write (a service started
+        # in /, say): the crawl runs, told that a batch the database refuses would be lost
+        logger.warning("%s; until then a batch the database refuses is lost", message)
 
 
 def _shown(value: str) -> str:
@@ -154,25 +169,21 @@ def _shown(value: str) -> str:
     return f"***@{value.rsplit('@', 1)[1]}" if "@" in value else value
 
 
-def _could_be_made(name: str, directory: str) -> None:
-    """The spool is made only when the database refuses a batch, and a batch that cannot be
-    spooled then is lost: its directory, or the nearest that exists on its path, must be a
-    directory this user may write (checked without making anything)."""
-    path = Path(directory).expanduser().absolute()
-    existing = path
+def _cannot_be_made(directory: str) -> str | None:
+    """Why the spool's directory could not be made when it is needed, or None.
+
+    The spool is made only when the database refuses a batch, and a batch that cannot be
+    spooled then is lost: the directory, or the nearest that exists on its path, must be a
+    directory this user may write (checked without making anything).
+    """
+    existing = Path(directory).expanduser().absolute()
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        problem = f"{existing} is not a directory"
-    elif not os.access(existing, os.W_OK | os.X_OK):
-        problem = f"{existing} cannot be written"
-    else:
-        return
-    raise CommandError(
-        f"{name} {directory} cannot be used ({problem}): point -s {name}=... at a directory "
-        "this user can write",
-        EXIT_OUTPUT,
-    )
+        return f"{existing} is not a directory"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} cannot be written"
+    return None
 
 
 def _writable(name: str, directory: str) -> None:
