@@ -242,6 +242,12 @@ def test_an_unknown_archive_format_stops_the_crawl(tmp_path: Path) -> None:
         "ARCHIVE": "zip",
     }
     result = run_scrapy(["crawl", "studies"], settings, tmp_path)
-    assert result.returncode == 1
-    assert "Crawl refused: ARCHIVE='zip' is not an archive format (use warc" in result.stderr
+    # a wrong setting: refused before the crawl opens its run, in one line (exit 2)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert (
+        result.stderr.rstrip()
+        .splitlines()[-1]
+        .startswith("Error: setting ARCHIVE='zip' is not warc, or off")
+    )
     assert "downloader/request_count" not in result.stderr
+    assert not (tmp_path / "crawler.db").exists()
