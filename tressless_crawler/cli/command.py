@@ -141,7 +141,8 @@ class ProjectCommand(ScrapyCommand):
                 EXIT_USAGE,
             )
         if "--" in args:
-            args = [*args[: args.index("--")], *args[args.index("--") + 1 :]]
+            at = args.index("--")
+            args = [*args[:at], *args[at + 1 :]]
         return args
 
     def fail(self, exc: BaseException, opts: argparse.Namespace) -> None:

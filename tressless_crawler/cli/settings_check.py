@@ -28,7 +28,7 @@ from tressless_crawler.db.spool import spool_dir
 from tressless_crawler.defaults import DEFAULTS
 from tressless_crawler.exceptions import CommandError, SettingValueError
 from tressless_crawler.exit_codes import EXIT_OUTPUT
-from tressless_crawler.urls import host_origins
+from tressless_crawler.urls import host_origins, origin_of
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +110,10 @@ def check_setting_ranges(settings: BaseSettings) -> None:
             continue
         value = settings.getfloat(name)  # its kind was checked first
         if value < least or (value == least and not inclusive):
-            whole = isinstance(default_of(name), int) and not isinstance(default_of(name), bool)
+            default = default_of(name)
+            whole = isinstance(default, int) and not isinstance(default, bool)
             kind = f"{'a whole number' if whole else 'a number'} {words}"
-            raise SettingValueError(name, raw, kind, default_of(name))
+            raise SettingValueError(name, raw, kind, default)
 
 
 # -- what a crawl needs of its settings --------------------------------------------------------
@@ -126,12 +127,10 @@ def check_crawl_settings(settings: BaseSettings) -> None:
     failed at its first request, ``htps://`` after retrying every start request, an unwritable
     ``ARCHIVE_DIR`` only when the first page was to be archived."""
     site = str(settings.get("SITE_URL") or "")
-    if site:
-        parts = urlsplit(site.strip())
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise SettingValueError(
-                "SITE_URL", _shown(site), "an http(s) URL with a host", default_of("SITE_URL")
-            )
+    if site and origin_of(site) is None:
+        raise SettingValueError(
+            "SITE_URL", _shown(site), "an http(s) URL with a host", default_of("SITE_URL")
+        )
     redis_url = str(settings.get("REDIS_URL") or "").strip()
     if redis_url and urlsplit(redis_url).scheme.lower() not in REDIS_SCHEMES:
         kind = "a redis://, rediss:// or unix:// URL (or empty: no Redis)"

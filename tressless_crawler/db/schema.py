@@ -122,9 +122,10 @@ def _locked_upgrade(engine: Engine, decide: bool) -> str:
                 return "current"
             from alembic import command
 
-            if scripts_head() != head:  # a packaging mistake, never a user's
+            scripts = scripts_head()
+            if scripts != head:  # a packaging mistake, never a user's
                 raise RuntimeError(
-                    f"the migration scripts end at {scripts_head()}, the crawler reads {head}"
+                    f"the migration scripts end at {scripts}, the crawler reads {head}"
                 )
             if decide and current is not None:
                 raise SchemaOutdated(

@@ -41,24 +41,21 @@ TIME_COLUMNS = {
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for table, columns in TIME_COLUMNS.items():
-        for column in columns:
-            # only text that has no offset yet (a value SQLite took as a number is left as is)
-            op.execute(
-                f"UPDATE {table} SET {column} = {column} || '{SUFFIX}' "
-                f"WHERE typeof({column}) = 'text' AND {column} NOT LIKE '%+__:__' "
-                f"AND {column} NOT LIKE '%Z'"
-            )
+    # only text that has no offset yet (a value SQLite took as a number is left as is)
+    _rewrite("{c} || '" + SUFFIX + "'", "{c} NOT LIKE '%+__:__' AND {c} NOT LIKE '%Z'")
 
 
 def downgrade() -> None:
+    _rewrite("substr({c}, 1, length({c}) - " + str(len(SUFFIX)) + ")", "{c} LIKE '%" + SUFFIX + "'")
+
+
+def _rewrite(value: str, where: str) -> None:
+    """``SET c = value WHERE where`` for every time column ``c`` holding text, on SQLite."""
     if op.get_bind().dialect.name != "sqlite":
         return
     for table, columns in TIME_COLUMNS.items():
         for column in columns:
             op.execute(
-                f"UPDATE {table} SET {column} = substr({column}, 1, length({column}) - "
-                f"{len(SUFFIX)}) WHERE typeof({column}) = 'text' AND {column} LIKE '%{SUFFIX}'"
+                f"UPDATE {table} SET {column} = {value.format(c=column)} "
+                f"WHERE typeof({column}) = 'text' AND {where.format(c=column)}"
             )
